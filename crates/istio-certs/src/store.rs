@@ -1,0 +1,74 @@
+//! `CertStore`: the current validated bundle, shared by every part of a process that needs it.
+
+use std::sync::Arc;
+
+use tokio::sync::watch;
+
+use crate::bundle::IstioBundle;
+
+/// Holds the current validated bundle and tells any number of subscribers when it changes.
+/// Cloning gives another handle on the same store.
+///
+/// ```
+/// # async fn demo() {
+/// let store = istio_certs::CertStore::new();
+/// let mut rx = store.subscribe();
+/// assert!(store.current().is_none());
+/// // ... a watcher publishes; then:
+/// # drop(rx);
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct CertStore {
+    tx: Arc<watch::Sender<Option<Arc<IstioBundle>>>>,
+}
+
+impl Default for CertStore {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl CertStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        CertStore { tx: Arc::new(watch::Sender::new(None)) }
+    }
+
+    /// The current bundle, if any has been published.
+    pub fn current(&self) -> Option<Arc<IstioBundle>> {
+        self.tx.borrow().clone()
+    }
+
+    /// A receiver that sees every change from now on (and the current value).
+    pub fn subscribe(&self) -> watch::Receiver<Option<Arc<IstioBundle>>> {
+        self.tx.subscribe()
+    }
+
+    /// Makes `bundle` current unless the store already holds the same set (same fingerprint).
+    /// Returns whether subscribers were notified.
+    pub fn publish(&self, bundle: IstioBundle) -> bool {
+        let bundle = Arc::new(bundle);
+        self.tx.send_if_modified(|current| {
+            if current.as_ref().is_some_and(|c| c.fingerprint() == bundle.fingerprint()) {
+                return false;
+            }
+            *current = Some(bundle.clone());
+            true
+        })
+    }
+
+    /// Waits until a bundle is present and returns it.
+    pub async fn ready(&self) -> Arc<IstioBundle> {
+        let mut rx = self.subscribe();
+        loop {
+            if let Some(b) = rx.borrow_and_update().clone() {
+                return b;
+            }
+            // The sender lives in `self`, so `changed` cannot fail while we hold `self`.
+            if rx.changed().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+}

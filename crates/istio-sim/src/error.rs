@@ -1,0 +1,72 @@
+//! The one error type of the emulator.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Everything that can go wrong while emulating istiod or istio-agent.
+///
+/// Messages name the field or file involved, so a failing test says what was wrong.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SimError {
+    /// The trust domain is not a valid SPIFFE trust domain (lowercase `[a-z0-9._-]`, 1–255 bytes).
+    #[error("invalid trust domain {value:?}: {reason}")]
+    InvalidTrustDomain {
+        /// The rejected trust domain.
+        value: String,
+        /// Why it was rejected.
+        reason: &'static str,
+    },
+    /// A namespace or service account cannot be a SPIFFE path segment.
+    #[error("invalid {field} {value:?}: {reason}")]
+    InvalidIdentity {
+        /// `"namespace"` or `"service_account"`.
+        field: &'static str,
+        /// The rejected value.
+        value: String,
+        /// Why it was rejected.
+        reason: &'static str,
+    },
+    /// istiod rejects workload TTLs above `MAX_WORKLOAD_CERT_TTL` (90 days by default).
+    #[error("requested TTL {requested:?} is greater than the max allowed TTL {max:?}")]
+    TtlTooLong {
+        /// The TTL that was asked for.
+        requested: Duration,
+        /// The maximum istiod allows.
+        max: Duration,
+    },
+    /// A duration or date does not fit the certificate's time range.
+    #[error("{field} is out of range")]
+    TimeOutOfRange {
+        /// The option that overflowed.
+        field: &'static str,
+    },
+    /// Generating or encoding a private key failed.
+    #[error("{alg} key: {reason}")]
+    Key {
+        /// The key algorithm, e.g. `"RSA-2048"`.
+        alg: &'static str,
+        /// What failed.
+        reason: String,
+    },
+    /// rcgen refused to build or sign a certificate.
+    #[error("building the {what} certificate failed: {source}")]
+    Certificate {
+        /// `"root"`, `"intermediate"` or `"workload"`.
+        what: &'static str,
+        /// rcgen's error.
+        #[source]
+        source: rcgen::Error,
+    },
+    /// A file-system operation of the OUTPUT_CERTS writer failed.
+    #[error("{op} {path}: {source}", path = path.display())]
+    Io {
+        /// What was being done (`"create dir"`, `"create temp file"`, `"rename"`, ...).
+        op: &'static str,
+        /// The path involved.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+}
