@@ -1,1 +1,75 @@
-fn main() {}
+//! `ako`: the AKO-compatible controller that owns the Istio certificate pipeline.
+//!
+//! This first part offers the operator's view of the certificate set:
+//! `ako certs inspect` and `ako certs principal`.
+
+mod certs;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Where istio-agent writes the workload certificate when `OUTPUT_CERTS` is set as AKO sets it.
+const DEFAULT_CERT_DIR: &str = "/etc/istio-output-certs";
+
+#[derive(Parser)]
+#[command(name = "ako", version, about = "Istio mTLS for the Avi load balancer")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Look at the Istio certificate set in OUTPUT_CERTS.
+    Certs {
+        #[command(subcommand)]
+        command: CertsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CertsCommand {
+    /// Validate the set and print what it holds; exit 0 if valid, 1 if not.
+    Inspect {
+        /// The OUTPUT_CERTS directory.
+        #[arg(long, env = "ISTIO_OUTPUT_CERTS", default_value = DEFAULT_CERT_DIR)]
+        dir: PathBuf,
+        /// Output format.
+        #[arg(long, short, value_enum, default_value_t = certs::Output::Text)]
+        output: certs::Output,
+    },
+    /// Print the principal to name in Istio AuthorizationPolicies.
+    Principal {
+        /// The OUTPUT_CERTS directory.
+        #[arg(long, env = "ISTIO_OUTPUT_CERTS", default_value = DEFAULT_CERT_DIR)]
+        dir: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    if rustls::crypto::ring::default_provider()
+        .install_default()
+        .is_err()
+    {
+        eprintln!("error: a TLS crypto provider was already installed");
+        return ExitCode::from(2);
+    }
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Certs {
+            command: CertsCommand::Inspect { dir, output },
+        } => certs::inspect(&dir, output),
+        Command::Certs {
+            command: CertsCommand::Principal { dir },
+        } => certs::principal(&dir),
+    }
+}

@@ -187,19 +187,27 @@ fn parse_all<'a>(
     ders.iter()
         .enumerate()
         .map(|(index, der)| match X509Certificate::from_der(der) {
-            Ok((rest, cert)) if rest.is_empty() => Ok(cert),
+            Ok(([], cert)) => Ok(cert),
             Ok(_) => Err(BundleError::BadCertificate {
                 file,
                 index,
                 detail: "trailing bytes after the certificate".to_owned(),
             }),
-            Err(e) => Err(BundleError::BadCertificate { file, index, detail: e.to_string() }),
+            Err(e) => Err(BundleError::BadCertificate {
+                file,
+                index,
+                detail: e.to_string(),
+            }),
         })
         .collect()
 }
 
 fn summaries(parsed: &[X509Certificate<'_>], ders: &[CertificateDer<'_>]) -> Vec<CertSummary> {
-    parsed.iter().zip(ders).map(|(c, d)| CertSummary::of(c, d)).collect()
+    parsed
+        .iter()
+        .zip(ders)
+        .map(|(c, d)| CertSummary::of(c, d))
+        .collect()
 }
 
 /// The key must be one we can use and must be the leaf's: its public half equals the leaf's
@@ -212,7 +220,11 @@ fn check_key(
         PrivateKeyDer::Pkcs1(_) => KeyEncoding::Pkcs1,
         PrivateKeyDer::Sec1(_) => KeyEncoding::Sec1,
         PrivateKeyDer::Pkcs8(_) => KeyEncoding::Pkcs8,
-        _ => return Err(BundleError::UnsupportedKey { detail: "unknown encoding".to_owned() }),
+        _ => {
+            return Err(BundleError::UnsupportedKey {
+                detail: "unknown encoding".to_owned(),
+            });
+        }
     };
     let signer = rustls::crypto::ring::sign::any_supported_type(key).map_err(|_| {
         BundleError::UnsupportedKey {
@@ -220,7 +232,9 @@ fn check_key(
         }
     })?;
     if signer.algorithm() == rustls::SignatureAlgorithm::ED25519 {
-        return Err(BundleError::UnsupportedKey { detail: "Ed25519".to_owned() });
+        return Err(BundleError::UnsupportedKey {
+            detail: "Ed25519".to_owned(),
+        });
     }
     let Some(public) = signer.public_key() else {
         return Err(BundleError::UnsupportedKey {
@@ -233,7 +247,11 @@ fn check_key(
     let (algorithm, bits) = key_algorithm(leaf).ok_or_else(|| BundleError::UnsupportedKey {
         detail: "leaf key is not RSA or ECDSA P-256/P-384".to_owned(),
     })?;
-    Ok(KeyInfo { algorithm, bits, encoding })
+    Ok(KeyInfo {
+        algorithm,
+        bits,
+        encoding,
+    })
 }
 
 #[cfg(test)]

@@ -54,14 +54,19 @@ pub(crate) fn verify_path(
     now: OffsetDateTime,
 ) -> Result<Anchor, BundleError> {
     let Some(leaf) = chain.first() else {
-        return Err(BundleError::EmptyPem { file: CertFile::CertChain, expected: "CERTIFICATE" });
+        return Err(BundleError::EmptyPem {
+            file: CertFile::CertChain,
+            expected: "CERTIFICATE",
+        });
     };
     let mut used = vec![false; chain.len()];
     used[0] = true;
     let mut current = leaf;
     for _ in 0..MAX_DEPTH {
-        if let Some((root_index, root)) =
-            roots.iter().enumerate().find(|(_, r)| issued_by(current, r))
+        if let Some((root_index, root)) = roots
+            .iter()
+            .enumerate()
+            .find(|(_, r)| issued_by(current, r))
         {
             check_validity(root, CertFile::RootCert, root_index, now)?;
             return Ok(Anchor { root_index });

@@ -123,12 +123,16 @@ pub struct BundleFacts {
 impl BundleFacts {
     /// The leaf's whole lifetime.
     pub fn lifetime(&self) -> Duration {
-        (self.not_after - self.not_before).try_into().unwrap_or(Duration::ZERO)
+        (self.not_after - self.not_before)
+            .try_into()
+            .unwrap_or(Duration::ZERO)
     }
 
     /// Time left until the leaf expires, zero once it has.
     pub fn remaining_at(&self, now: SystemTime) -> Duration {
-        (self.not_after - OffsetDateTime::from(now)).try_into().unwrap_or(Duration::ZERO)
+        (self.not_after - OffsetDateTime::from(now))
+            .try_into()
+            .unwrap_or(Duration::ZERO)
     }
 
     /// Time left as a fraction of the lifetime: 1.0 when issued, 0.5 when istio-agent

@@ -53,7 +53,10 @@ pub(crate) fn read_limited(dir: &Path, file: CertFile) -> Result<Vec<u8>, Bundle
     let handle = match std::fs::File::open(&path) {
         Ok(h) => h,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(BundleError::Missing { file, dir: dir.to_path_buf() });
+            return Err(BundleError::Missing {
+                file,
+                dir: dir.to_path_buf(),
+            });
         }
         Err(source) => return Err(BundleError::Read { file, source }),
     };
@@ -65,7 +68,10 @@ pub(crate) fn read_limited(dir: &Path, file: CertFile) -> Result<Vec<u8>, Bundle
         .read_to_end(&mut bytes)
         .map_err(|source| BundleError::Read { file, source })?;
     if bytes.len() as u64 > MAX_FILE_SIZE {
-        return Err(BundleError::TooLarge { file, limit: MAX_FILE_SIZE });
+        return Err(BundleError::TooLarge {
+            file,
+            limit: MAX_FILE_SIZE,
+        });
     }
     Ok(bytes)
 }

@@ -72,8 +72,14 @@ mod tests {
 
     #[test]
     fn parts_are_delimited() {
-        assert_ne!(Fingerprint::of_parts(&[b"ab", b"c"]), Fingerprint::of_parts(&[b"a", b"bc"]));
-        assert_eq!(Fingerprint::of_parts(&[b"ab", b"c"]), Fingerprint::of_parts(&[b"ab", b"c"]));
+        assert_ne!(
+            Fingerprint::of_parts(&[b"ab", b"c"]),
+            Fingerprint::of_parts(&[b"a", b"bc"])
+        );
+        assert_eq!(
+            Fingerprint::of_parts(&[b"ab", b"c"]),
+            Fingerprint::of_parts(&[b"ab", b"c"])
+        );
     }
 
     #[test]

@@ -8,7 +8,10 @@ use crate::files::CertFile;
 
 /// Labels of key blocks we know but cannot use, mapped to what the operator should hear.
 const UNUSABLE_KEY_LABELS: &[(&str, &str)] = &[
-    ("ENCRYPTED PRIVATE KEY", "encrypted PKCS#8 (Istio writes keys unencrypted)"),
+    (
+        "ENCRYPTED PRIVATE KEY",
+        "encrypted PKCS#8 (Istio writes keys unencrypted)",
+    ),
     ("DSA PRIVATE KEY", "DSA"),
     ("OPENSSH PRIVATE KEY", "OpenSSH format"),
 ];
@@ -28,9 +31,15 @@ pub(crate) fn certificates(
 ) -> Result<Vec<CertificateDer<'static>>, BundleError> {
     let certs = CertificateDer::pem_slice_iter(text.as_bytes())
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| BundleError::MalformedPem { file, detail: describe(&e, true) })?;
+        .map_err(|e| BundleError::MalformedPem {
+            file,
+            detail: describe(&e, true),
+        })?;
     if certs.is_empty() {
-        return Err(BundleError::EmptyPem { file, expected: "CERTIFICATE" });
+        return Err(BundleError::EmptyPem {
+            file,
+            expected: "CERTIFICATE",
+        });
     }
     Ok(certs)
 }
@@ -45,7 +54,9 @@ pub(crate) fn private_key(text: &str) -> Result<PrivateKeyDer<'static>, BundleEr
         .collect();
     for (label, what) in UNUSABLE_KEY_LABELS {
         if labels.contains(label) {
-            return Err(BundleError::UnsupportedKey { detail: (*what).to_owned() });
+            return Err(BundleError::UnsupportedKey {
+                detail: (*what).to_owned(),
+            });
         }
     }
     let keys = labels.iter().filter(|l| l.ends_with("PRIVATE KEY")).count();
@@ -57,10 +68,18 @@ pub(crate) fn private_key(text: &str) -> Result<PrivateKeyDer<'static>, BundleEr
     }
     PrivateKeyDer::from_pem_slice(text.as_bytes()).map_err(|e| match e {
         pem::Error::NoItemsFound => match labels.iter().find(|l| l.ends_with("PRIVATE KEY")) {
-            Some(other) => BundleError::UnsupportedKey { detail: format!("PEM label {other}") },
-            None => BundleError::EmptyPem { file, expected: "PRIVATE KEY" },
+            Some(other) => BundleError::UnsupportedKey {
+                detail: format!("PEM label {other}"),
+            },
+            None => BundleError::EmptyPem {
+                file,
+                expected: "PRIVATE KEY",
+            },
         },
-        other => BundleError::MalformedPem { file, detail: describe(&other, false) },
+        other => BundleError::MalformedPem {
+            file,
+            detail: describe(&other, false),
+        },
     })
 }
 

@@ -35,9 +35,18 @@ pub enum SecretError {
 /// The Secret `data` for a bundle: each key holds the file's PEM text as written.
 pub fn to_secret_data(bundle: &IstioBundle) -> BTreeMap<String, ByteString> {
     BTreeMap::from([
-        (DATA_CERT_CHAIN.to_owned(), ByteString(bundle.cert_chain_pem().as_bytes().to_vec())),
-        (DATA_KEY.to_owned(), ByteString(bundle.key_pem().expose().as_bytes().to_vec())),
-        (DATA_ROOT_CERT.to_owned(), ByteString(bundle.root_cert_pem().as_bytes().to_vec())),
+        (
+            DATA_CERT_CHAIN.to_owned(),
+            ByteString(bundle.cert_chain_pem().as_bytes().to_vec()),
+        ),
+        (
+            DATA_KEY.to_owned(),
+            ByteString(bundle.key_pem().expose().as_bytes().to_vec()),
+        ),
+        (
+            DATA_ROOT_CERT.to_owned(),
+            ByteString(bundle.root_cert_pem().as_bytes().to_vec()),
+        ),
     ])
 }
 
@@ -60,9 +69,18 @@ pub fn from_secret_data(
     data: &BTreeMap<String, ByteString>,
     now: SystemTime,
 ) -> Result<IstioBundle, SecretError> {
-    let get = |key: &'static str| data.get(key).map(|v| v.0.as_slice()).ok_or(SecretError::MissingKey(key));
-    IstioBundle::from_pem(get(DATA_CERT_CHAIN)?, get(DATA_KEY)?, get(DATA_ROOT_CERT)?, now)
-        .map_err(SecretError::Invalid)
+    let get = |key: &'static str| {
+        data.get(key)
+            .map(|v| v.0.as_slice())
+            .ok_or(SecretError::MissingKey(key))
+    };
+    IstioBundle::from_pem(
+        get(DATA_CERT_CHAIN)?,
+        get(DATA_KEY)?,
+        get(DATA_ROOT_CERT)?,
+        now,
+    )
+    .map_err(SecretError::Invalid)
 }
 
 #[cfg(test)]

@@ -32,7 +32,9 @@ impl Default for CertStore {
 impl CertStore {
     /// An empty store.
     pub fn new() -> Self {
-        CertStore { tx: Arc::new(watch::Sender::new(None)) }
+        CertStore {
+            tx: Arc::new(watch::Sender::new(None)),
+        }
     }
 
     /// The current bundle, if any has been published.
@@ -50,7 +52,10 @@ impl CertStore {
     pub fn publish(&self, bundle: IstioBundle) -> bool {
         let bundle = Arc::new(bundle);
         self.tx.send_if_modified(|current| {
-            if current.as_ref().is_some_and(|c| c.fingerprint() == bundle.fingerprint()) {
+            if current
+                .as_ref()
+                .is_some_and(|c| c.fingerprint() == bundle.fingerprint())
+            {
                 return false;
             }
             *current = Some(bundle.clone());

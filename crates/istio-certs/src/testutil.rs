@@ -3,18 +3,28 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
-use istio_sim::{CaOptions, IstioCa, KeyAlg, KeyFormat, OutputCertsWriter, WorkloadCert, WorkloadRequest};
+use istio_sim::{
+    CaOptions, IstioCa, KeyAlg, KeyFormat, OutputCertsWriter, WorkloadCert, WorkloadRequest,
+};
 
 /// A fast CA (ECDSA P-256) shared by tests; RSA tests make their own.
 pub(crate) fn ec_ca() -> &'static IstioCa {
     static CA: OnceLock<IstioCa> = OnceLock::new();
     CA.get_or_init(|| {
-        IstioCa::new(CaOptions { key_alg: KeyAlg::EcdsaP256, ..CaOptions::default() }).unwrap()
+        IstioCa::new(CaOptions {
+            key_alg: KeyAlg::EcdsaP256,
+            ..CaOptions::default()
+        })
+        .unwrap()
     })
 }
 
 pub(crate) fn ec_request() -> WorkloadRequest {
-    WorkloadRequest { key_alg: KeyAlg::EcdsaP256, key_format: KeyFormat::Traditional, ..WorkloadRequest::default() }
+    WorkloadRequest {
+        key_alg: KeyAlg::EcdsaP256,
+        key_format: KeyFormat::Traditional,
+        ..WorkloadRequest::default()
+    }
 }
 
 pub(crate) fn ec_cert() -> WorkloadCert {

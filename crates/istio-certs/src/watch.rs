@@ -100,7 +100,11 @@ pub struct WatchProblem {
 
 impl From<&BundleError> for WatchProblem {
     fn from(e: &BundleError) -> Self {
-        WatchProblem { kind: e.kind(), message: e.to_string(), transient: e.is_transient() }
+        WatchProblem {
+            kind: e.kind(),
+            message: e.to_string(),
+            transient: e.is_transient(),
+        }
     }
 }
 
@@ -290,11 +294,16 @@ fn rearm(dir: &Path, armed: &mut Option<Armed>, events: &mpsc::UnboundedSender<(
             None => return false,
         }
     };
-    let target_identity = if identity.is_some() { identity } else { dir_identity(&target) };
-    if let Some(a) = armed {
-        if a.on == target && a.identity == target_identity {
-            return false;
-        }
+    let target_identity = if identity.is_some() {
+        identity
+    } else {
+        dir_identity(&target)
+    };
+    if armed
+        .as_ref()
+        .is_some_and(|a| a.on == target && a.identity == target_identity)
+    {
+        return false;
     }
     let on_dir = identity.is_some();
     let tx = events.clone();
@@ -314,7 +323,11 @@ fn rearm(dir: &Path, armed: &mut Option<Armed>, events: &mpsc::UnboundedSender<(
     match watcher {
         Ok(w) => {
             tracing::debug!(path = %target.display(), "watching");
-            *armed = Some(Armed { _watcher: w, on: target, identity: target_identity });
+            *armed = Some(Armed {
+                _watcher: w,
+                on: target,
+                identity: target_identity,
+            });
             on_dir
         }
         Err(error) => {
@@ -330,7 +343,10 @@ fn rearm(dir: &Path, armed: &mut Option<Armed>, events: &mpsc::UnboundedSender<(
 /// replaced and the old inotify watch sees nothing any more.
 fn dir_identity(path: &Path) -> Option<(u64, u64)> {
     use std::os::unix::fs::MetadataExt;
-    std::fs::metadata(path).ok().filter(|m| m.is_dir()).map(|m| (m.dev(), m.ino()))
+    std::fs::metadata(path)
+        .ok()
+        .filter(|m| m.is_dir())
+        .map(|m| (m.dev(), m.ino()))
 }
 
 /// Whether an event in the directory may have changed what a read of the set returns.
@@ -352,39 +368,6 @@ fn is_relevant(event: &notify::Event, dir: &Path) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use notify::event::{EventKind, ModifyKind, RenameMode};
-
-    fn event(paths: &[&str]) -> notify::Event {
-        let mut e = notify::Event::new(EventKind::Modify(ModifyKind::Name(RenameMode::Both)));
-        for p in paths {
-            e = e.add_path(PathBuf::from(p));
-        }
-        e
-    }
-
-    #[test]
-    fn renames_of_the_three_files_are_relevant() {
-        let dir = Path::new("/certs");
-        assert!(is_relevant(&event(&["/certs/key.pem.tmp.123", "/certs/key.pem"]), dir));
-        assert!(is_relevant(&event(&["/certs/cert-chain.pem"]), dir));
-        assert!(is_relevant(&event(&["/certs/root-cert.pem"]), dir));
-    }
-
-    #[test]
-    fn temp_files_and_strangers_are_not() {
-        let dir = Path::new("/certs");
-        assert!(!is_relevant(&event(&["/certs/key.pem.tmp.123"]), dir));
-        assert!(!is_relevant(&event(&["/certs/other.txt"]), dir));
-    }
-
-    #[test]
-    fn projected_volume_swaps_and_rescans_are() {
-        let dir = Path::new("/certs");
-        assert!(is_relevant(&event(&["/certs/..data_tmp", "/certs/..data"]), dir));
-        assert!(is_relevant(&event(&["/certs/..2026_11_21_00_00_00.1"]), dir));
-        let rescan = notify::Event::new(EventKind::Other).set_flag(notify::event::Flag::Rescan);
-        assert!(is_relevant(&rescan, dir));
-    }
-}
+mod tests;
+#[cfg(test)]
+mod torn;

@@ -327,12 +327,13 @@ impl IstioCa {
         }
         let serial_hex = serial_hex(params.serial_number.as_ref());
 
-        let cert = params
-            .signed_by(&key, &signer.issuer)
-            .map_err(|source| SimError::Certificate {
-                what: "workload",
-                source,
-            })?;
+        let cert =
+            params
+                .signed_by(&key, &signer.issuer)
+                .map_err(|source| SimError::Certificate {
+                    what: "workload",
+                    source,
+                })?;
 
         // istiod returns [leaf, cert chain..., root bundle]; istio-agent writes all of it.
         let roots = self.roots_pem();
@@ -383,7 +384,9 @@ fn validate_trust_domain(td: &str) -> Result<(), SimError> {
         .bytes()
         .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'_'))
     {
-        return Err(bad("only lowercase letters, digits, '.', '-' and '_' are allowed"));
+        return Err(bad(
+            "only lowercase letters, digits, '.', '-' and '_' are allowed",
+        ));
     }
     Ok(())
 }

@@ -113,7 +113,9 @@ impl GeneratedKey {
                 let point = key.public_key().to_encoded_point(false);
                 Self::ec(
                     alg,
-                    key.to_pkcs8_der().map_err(|e| err(e.to_string()))?.as_bytes(),
+                    key.to_pkcs8_der()
+                        .map_err(|e| err(e.to_string()))?
+                        .as_bytes(),
                     &key.to_bytes(),
                     point.as_bytes(),
                     OID_P256,
@@ -124,7 +126,9 @@ impl GeneratedKey {
                 let point = key.public_key().to_encoded_point(false);
                 Self::ec(
                     alg,
-                    key.to_pkcs8_der().map_err(|e| err(e.to_string()))?.as_bytes(),
+                    key.to_pkcs8_der()
+                        .map_err(|e| err(e.to_string()))?
+                        .as_bytes(),
                     &key.to_bytes(),
                     point.as_bytes(),
                     OID_P384,

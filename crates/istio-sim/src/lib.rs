@@ -37,8 +37,8 @@ mod writer;
 mod tests;
 
 pub use ca::{
-    CLOCK_SKEW_GRACE, CaOptions, DEFAULT_ROOT_TTL, DEFAULT_WORKLOAD_TTL, INTERMEDIATE_TTL,
-    IstioCa, LeafProfile, MAX_WORKLOAD_TTL, WorkloadCert, WorkloadRequest, spiffe_id,
+    CLOCK_SKEW_GRACE, CaOptions, DEFAULT_ROOT_TTL, DEFAULT_WORKLOAD_TTL, INTERMEDIATE_TTL, IstioCa,
+    LeafProfile, MAX_WORKLOAD_TTL, WorkloadCert, WorkloadRequest, spiffe_id,
 };
 pub use error::SimError;
 pub use keys::{KeyAlg, KeyFormat, PEM_LABEL_EC, PEM_LABEL_PKCS8, PEM_LABEL_RSA};

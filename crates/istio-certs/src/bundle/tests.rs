@@ -35,12 +35,22 @@ fn istiod_default_rsa_bundle_is_valid_from_a_directory() {
 
     let bundle = IstioBundle::load(dir.path(), SystemTime::now()).unwrap();
     let facts = bundle.facts();
-    assert_eq!(facts.spiffe_id.as_str(), "spiffe://cluster.local/ns/avi-system/sa/ako-sa");
-    assert_eq!(facts.principal.as_str(), "cluster.local/ns/avi-system/sa/ako-sa");
+    assert_eq!(
+        facts.spiffe_id.as_str(),
+        "spiffe://cluster.local/ns/avi-system/sa/ako-sa"
+    );
+    assert_eq!(
+        facts.principal.as_str(),
+        "cluster.local/ns/avi-system/sa/ako-sa"
+    );
     assert_eq!(facts.issuer, "O=cluster.local");
     assert_eq!(
         facts.key,
-        KeyInfo { algorithm: KeyAlgorithm::Rsa, bits: 2048, encoding: KeyEncoding::Pkcs1 }
+        KeyInfo {
+            algorithm: KeyAlgorithm::Rsa,
+            bits: 2048,
+            encoding: KeyEncoding::Pkcs1
+        }
     );
     // istiod's self-signed CA: leaf + root in the chain, one root.
     assert_eq!(facts.chain.len(), 2);
@@ -50,7 +60,11 @@ fn istiod_default_rsa_bundle_is_valid_from_a_directory() {
     assert_eq!(bundle.key_pem().expose(), cert.key_pem);
     assert_eq!(bundle.leaf_der().as_ref(), cert.leaf_der.as_slice());
     let lifetime = facts.lifetime().as_secs();
-    assert_eq!(lifetime, 24 * 3600 + 120, "NotBefore is backdated 2 minutes");
+    assert_eq!(
+        lifetime,
+        24 * 3600 + 120,
+        "NotBefore is backdated 2 minutes"
+    );
     let fraction = facts.remaining_fraction_at(SystemTime::now());
     assert!(fraction > 0.99 && fraction <= 1.0, "{fraction}");
 }
@@ -58,16 +72,51 @@ fn istiod_default_rsa_bundle_is_valid_from_a_directory() {
 #[test]
 fn every_key_shape_istio_writes_is_accepted() {
     let cases = [
-        (KeyAlg::EcdsaP256, KeyFormat::Traditional, KeyAlgorithm::EcdsaP256, 256, KeyEncoding::Sec1),
-        (KeyAlg::EcdsaP384, KeyFormat::Traditional, KeyAlgorithm::EcdsaP384, 384, KeyEncoding::Sec1),
-        (KeyAlg::EcdsaP256, KeyFormat::Pkcs8, KeyAlgorithm::EcdsaP256, 256, KeyEncoding::Pkcs8),
-        (KeyAlg::Rsa2048, KeyFormat::Pkcs8, KeyAlgorithm::Rsa, 2048, KeyEncoding::Pkcs8),
+        (
+            KeyAlg::EcdsaP256,
+            KeyFormat::Traditional,
+            KeyAlgorithm::EcdsaP256,
+            256,
+            KeyEncoding::Sec1,
+        ),
+        (
+            KeyAlg::EcdsaP384,
+            KeyFormat::Traditional,
+            KeyAlgorithm::EcdsaP384,
+            384,
+            KeyEncoding::Sec1,
+        ),
+        (
+            KeyAlg::EcdsaP256,
+            KeyFormat::Pkcs8,
+            KeyAlgorithm::EcdsaP256,
+            256,
+            KeyEncoding::Pkcs8,
+        ),
+        (
+            KeyAlg::Rsa2048,
+            KeyFormat::Pkcs8,
+            KeyAlgorithm::Rsa,
+            2048,
+            KeyEncoding::Pkcs8,
+        ),
     ];
     for (alg, format, algorithm, bits, encoding) in cases {
-        let req = WorkloadRequest { key_alg: alg, key_format: format, ..WorkloadRequest::default() };
+        let req = WorkloadRequest {
+            key_alg: alg,
+            key_format: format,
+            ..WorkloadRequest::default()
+        };
         let cert = ec_ca().issue(&req).unwrap();
         let bundle = load(&cert).unwrap_or_else(|e| panic!("{alg:?}/{format:?}: {e}"));
-        assert_eq!(bundle.facts().key, KeyInfo { algorithm, bits, encoding });
+        assert_eq!(
+            bundle.facts().key,
+            KeyInfo {
+                algorithm,
+                bits,
+                encoding
+            }
+        );
     }
 }
 
@@ -98,8 +147,11 @@ fn plugged_in_ca_chain_with_intermediate_and_repeated_root_verifies() {
 
 #[test]
 fn several_roots_during_root_rotation() {
-    let mut ca = IstioCa::new(CaOptions { key_alg: KeyAlg::EcdsaP256, ..CaOptions::default() })
-        .unwrap();
+    let mut ca = IstioCa::new(CaOptions {
+        key_alg: KeyAlg::EcdsaP256,
+        ..CaOptions::default()
+    })
+    .unwrap();
     let old = ca.issue(&ec_request()).unwrap();
     ca.rotate_root().unwrap();
     let new = ca.issue(&ec_request()).unwrap();
@@ -122,42 +174,115 @@ fn missing_files_are_named() {
         write_dir(dir.path(), &cert);
         std::fs::remove_file(dir.path().join(file.file_name())).unwrap();
         let err = IstioBundle::load(dir.path(), SystemTime::now()).unwrap_err();
-        assert!(matches!(err, BundleError::Missing { file: f, .. } if f == file), "{err:?}");
+        assert!(
+            matches!(err, BundleError::Missing { file: f, .. } if f == file),
+            "{err:?}"
+        );
         assert!(err.to_string().starts_with(file.file_name()), "{err}");
         assert!(err.is_transient());
     }
     let err = IstioBundle::load("/nonexistent/dir".as_ref(), SystemTime::now()).unwrap_err();
-    assert!(matches!(err, BundleError::Missing { file: CertFile::Key, .. }));
+    assert!(matches!(
+        err,
+        BundleError::Missing {
+            file: CertFile::Key,
+            ..
+        }
+    ));
 }
 
 #[test]
 fn empty_and_malformed_pem_are_refused_per_file() {
     let cert = ec_cert();
-    let (k, c, r) =
-        (cert.key_pem.as_bytes(), cert.cert_chain_pem.as_bytes(), cert.root_cert_pem.as_bytes());
+    let (k, c, r) = (
+        cert.key_pem.as_bytes(),
+        cert.cert_chain_pem.as_bytes(),
+        cert.root_cert_pem.as_bytes(),
+    );
     let now = SystemTime::now();
 
     let err = IstioBundle::from_pem(b"", k, r, now).unwrap_err();
-    assert!(matches!(err, BundleError::EmptyPem { file: CertFile::CertChain, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            BundleError::EmptyPem {
+                file: CertFile::CertChain,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     let err = IstioBundle::from_pem(c, b"", r, now).unwrap_err();
-    assert!(matches!(err, BundleError::EmptyPem { file: CertFile::Key, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            BundleError::EmptyPem {
+                file: CertFile::Key,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     let err = IstioBundle::from_pem(c, k, b"just text\n", now).unwrap_err();
-    assert!(matches!(err, BundleError::EmptyPem { file: CertFile::RootCert, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            BundleError::EmptyPem {
+                file: CertFile::RootCert,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 
     let bad_b64 = b"-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n";
     let err = IstioBundle::from_pem(bad_b64, k, r, now).unwrap_err();
-    assert!(matches!(err, BundleError::MalformedPem { file: CertFile::CertChain, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            BundleError::MalformedPem {
+                file: CertFile::CertChain,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     let unterminated = b"-----BEGIN CERTIFICATE-----\nAAAA\n";
     let err = IstioBundle::from_pem(c, k, unterminated, now).unwrap_err();
-    assert!(matches!(err, BundleError::MalformedPem { file: CertFile::RootCert, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            BundleError::MalformedPem {
+                file: CertFile::RootCert,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     let err = IstioBundle::from_pem(c, &[0xff, 0xfe, 0x00], r, now).unwrap_err();
-    assert!(matches!(err, BundleError::MalformedPem { file: CertFile::Key, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            BundleError::MalformedPem {
+                file: CertFile::Key,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 
     // Valid base64, but not a certificate.
     let not_x509 = b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
     let err = IstioBundle::from_pem(not_x509, k, r, now).unwrap_err();
     assert!(
-        matches!(err, BundleError::BadCertificate { file: CertFile::CertChain, index: 0, .. }),
+        matches!(
+            err,
+            BundleError::BadCertificate {
+                file: CertFile::CertChain,
+                index: 0,
+                ..
+            }
+        ),
         "{err:?}"
     );
 }
@@ -168,22 +293,45 @@ fn oversized_file_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let mut big = cert.root_cert_pem.clone().into_bytes();
     big.resize(MAX_FILE_SIZE as usize + 1, b'\n');
-    write_raw(dir.path(), cert.key_pem.as_bytes(), cert.cert_chain_pem.as_bytes(), &big);
+    write_raw(
+        dir.path(),
+        cert.key_pem.as_bytes(),
+        cert.cert_chain_pem.as_bytes(),
+        &big,
+    );
     let err = IstioBundle::load(dir.path(), SystemTime::now()).unwrap_err();
-    assert!(matches!(err, BundleError::TooLarge { file: CertFile::RootCert, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            BundleError::TooLarge {
+                file: CertFile::RootCert,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 }
 
 #[test]
 fn unsupported_key_types_are_refused() {
     let cert = ec_cert();
-    let (c, r) = (cert.cert_chain_pem.as_bytes(), cert.root_cert_pem.as_bytes());
+    let (c, r) = (
+        cert.cert_chain_pem.as_bytes(),
+        cert.root_cert_pem.as_bytes(),
+    );
     let now = SystemTime::now();
 
-    let ed25519 = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).unwrap().serialize_pem();
+    let ed25519 = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519)
+        .unwrap()
+        .serialize_pem();
     let err = IstioBundle::from_pem(c, ed25519.as_bytes(), r, now).unwrap_err();
-    assert!(matches!(&err, BundleError::UnsupportedKey { detail } if detail == "Ed25519"), "{err:?}");
+    assert!(
+        matches!(&err, BundleError::UnsupportedKey { detail } if detail == "Ed25519"),
+        "{err:?}"
+    );
 
-    let encrypted = b"-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n";
+    let encrypted =
+        b"-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n";
     let err = IstioBundle::from_pem(c, encrypted, r, now).unwrap_err();
     assert!(matches!(err, BundleError::UnsupportedKey { .. }), "{err:?}");
 
@@ -193,7 +341,16 @@ fn unsupported_key_types_are_refused() {
 
     let two = format!("{}{}", cert.key_pem, cert.key_pem);
     let err = IstioBundle::from_pem(c, two.as_bytes(), r, now).unwrap_err();
-    assert!(matches!(err, BundleError::MalformedPem { file: CertFile::Key, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            BundleError::MalformedPem {
+                file: CertFile::Key,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -209,12 +366,16 @@ fn torn_pair_new_key_with_old_chain_is_a_transient_mismatch() {
     .unwrap_err();
     assert!(matches!(err, BundleError::KeyMismatch), "{err:?}");
     assert!(err.is_transient());
-    assert_eq!(err.to_string(), "key.pem does not match the leaf certificate in cert-chain.pem");
+    assert_eq!(
+        err.to_string(),
+        "key.pem does not match the leaf certificate in cert-chain.pem"
+    );
 }
 
 #[test]
 fn leaves_that_are_not_x509_svids_are_refused() {
-    let cases: Vec<(LeafProfile, fn(&SvidError) -> bool)> = vec![
+    type Expect = fn(&SvidError) -> bool;
+    let cases: Vec<(LeafProfile, Expect)> = vec![
         (
             LeafProfile {
                 uri_sans: Some(vec![
@@ -226,11 +387,17 @@ fn leaves_that_are_not_x509_svids_are_refused() {
             |e| matches!(e, SvidError::MultipleUriSans { count: 2 }),
         ),
         (
-            LeafProfile { uri_sans: Some(vec![]), ..LeafProfile::default() },
+            LeafProfile {
+                uri_sans: Some(vec![]),
+                ..LeafProfile::default()
+            },
             |e| matches!(e, SvidError::NoUriSan),
         ),
         (
-            LeafProfile { is_ca: true, ..LeafProfile::default() },
+            LeafProfile {
+                is_ca: true,
+                ..LeafProfile::default()
+            },
             |e| matches!(e, SvidError::IsCa),
         ),
         (
@@ -242,7 +409,10 @@ fn leaves_that_are_not_x509_svids_are_refused() {
         ),
     ];
     for (leaf, expected) in cases {
-        let req = WorkloadRequest { leaf, ..ec_request() };
+        let req = WorkloadRequest {
+            leaf,
+            ..ec_request()
+        };
         let cert = ec_ca().issue(&req).unwrap();
         match load(&cert) {
             Err(BundleError::InvalidSvid(e)) => assert!(expected(&e), "unexpected {e:?}"),
@@ -255,8 +425,11 @@ fn leaves_that_are_not_x509_svids_are_refused() {
 fn chain_must_verify_by_signature_not_by_name() {
     let cert = ec_cert();
     // Another CA of the same trust domain has a root with the very same subject.
-    let impostor =
-        IstioCa::new(CaOptions { key_alg: KeyAlg::EcdsaP256, ..CaOptions::default() }).unwrap();
+    let impostor = IstioCa::new(CaOptions {
+        key_alg: KeyAlg::EcdsaP256,
+        ..CaOptions::default()
+    })
+    .unwrap();
     let err = IstioBundle::from_pem(
         cert.cert_chain_pem.as_bytes(),
         cert.key_pem.as_bytes(),
@@ -264,8 +437,14 @@ fn chain_must_verify_by_signature_not_by_name() {
         SystemTime::now(),
     )
     .unwrap_err();
-    assert!(matches!(err, BundleError::ChainUnverified { .. }), "{err:?}");
-    assert!(err.to_string().contains("self-signed 'O=cluster.local'"), "{err}");
+    assert!(
+        matches!(err, BundleError::ChainUnverified { .. }),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("self-signed 'O=cluster.local'"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -284,7 +463,10 @@ fn chain_missing_its_intermediate_does_not_verify() {
         SystemTime::now(),
     )
     .unwrap_err();
-    assert!(matches!(err, BundleError::ChainUnverified { .. }), "{err:?}");
+    assert!(
+        matches!(err, BundleError::ChainUnverified { .. }),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -296,13 +478,31 @@ fn expiry_and_not_yet_valid_use_the_injected_clock() {
 
     let err = load_at(&cert, not_after + Duration::from_secs(1)).unwrap_err();
     assert!(
-        matches!(err, BundleError::Expired { file: CertFile::CertChain, index: 0, .. }),
+        matches!(
+            err,
+            BundleError::Expired {
+                file: CertFile::CertChain,
+                index: 0,
+                ..
+            }
+        ),
         "{err:?}"
     );
-    assert!(err.to_string().contains("spiffe://cluster.local/ns/avi-system/sa/ako-sa"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("spiffe://cluster.local/ns/avi-system/sa/ako-sa"),
+        "{err}"
+    );
     let err = load_at(&cert, not_before - Duration::from_secs(3600)).unwrap_err();
     assert!(
-        matches!(err, BundleError::NotYetValid { file: CertFile::CertChain, index: 0, .. }),
+        matches!(
+            err,
+            BundleError::NotYetValid {
+                file: CertFile::CertChain,
+                index: 0,
+                ..
+            }
+        ),
         "{err:?}"
     );
     assert!(load_at(&cert, not_after - Duration::from_secs(1)).is_ok());
@@ -318,7 +518,10 @@ fn expired_intermediate_is_refused_even_when_the_leaf_is_valid() {
     .unwrap();
     let far = time::OffsetDateTime::now_utc() + time::Duration::days(1000);
     let req = WorkloadRequest {
-        leaf: LeafProfile { not_after: Some(far), ..LeafProfile::default() },
+        leaf: LeafProfile {
+            not_after: Some(far),
+            ..LeafProfile::default()
+        },
         ..ec_request()
     };
     let cert = ca.issue(&req).unwrap();
@@ -326,7 +529,14 @@ fn expired_intermediate_is_refused_even_when_the_leaf_is_valid() {
     let at = SystemTime::now() + Duration::from_secs(800 * 24 * 3600);
     let err = load_at(&cert, at).unwrap_err();
     assert!(
-        matches!(err, BundleError::Expired { file: CertFile::CertChain, index: 1, .. }),
+        matches!(
+            err,
+            BundleError::Expired {
+                file: CertFile::CertChain,
+                index: 1,
+                ..
+            }
+        ),
         "{err:?}"
     );
 }
@@ -335,8 +545,12 @@ fn expired_intermediate_is_refused_even_when_the_leaf_is_valid() {
 fn debug_and_errors_never_show_the_key() {
     let cert = ec_cert();
     let bundle = load(&cert).unwrap();
-    let key_body: String =
-        cert.key_pem.lines().filter(|l| !l.starts_with("-----")).collect::<Vec<_>>().join("");
+    let key_body: String = cert
+        .key_pem
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect::<Vec<_>>()
+        .join("");
     let debug = format!("{bundle:?} {:?} {:?}", bundle.key_pem(), bundle.key_der());
     assert!(debug.contains("<redacted>"), "{debug}");
     assert!(!debug.contains("PRIVATE KEY"), "{debug}");
@@ -356,7 +570,16 @@ fn debug_and_errors_never_show_the_key() {
     )
     .unwrap_err();
     let text = format!("{err} {err:?}");
-    assert!(matches!(err, BundleError::MalformedPem { file: CertFile::Key, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            BundleError::MalformedPem {
+                file: CertFile::Key,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert!(!text.contains(&key_body[..16]), "{text}");
 }
 

@@ -40,10 +40,16 @@ fn secret_with_missing_or_torn_data_is_refused() {
     let mut data = to_secret_data(&bundle);
     data.remove("root-cert");
     let err = from_secret_data(&data, SystemTime::now()).unwrap_err();
-    assert!(matches!(err, SecretError::MissingKey("root-cert")), "{err:?}");
+    assert!(
+        matches!(err, SecretError::MissingKey("root-cert")),
+        "{err:?}"
+    );
 
     let mut data = to_secret_data(&bundle);
     data.insert("key".into(), ByteString(ec_cert().key_pem.into_bytes()));
     let err = from_secret_data(&data, SystemTime::now()).unwrap_err();
-    assert!(matches!(err, SecretError::Invalid(BundleError::KeyMismatch)), "{err:?}");
+    assert!(
+        matches!(err, SecretError::Invalid(BundleError::KeyMismatch)),
+        "{err:?}"
+    );
 }

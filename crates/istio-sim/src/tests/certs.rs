@@ -51,16 +51,26 @@ fn akid<'a>(cert: &'a X509Certificate<'_>) -> Option<&'a [u8]> {
 /// Asserts everything istiod promises about a workload leaf.
 fn assert_istio_leaf(leaf: &X509Certificate<'_>, spiffe: &str, ttl_secs: i64) {
     // Empty subject, and therefore a critical SAN with exactly one URI.
-    assert_eq!(leaf.subject().iter_attributes().count(), 0, "subject must be empty");
+    assert_eq!(
+        leaf.subject().iter_attributes().count(),
+        0,
+        "subject must be empty"
+    );
     let san = leaf.subject_alternative_name().unwrap().unwrap();
-    assert!(san.critical, "SAN must be critical when the subject is empty");
+    assert!(
+        san.critical,
+        "SAN must be critical when the subject is empty"
+    );
     assert_eq!(uris(leaf), vec![spiffe]);
 
     let ku = leaf.key_usage().unwrap().unwrap();
     assert!(ku.critical);
     assert!(ku.value.digital_signature());
     assert!(ku.value.key_encipherment());
-    assert_eq!(ku.value.flags, 0b101, "only digitalSignature + keyEncipherment");
+    assert_eq!(
+        ku.value.flags, 0b101,
+        "only digitalSignature + keyEncipherment"
+    );
 
     let eku = leaf.extended_key_usage().unwrap().unwrap();
     assert!(eku.value.server_auth && eku.value.client_auth);
@@ -74,7 +84,11 @@ fn assert_istio_leaf(leaf: &X509Certificate<'_>, spiffe: &str, ttl_secs: i64) {
     assert!(skid(leaf).is_none());
 
     // Exactly these extensions.
-    let mut oids: Vec<_> = leaf.extensions().iter().map(|e| e.oid.to_id_string()).collect();
+    let mut oids: Vec<_> = leaf
+        .extensions()
+        .iter()
+        .map(|e| e.oid.to_id_string())
+        .collect();
     oids.sort();
     let mut expected: Vec<_> = [
         &OID_X509_EXT_SUBJECT_ALT_NAME,
@@ -92,8 +106,16 @@ fn assert_istio_leaf(leaf: &X509Certificate<'_>, spiffe: &str, ttl_secs: i64) {
     let now = now();
     let nb = leaf.validity().not_before.timestamp();
     let na = leaf.validity().not_after.timestamp();
-    assert!((nb - (now - 120)).abs() <= 5, "NotBefore {nb} vs now-2m {}", now - 120);
-    assert!((na - (now + ttl_secs)).abs() <= 5, "NotAfter {na} vs now+ttl {}", now + ttl_secs);
+    assert!(
+        (nb - (now - 120)).abs() <= 5,
+        "NotBefore {nb} vs now-2m {}",
+        now - 120
+    );
+    assert!(
+        (na - (now + ttl_secs)).abs() <= 5,
+        "NotAfter {na} vs now+ttl {}",
+        now + ttl_secs
+    );
 }
 
 #[test]
@@ -101,7 +123,10 @@ fn default_self_signed_ca_issues_istio_leaf() {
     let ca = IstioCa::new(CaOptions::default()).unwrap();
     let cert = ca.issue(&WorkloadRequest::default()).unwrap();
 
-    assert_eq!(cert.spiffe_id, "spiffe://cluster.local/ns/avi-system/sa/ako-sa");
+    assert_eq!(
+        cert.spiffe_id,
+        "spiffe://cluster.local/ns/avi-system/sa/ako-sa"
+    );
     let chain = cert_ders(&cert.cert_chain_pem);
     assert_eq!(chain.len(), 2, "self-signed istiod CA: leaf + root");
     assert_eq!(chain[0], cert.leaf_der);
@@ -230,7 +255,10 @@ fn every_key_alg_and_format_parses_back() {
         assert_key_matches_leaf(&cert.key_pem, &leaf);
         assert_istio_leaf(&leaf, &cert.spiffe_id, DAY);
         // Signed by the P-256 CA whatever the leaf key is.
-        assert_eq!(leaf.signature_algorithm.algorithm, OID_SIG_ECDSA_WITH_SHA256);
+        assert_eq!(
+            leaf.signature_algorithm.algorithm,
+            OID_SIG_ECDSA_WITH_SHA256
+        );
 
         // PKCS#8 keys load into rcgen (ring), i.e. they are well-formed for TLS stacks too.
         if format == KeyFormat::Pkcs8 {
@@ -239,12 +267,17 @@ fn every_key_alg_and_format_parses_back() {
         // SEC1 keys carry the named curve, which Go's ParseECPrivateKey needs.
         if alg != KeyAlg::Rsa2048 && format == KeyFormat::Traditional {
             let oid: &[u8] = if alg == KeyAlg::EcdsaP256 {
-                &[0xa0, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07]
+                &[
+                    0xa0, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07,
+                ]
             } else {
                 &[0xa0, 0x07, 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22]
             };
             let der = &blocks[0].contents;
-            assert!(der.windows(oid.len()).any(|w| w == oid), "{alg:?}: no curve parameters");
+            assert!(
+                der.windows(oid.len()).any(|w| w == oid),
+                "{alg:?}: no curve parameters"
+            );
         }
     }
 }
@@ -260,8 +293,14 @@ fn ca_key_alg_sets_signature_algorithm() {
     let chain = cert_ders(&cert.cert_chain_pem);
     let leaf = parse(&chain[0]);
     let root = parse(&chain[1]);
-    assert_eq!(leaf.signature_algorithm.algorithm, OID_SIG_ECDSA_WITH_SHA384);
-    assert_eq!(root.signature_algorithm.algorithm, OID_SIG_ECDSA_WITH_SHA384);
+    assert_eq!(
+        leaf.signature_algorithm.algorithm,
+        OID_SIG_ECDSA_WITH_SHA384
+    );
+    assert_eq!(
+        root.signature_algorithm.algorithm,
+        OID_SIG_ECDSA_WITH_SHA384
+    );
     leaf.verify_signature(Some(root.public_key())).unwrap();
 }
 
@@ -278,13 +317,22 @@ fn intermediate_ca_shape() {
     assert_eq!(chain.len(), 3, "leaf, intermediate, root");
     let (leaf, int, root) = (parse(&chain[0]), parse(&chain[1]), parse(&chain[2]));
     assert_eq!(cert_ders(&ca.root_pem()), vec![chain[2].clone()]);
-    assert_eq!(cert_ders(&ca.intermediate_pem().unwrap()), vec![chain[1].clone()]);
+    assert_eq!(
+        cert_ders(&ca.intermediate_pem().unwrap()),
+        vec![chain[1].clone()]
+    );
     assert_eq!(cert_ders(&cert.root_cert_pem), vec![chain[2].clone()]);
 
     assert_istio_leaf(&leaf, &cert.spiffe_id, DAY);
-    assert_eq!(int.subject().to_string(), "O=cluster.local, CN=Intermediate CA");
+    assert_eq!(
+        int.subject().to_string(),
+        "O=cluster.local, CN=Intermediate CA"
+    );
     assert_eq!(int.issuer().to_string(), "O=cluster.local");
-    assert_eq!(leaf.issuer().to_string(), "O=cluster.local, CN=Intermediate CA");
+    assert_eq!(
+        leaf.issuer().to_string(),
+        "O=cluster.local, CN=Intermediate CA"
+    );
     assert!(int.is_ca());
     assert!(int.key_usage().unwrap().unwrap().value.key_cert_sign());
     assert!(int.validity().not_after <= root.validity().not_after);
@@ -364,7 +412,10 @@ fn root_rotation_keeps_old_root_trusted_until_dropped() {
         ca.rotate_root().unwrap();
         let roots = cert_ders(&ca.roots_pem());
         assert_eq!(roots.len(), 2);
-        assert_eq!(roots[1], old_root_der, "old root stays trusted, after the new one");
+        assert_eq!(
+            roots[1], old_root_der,
+            "old root stays trusted, after the new one"
+        );
         assert_ne!(roots[0], old_root_der);
         assert_eq!(cert_ders(&ca.root_pem()), vec![roots[0].clone()]);
 
@@ -392,7 +443,8 @@ fn root_rotation_keeps_old_root_trusted_until_dropped() {
         } else {
             roots[0].clone()
         };
-        leaf.verify_signature(Some(parse(&signer).public_key())).unwrap();
+        leaf.verify_signature(Some(parse(&signer).public_key()))
+            .unwrap();
         assert!(leaf.verify_signature(Some(old_root.public_key())).is_err());
 
         // Leaves issued before the rotation still chain to a trusted root.
@@ -406,7 +458,10 @@ fn root_rotation_keeps_old_root_trusted_until_dropped() {
 
         ca.drop_old_roots();
         assert_eq!(cert_ders(&ca.roots_pem()), vec![roots[0].clone()]);
-        assert_eq!(cert_ders(&ca.issue(&ec_req()).unwrap().root_cert_pem).len(), 1);
+        assert_eq!(
+            cert_ders(&ca.issue(&ec_req()).unwrap().root_cert_pem).len(),
+            1
+        );
     }
 }
 
@@ -426,7 +481,10 @@ fn custom_trust_domain_and_identity() {
             ..ec_req()
         })
         .unwrap();
-    assert_eq!(cert.spiffe_id, "spiffe://example.org/ns/payments/sa/default");
+    assert_eq!(
+        cert.spiffe_id,
+        "spiffe://example.org/ns/payments/sa/default"
+    );
     let leaf = parse(&cert.leaf_der);
     assert_istio_leaf(&leaf, "spiffe://example.org/ns/payments/sa/default", DAY);
     assert_eq!(parse(&ca.root_der()).subject().to_string(), "O=example.org");
@@ -441,10 +499,19 @@ fn invalid_names_are_rejected() {
             ..Default::default()
         })
         .unwrap_err();
-        assert!(matches!(err, SimError::InvalidTrustDomain { .. }), "{td:?}: {err}");
+        assert!(
+            matches!(err, SimError::InvalidTrustDomain { .. }),
+            "{td:?}: {err}"
+        );
     }
     let ca = ec_ca();
-    for (ns, sa) in [("", "sa"), ("ns", ""), ("a/b", "sa"), ("ns", ".."), ("ns", "a b")] {
+    for (ns, sa) in [
+        ("", "sa"),
+        ("ns", ""),
+        ("a/b", "sa"),
+        ("ns", ".."),
+        ("ns", "a b"),
+    ] {
         let err = ca
             .issue(&WorkloadRequest {
                 namespace: ns.into(),
@@ -452,7 +519,10 @@ fn invalid_names_are_rejected() {
                 ..ec_req()
             })
             .unwrap_err();
-        assert!(matches!(err, SimError::InvalidIdentity { .. }), "{ns:?}/{sa:?}: {err}");
+        assert!(
+            matches!(err, SimError::InvalidIdentity { .. }),
+            "{ns:?}/{sa:?}: {err}"
+        );
     }
 }
 
@@ -476,7 +546,12 @@ fn leaf_profile_knobs_break_the_leaf_on_purpose() {
         ..Default::default()
     });
     assert_eq!(none.spiffe_id, "");
-    assert!(parse(&none.leaf_der).subject_alternative_name().unwrap().is_none());
+    assert!(
+        parse(&none.leaf_der)
+            .subject_alternative_name()
+            .unwrap()
+            .is_none()
+    );
 
     let ca_leaf = issue(LeafProfile {
         is_ca: true,
@@ -485,7 +560,10 @@ fn leaf_profile_knobs_break_the_leaf_on_purpose() {
     assert!(parse(&ca_leaf.leaf_der).is_ca());
 
     let ku = issue(LeafProfile {
-        key_usages: Some(vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyCertSign]),
+        key_usages: Some(vec![
+            KeyUsagePurpose::DigitalSignature,
+            KeyUsagePurpose::KeyCertSign,
+        ]),
         extended_key_usages: Some(vec![]),
         ..Default::default()
     });

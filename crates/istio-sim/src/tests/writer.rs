@@ -16,9 +16,18 @@ fn entries(dir: &Path) -> Vec<String> {
 }
 
 fn assert_files(dir: &Path, cert: &WorkloadCert) {
-    assert_eq!(fs::read_to_string(dir.join(KEY_FILE)).unwrap(), cert.key_pem);
-    assert_eq!(fs::read_to_string(dir.join(CHAIN_FILE)).unwrap(), cert.cert_chain_pem);
-    assert_eq!(fs::read_to_string(dir.join(ROOT_FILE)).unwrap(), cert.root_cert_pem);
+    assert_eq!(
+        fs::read_to_string(dir.join(KEY_FILE)).unwrap(),
+        cert.key_pem
+    );
+    assert_eq!(
+        fs::read_to_string(dir.join(CHAIN_FILE)).unwrap(),
+        cert.cert_chain_pem
+    );
+    assert_eq!(
+        fs::read_to_string(dir.join(ROOT_FILE)).unwrap(),
+        cert.root_cert_pem
+    );
 }
 
 fn mode(path: &Path) -> u32 {
@@ -58,7 +67,10 @@ fn unchanged_files_are_skipped_and_not_replaced() {
     let again = writer.write(&first).unwrap();
     assert!(again.written.is_empty());
     assert_eq!(again.skipped, vec![KEY_FILE, CHAIN_FILE, ROOT_FILE]);
-    assert_eq!([KEY_FILE, CHAIN_FILE, ROOT_FILE].map(inode).to_vec(), inodes);
+    assert_eq!(
+        [KEY_FILE, CHAIN_FILE, ROOT_FILE].map(inode).to_vec(),
+        inodes
+    );
 
     // Normal rotation with an unchanged root: exactly two renames, key first.
     let rotated = ca.issue(&ec_req()).unwrap();
@@ -82,10 +94,15 @@ fn root_rotation_rewrites_root_cert() {
     ca.rotate_root().unwrap();
 
     // ROOTCA push: root-cert.pem only.
-    let report = writer.write_files(None, None, Some(&ca.roots_pem())).unwrap();
+    let report = writer
+        .write_files(None, None, Some(&ca.roots_pem()))
+        .unwrap();
     assert_eq!(report.written, vec![ROOT_FILE]);
     assert!(report.skipped.is_empty());
-    assert_eq!(cert_ders(&fs::read_to_string(tmp.path().join(ROOT_FILE)).unwrap()).len(), 2);
+    assert_eq!(
+        cert_ders(&fs::read_to_string(tmp.path().join(ROOT_FILE)).unwrap()).len(),
+        2
+    );
 
     // Then the workload cert: key and chain change, the bundle is already there.
     let cert = ca.issue(&ec_req()).unwrap();
