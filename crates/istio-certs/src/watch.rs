@@ -242,7 +242,7 @@ async fn run(
                     tracing::info!(
                         spiffe_id = %facts.spiffe_id,
                         serial = %facts.serial,
-                        not_after = %facts.not_after,
+                        not_after = %crate::chain::rfc3339(facts.not_after),
                         fingerprint = %fingerprint.hex(),
                         "published Istio certificate set"
                     );
