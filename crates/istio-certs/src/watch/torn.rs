@@ -13,8 +13,9 @@ use super::tests::wait_for_leaf;
 use super::*;
 use crate::testutil::ec_request;
 
-/// Runs the property with `n` rotations; returns (published, observed) counts.
-async fn torn_rotations(n: usize, seed: u64, options: WatchOptions) -> (u64, usize) {
+/// Runs the property with `n` rotations; returns the watcher's status and how many sets the
+/// observer saw.
+async fn torn_rotations(n: usize, seed: u64, options: WatchOptions) -> (WatchStatus, usize) {
     let mut ca = IstioCa::new(CaOptions {
         key_alg: KeyAlg::EcdsaP256,
         ..CaOptions::default()
@@ -96,7 +97,7 @@ async fn torn_rotations(n: usize, seed: u64, options: WatchOptions) -> (u64, usi
         .await
         .unwrap()
         .unwrap();
-    (watcher.status().published, observed)
+    (watcher.status(), observed)
 }
 
 fn aggressive() -> WatchOptions {
@@ -110,10 +111,10 @@ fn aggressive() -> WatchOptions {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn torn_rotations_never_publish_a_torn_set() {
-    let (published, observed) = torn_rotations(40, 7, aggressive()).await;
+    let (status, observed) = torn_rotations(40, 7, aggressive()).await;
     assert!(
-        published >= 2 && observed >= 1,
-        "published {published}, observed {observed}"
+        status.published >= 2 && observed >= 1,
+        "{status:?}, observed {observed}"
     );
 }
 
@@ -123,8 +124,8 @@ async fn torn_rotations_with_default_debounce() {
         retry_initial: Duration::from_millis(100),
         ..WatchOptions::default()
     };
-    let (published, _) = torn_rotations(20, 11, options).await;
-    assert!(published >= 2, "published {published}");
+    let (status, _) = torn_rotations(20, 11, options).await;
+    assert!(status.published >= 2, "{status:?}");
 }
 
 /// The large run: `TORN_ROTATIONS=10000 cargo test -p istio-certs --release -- --ignored
@@ -137,10 +138,13 @@ async fn torn_rotations_large() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000);
     let started = std::time::Instant::now();
-    let (published, observed) = torn_rotations(n, 42, aggressive()).await;
+    let (status, observed) = torn_rotations(n, 42, aggressive()).await;
     println!(
-        "torn rotations: {n} rotations, {published} sets published, {observed} observed, \
-         0 torn, last set published; {:.1} s",
+        "torn rotations: {n} rotations; {} reads, {} refused (torn or mid-root-rotation), \
+         {} sets published, {observed} observed, 0 torn, last set published; {:.1} s",
+        status.loads,
+        status.rejected,
+        status.published,
         started.elapsed().as_secs_f64()
     );
 }
