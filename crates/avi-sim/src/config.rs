@@ -1,0 +1,55 @@
+//! How an emulated controller is set up.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Settings of one emulated controller.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// The admin user's name.
+    pub username: String,
+    /// The admin user's password (never logged).
+    pub password: String,
+    /// Auth tokens accepted by `/login` as `{"username", "token"}`.
+    pub tokens: Vec<String>,
+    /// Accept `Authorization: Basic` (off by default, as on real controllers since 15.3).
+    pub basic_auth: bool,
+    /// Session idle timeout (`controllerproperties.api_idle_timeout`, default 15 min).
+    pub idle_timeout: Duration,
+    /// Absolute session lifetime (`api_force_timeout`, default 24 h).
+    pub absolute_timeout: Duration,
+    /// Status for an expired or unknown session: 401, or 419 like newer controllers.
+    pub expired_status: u16,
+    /// The controller version reported at login and `/api/initial-data`.
+    pub version: String,
+    /// Serve HTTPS with a generated certificate.
+    pub tls: bool,
+    /// Persist the configuration here and reload it at start.
+    pub state_file: Option<PathBuf>,
+    /// Answer 400 for unknown fields instead of dropping them.
+    pub reject_unknown_fields: bool,
+    /// Seed of the fault-injection dice.
+    pub seed: u64,
+    /// Requests kept in the request log.
+    pub log_capacity: usize,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            username: "admin".to_owned(),
+            password: "avi123".to_owned(),
+            tokens: Vec::new(),
+            basic_auth: false,
+            idle_timeout: Duration::from_secs(15 * 60),
+            absolute_timeout: Duration::from_secs(24 * 3600),
+            expired_status: 401,
+            version: "22.1.3".to_owned(),
+            tls: false,
+            state_file: None,
+            reject_unknown_fields: false,
+            seed: 0,
+            log_capacity: 10_000,
+        }
+    }
+}
