@@ -1,8 +1,8 @@
 //! Certificate parsing for `sslkeyandcertificate` and `pkiprofile`.
 //!
 //! The controller parses every uploaded certificate and fills the computed fields of
-//! `SSLCertificate` (`shared/reference/avi-api.md` §3.2, §4). This module does the same, following the
-//! 20.1.1 captures the emulator is compared against:
+//! `SSLCertificate` (`shared/reference/avi-api.md` §3.2, §4). This module does the same,
+//! following the 20.1.1 captures the emulator is compared against:
 //!
 //! - [`describe_certificate`] → `version` (zero-based, `"2"` for X.509 v3), `serial_number`
 //!   (decimal), `self_signed`, `issuer` / `subject` (`SSLCertificateDescription`),
