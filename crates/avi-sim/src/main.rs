@@ -34,9 +34,9 @@ struct Args {
     /// Answer expired sessions with 419 instead of 401.
     #[arg(long)]
     expired_419: bool,
-    /// Controller version to report.
+    /// Controller version to report at login and in /api/initial-data.
     #[arg(long, default_value = "22.1.3")]
-    version: String,
+    controller_version: String,
     /// Write the generated TLS certificate here (for clients to trust).
     #[arg(long)]
     ca_out: Option<PathBuf>,
@@ -63,7 +63,7 @@ async fn main() -> anyhow::Result<()> {
         basic_auth: args.basic_auth,
         idle_timeout: Duration::from_secs(args.idle_timeout),
         expired_status: if args.expired_419 { 419 } else { 401 },
-        version: args.version,
+        version: args.controller_version,
         tls: args.tls,
         state_file: args.state,
         ..avi_sim::SimConfig::default()

@@ -166,11 +166,16 @@ fn login(sim: &Arc<Sim>, req: &Req) -> Result<Resp, ApiError> {
     });
     let mut resp = json_response(200, &body);
     let h = resp.headers_mut();
+    let secure = if sim.scheme == "https" {
+        "; Secure"
+    } else {
+        ""
+    };
     append_cookie(
         h,
-        &format!("csrftoken={csrf}; Max-Age=31449600; Path=/; SameSite=Lax"),
+        &format!("csrftoken={csrf}; Max-Age=31449600; Path=/{secure}"),
     );
-    set_session_cookies(h, &sid);
+    set_session_cookies(h, &sid, secure);
     Ok(resp)
 }
 
@@ -191,11 +196,11 @@ fn logout(sim: &Arc<Sim>, req: &Req) -> Result<Resp, ApiError> {
     Ok(json_response(200, &json!({})))
 }
 
-fn set_session_cookies(h: &mut HeaderMap, sid: &str) {
+fn set_session_cookies(h: &mut HeaderMap, sid: &str, secure: &str) {
     for name in ["avi-sessionid", "sessionid"] {
         append_cookie(
             h,
-            &format!("{name}={sid}; HttpOnly; Max-Age=86400; Path=/; SameSite=Lax"),
+            &format!("{name}={sid}; HttpOnly; Max-Age=86400; Path=/{secure}"),
         );
     }
 }
@@ -328,7 +333,15 @@ fn api(sim: &Arc<Sim>, req: &Req) -> Result<Resp, ApiError> {
         h.insert("avi_api_version", v);
     }
     if let Some(sid) = &caller.session {
-        set_session_cookies(h, sid);
+        set_session_cookies(
+            h,
+            sid,
+            if sim.scheme == "https" {
+                "; Secure"
+            } else {
+                ""
+            },
+        );
     }
     Ok(resp)
 }

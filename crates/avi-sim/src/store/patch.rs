@@ -14,6 +14,9 @@ pub enum PatchOp {
     Replace(Map<String, Value>),
     /// Scalars are unset (back to default); list elements matching are removed.
     Delete(Map<String, Value>),
+    /// `{"json_patch": [{"op": "add|remove|replace", "path": "/servers/0", "value": ..}]}`,
+    /// as newer controllers and the Python SDK's samples use.
+    Json(Vec<Value>),
 }
 
 impl PatchOp {
@@ -32,6 +35,14 @@ impl PatchOp {
             .next()
             .map(|(k, v)| (k.clone(), v.take()))
             .unwrap_or_default();
+        if op == "json_patch" {
+            return match fields {
+                Value::Array(ops) => Ok(PatchOp::Json(ops)),
+                _ => Err(ApiError::bad_request(
+                    "PATCH 'json_patch' must hold a list of operations",
+                )),
+            };
+        }
         let Value::Object(fields) = fields else {
             return Err(ApiError::bad_request(format!(
                 "PATCH '{op}' must hold an object"
@@ -51,6 +62,14 @@ impl PatchOp {
 /// Applies a PATCH to a body.
 pub(super) fn apply(body: &mut Map<String, Value>, op: &PatchOp) -> Result<(), ApiError> {
     match op {
+        PatchOp::Json(ops) => {
+            let mut doc = Value::Object(std::mem::take(body));
+            let result = ops.iter().try_for_each(|o| json_patch_one(&mut doc, o));
+            if let Value::Object(map) = doc {
+                *body = map;
+            }
+            result?;
+        }
         PatchOp::Replace(fields) => {
             for (k, v) in fields {
                 body.insert(k.clone(), v.clone());
@@ -88,6 +107,66 @@ pub(super) fn apply(body: &mut Map<String, Value>, op: &PatchOp) -> Result<(), A
                 }
             }
         }
+    }
+    Ok(())
+}
+
+/// One RFC 6902 operation (`add`, `remove`, `replace`).
+fn json_patch_one(doc: &mut Value, op: &Value) -> Result<(), ApiError> {
+    let bad = |m: &str| ApiError::bad_request(format!("json_patch: {m}"));
+    let kind = op
+        .get("op")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("operation without 'op'"))?;
+    let path = op
+        .get("path")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("operation without 'path'"))?;
+    let (parent_path, last) = path
+        .rsplit_once('/')
+        .ok_or_else(|| bad("path must start with '/'"))?;
+    let last = last.replace("~1", "/").replace("~0", "~");
+    let parent = if parent_path.is_empty() {
+        Some(&mut *doc)
+    } else {
+        doc.pointer_mut(parent_path)
+    };
+    let parent = parent.ok_or_else(|| bad(&format!("path {path} does not exist")))?;
+    let value = || {
+        op.get("value")
+            .cloned()
+            .ok_or_else(|| bad(&format!("'{kind}' needs a value")))
+    };
+    match (kind, parent) {
+        ("add", Value::Array(list)) if last == "-" => list.push(value()?),
+        ("add", Value::Array(list)) => {
+            let i: usize = last
+                .parse()
+                .map_err(|_| bad(&format!("bad index in {path}")))?;
+            if i > list.len() {
+                return Err(bad(&format!("index out of range in {path}")));
+            }
+            list.insert(i, value()?);
+        }
+        ("add" | "replace", Value::Object(map)) => {
+            if kind == "replace" && !map.contains_key(&last) {
+                return Err(bad(&format!("path {path} does not exist")));
+            }
+            map.insert(last, value()?);
+        }
+        ("replace", Value::Array(list)) => {
+            let slot = last.parse::<usize>().ok().and_then(|i| list.get_mut(i));
+            *slot.ok_or_else(|| bad(&format!("path {path} does not exist")))? = value()?;
+        }
+        ("remove", Value::Object(map)) => {
+            map.remove(&last)
+                .ok_or_else(|| bad(&format!("path {path} does not exist")))?;
+        }
+        ("remove", Value::Array(list)) => {
+            let i = last.parse::<usize>().ok().filter(|i| *i < list.len());
+            list.remove(i.ok_or_else(|| bad(&format!("path {path} does not exist")))?);
+        }
+        (other, _) => return Err(bad(&format!("unsupported op '{other}' at {path}"))),
     }
     Ok(())
 }
@@ -164,6 +243,27 @@ mod tests {
         .unwrap();
         assert_eq!(b["servers"].as_array().unwrap().len(), 1);
         assert!(!b.contains_key("default_server_port"));
+    }
+
+    #[test]
+    fn json_patch_adds_replaces_and_removes_by_path() {
+        let mut b =
+            body(json!({"servers": [{"ip": {"addr": "1.1.1.1", "type": "V4"}}], "enabled": true}));
+        let op = PatchOp::parse(json!({"json_patch": [
+            {"op": "add", "path": "/servers/-", "value": {"ip": {"addr": "2.2.2.2", "type": "V4"}}},
+            {"op": "replace", "path": "/enabled", "value": false},
+            {"op": "remove", "path": "/servers/0"}
+        ]}))
+        .unwrap();
+        apply(&mut b, &op).unwrap();
+        assert_eq!(
+            b["servers"],
+            json!([{"ip": {"addr": "2.2.2.2", "type": "V4"}}])
+        );
+        assert_eq!(b["enabled"], false);
+        let bad =
+            PatchOp::parse(json!({"json_patch": [{"op": "remove", "path": "/nope"}]})).unwrap();
+        assert_eq!(apply(&mut b, &bad).unwrap_err().status, 400);
     }
 
     #[test]
