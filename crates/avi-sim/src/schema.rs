@@ -936,6 +936,14 @@ fn check_scalar(prop: &Property, value: &mut Value, path: &Path) -> Result<(), S
         }
         Kind::Boolean => match value {
             Value::Bool(_) => Ok(()),
+            // The Python SDK's own tests post `"local": "true"` and the controller (Django REST
+            // framework's BooleanField) takes it: the usual textual spellings are coerced.
+            Value::String(s)
+                if matches!(s.as_str(), "true" | "True" | "1" | "false" | "False" | "0") =>
+            {
+                *value = Value::Bool(matches!(s.as_str(), "true" | "True" | "1"));
+                Ok(())
+            }
             other => Err(type_error(path, "boolean", other)),
         },
         Kind::Number => match value.as_f64() {
@@ -1381,8 +1389,8 @@ mod tests {
             "Invalid type for field servers[0].port: expected integer, got string \"8080\""
         );
         assert_eq!(
-            err("pool", json!({"name": "p", "enabled": "true"})),
-            "Invalid type for field enabled: expected boolean, got string \"true\""
+            err("pool", json!({"name": "p", "enabled": "yes"})),
+            "Invalid type for field enabled: expected boolean, got string \"yes\""
         );
         assert_eq!(
             err("pool", json!({"name": 7})),

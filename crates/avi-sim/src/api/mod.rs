@@ -236,13 +236,15 @@ struct Caller {
     session: Option<String>,
 }
 
-fn authenticate(sim: &Arc<Sim>, req: &Req) -> Result<Caller, ApiError> {
+/// Checks the caller. On a CSRF failure the session is still live and its cookies are
+/// refreshed, as on a real controller; so the session id comes back with the error.
+fn authenticate(sim: &Arc<Sim>, req: &Req) -> Result<Caller, (Option<String>, ApiError)> {
     let basic = basic_credentials(&req.headers).filter(|_| sim.config.basic_auth);
     if let Some(creds) = basic {
         if creds == (sim.config.username.clone(), sim.config.password.clone()) {
             return Ok(Caller { session: None });
         }
-        return Err(ApiError::new(401, "Invalid credentials"));
+        return Err((None, ApiError::new(401, "Invalid credentials")));
     }
     let ids = session_ids(&req.headers);
     let found: Option<(String, Session)> =
@@ -255,17 +257,18 @@ fn authenticate(sim: &Arc<Sim>, req: &Req) -> Result<Caller, ApiError> {
         } else {
             "Invalid or expired session"
         };
-        return Err(ApiError::new(status, msg));
+        return Err((None, ApiError::new(status, msg)));
     };
     let unsafe_method = !matches!(req.method, Method::GET | Method::HEAD | Method::OPTIONS);
     if unsafe_method {
         let sent = req.headers.get("x-csrftoken").and_then(|v| v.to_str().ok());
         if sent != Some(session.csrf.as_str()) {
-            return Err(ApiError {
+            let csrf = ApiError {
                 status: 401,
                 message: "CSRF token missing or incorrect.".into(),
                 plain: true,
-            });
+            };
+            return Err((Some(sid), csrf));
         }
     }
     Ok(Caller { session: Some(sid) })
@@ -309,41 +312,48 @@ fn tenant_scope(sim: &Sim, headers: &HeaderMap) -> Result<TenantScope, ApiError>
 
 // ---------------------------------------------------------------- object API
 
+/// What a controller answers when the client names no version: it speaks its legacy API.
+const LEGACY_API_VERSION: &str = "16_4_2";
+
 fn api(sim: &Arc<Sim>, req: &Req) -> Result<Resp, ApiError> {
-    let caller = authenticate(sim, req)?;
     let version = req
         .headers
         .get("x-avi-version")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let api_version = match &version {
-        Some(v) => Some(
-            v.parse::<ApiVersion>()
-                .map_err(|_| ApiError::bad_request(format!("Invalid version {v}")))?,
-        ),
-        None => None,
+    let (session, mut resp) = match authenticate(sim, req) {
+        Ok(caller) => {
+            let resp = match &version {
+                Some(v) => match v.parse::<ApiVersion>() {
+                    Ok(parsed) => objects(sim, req, Some(parsed)),
+                    Err(_) => Err(ApiError::bad_request(format!("Invalid version {v}"))),
+                },
+                None => objects(sim, req, None),
+            };
+            (caller.session, resp.unwrap_or_else(|e| error_response(&e)))
+        }
+        Err((session, e)) => (session, error_response(&e)),
     };
-    let mut resp = objects(sim, req, api_version).unwrap_or_else(|e| error_response(&e));
     let h = resp.headers_mut();
-    if let Some(v) = version
-        .as_deref()
-        .and_then(|v| HeaderValue::from_str(v).ok())
-    {
-        h.insert("x-avi-version", v.clone());
-        h.insert("avi_api_version", v);
+    let echoed = version.as_deref().unwrap_or(LEGACY_API_VERSION);
+    if let Ok(v) = HeaderValue::from_str(echoed) {
+        h.insert("avi_api_version", v.clone());
+        if version.is_some() {
+            h.insert("x-avi-version", v);
+        }
     }
-    if let Some(sid) = &caller.session {
-        set_session_cookies(
-            h,
-            sid,
-            if sim.scheme == "https" {
-                "; Secure"
-            } else {
-                ""
-            },
-        );
+    if let Some(sid) = &session {
+        set_session_cookies(h, sid, secure_attr(sim));
     }
     Ok(resp)
+}
+
+fn secure_attr(sim: &Sim) -> &'static str {
+    if sim.scheme == "https" {
+        "; Secure"
+    } else {
+        ""
+    }
 }
 
 fn objects(sim: &Arc<Sim>, req: &Req, api_version: Option<ApiVersion>) -> Result<Resp, ApiError> {
@@ -442,10 +452,18 @@ fn written(
     version: Option<&ApiVersion>,
 ) -> Result<Resp, ApiError> {
     let obj = store.object(ty, uuid).ok_or_else(|| not_found(ty))?;
-    Ok(json_response(
-        status,
-        &render::render(store, obj, base, Mode::Written, None, version),
-    ))
+    let body = render::render(store, obj, base, Mode::Written, None, version);
+    let mut resp = json_response(status, &body);
+    if status == 201 {
+        if let Some(v) = body
+            .get("url")
+            .and_then(Value::as_str)
+            .and_then(|u| HeaderValue::from_str(u).ok())
+        {
+            resp.headers_mut().insert(header::LOCATION, v);
+        }
+    }
+    Ok(resp)
 }
 
 fn persist(sim: &Sim, store: &Store) -> Result<(), ApiError> {

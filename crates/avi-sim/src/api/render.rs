@@ -59,6 +59,24 @@ pub fn render(
         "_last_modified".into(),
         Value::String(obj.last_modified.to_string()),
     );
+    if obj.ty == "vsvip" {
+        // The controller shows which virtual services use a VIP.
+        let users: Vec<Value> = store
+            .referrers_of("vsvip", &obj.uuid)
+            .into_iter()
+            .filter(|(ty, _)| ty == "virtualservice")
+            .map(|(ty, uuid)| {
+                let name = store
+                    .object(&ty, &uuid)
+                    .map(|o| o.name.as_str())
+                    .filter(|_| names);
+                Value::String(url(base, &ty, &uuid, name))
+            })
+            .collect();
+        if !users.is_empty() {
+            map.insert("vs_refs".into(), Value::Array(users));
+        }
+    }
     if obj.ty == "sslkeyandcertificate" {
         match mode {
             Mode::Read { .. } if obj.secret.is_some() => {

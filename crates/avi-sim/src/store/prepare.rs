@@ -101,6 +101,9 @@ pub(super) fn prepare(
         None
     };
 
+    if info.name == "pool" {
+        default_server_hostnames(&mut body);
+    }
     let secret = match info.name {
         "sslkeyandcertificate" => certificate_fields(&mut body, key, existing)?,
         "pkiprofile" => {
@@ -328,4 +331,15 @@ fn ca_cert_fields(body: &mut Map<String, Value>) -> Result<(), ApiError> {
         }
     }
     Ok(())
+}
+
+/// Pool servers: `hostname` defaults to the server's address.
+fn default_server_hostnames(body: &mut Map<String, Value>) {
+    if let Some(Value::Array(servers)) = body.get_mut("servers") {
+        for server in servers.iter_mut().filter_map(Value::as_object_mut) {
+            if let Some(addr) = server.get("ip").and_then(|ip| ip.get("addr")).cloned() {
+                server.entry("hostname").or_insert(addr);
+            }
+        }
+    }
 }
