@@ -63,35 +63,12 @@ const KNOWN: &[Known] = &[
         interactions: &[],
         check: "header AVI_API_VERSION: 16_4_2",
     },
-    // EMULATOR BUG "no-location-on-201" (src/api/mod.rs `written`): every `POST /api/<type>`
-    // → 201 of a real controller carries `Location: <url of the new object>#<name>` (equal to
-    // the body's `url`); the emulator's 201 has no `Location` header.
-    // EMULATOR BUG "csrf-401-bare" (src/api/mod.rs `api` returns before decorating the
-    // response): `POST /api/tenant` with `X-CSRFToken: invalid` and `X-Avi-Version: 20.1.1`
-    // → 401 `CSRF token missing or incorrect.` (status and text match), but the controller's
-    // 401 still echoes `AVI_API_VERSION: 20.1.1` and refreshes the session cookies
-    // (`Set-Cookie: avi-sessionid=…`, `sessionid=…`); the emulator's 401 has neither.
-    // EMULATOR BUG "vsvip-vs-refs" (src/api/render.rs): `GET /api/vsvip/<uuid>` of a VsVip a
-    // virtual service uses returns the read-only back-reference
-    // `"vs_refs": ["https://…/api/virtualservice/<uuid>"]`; the emulator omits `vs_refs`.
-    // EMULATOR BUG "login-tenants-brief" (src/api/mod.rs `login`): the login answer's
-    // `tenants[]` entry of a user-created tenant is the full Tenant object (`_last_modified`,
-    // `config_settings`, …); the emulator gives only `url`, `uuid`, `name`, `local`.
     Known {
         bug: "login-tenants-brief",
         cassette: "test_multiple_tenants",
         interactions: &[1],
         check: "shape login tenants[test-tenant]._last_modified",
     },
-    // EMULATOR BUG "string-boolean-rejected" (src/schema.rs type check): `POST /api/tenant`
-    // `{"name": "tenant1", "local": "true"}` → controller 201 with `"local": true` (it coerces
-    // the string); emulator 400 `Invalid type for field local: expected boolean, got string
-    // "true"`. Interactions 4 (`GET ?name=tenant1`: count 0, not 1) and 5 (`DELETE`: 404, not
-    // 204) fail only because the tenant was never created.
-    // EMULATOR GAP "no-useraccount" (src/store/types.rs has no `useraccount`):
-    // `PUT /api/useraccount {"old_password", "password"}` → controller 200 (password
-    // changed); emulator 404 `Unknown object type 'useraccount'`. Interaction 2 (login with the
-    // new password: 401, not 200) fails only because the password never changed.
     Known {
         bug: "no-useraccount",
         cassette: "test_user_login",

@@ -454,14 +454,12 @@ fn written(
     let obj = store.object(ty, uuid).ok_or_else(|| not_found(ty))?;
     let body = render::render(store, obj, base, Mode::Written, None, version);
     let mut resp = json_response(status, &body);
-    if status == 201 {
-        if let Some(v) = body
-            .get("url")
-            .and_then(Value::as_str)
-            .and_then(|u| HeaderValue::from_str(u).ok())
-        {
-            resp.headers_mut().insert(header::LOCATION, v);
-        }
+    let location = body
+        .get("url")
+        .and_then(Value::as_str)
+        .and_then(|u| HeaderValue::from_str(u).ok());
+    if let Some(v) = location.filter(|_| status == 201) {
+        resp.headers_mut().insert(header::LOCATION, v);
     }
     Ok(resp)
 }
