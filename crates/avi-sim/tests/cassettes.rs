@@ -53,22 +53,18 @@ struct Known {
 }
 
 const KNOWN: &[Known] = &[
-    // EMULATOR BUG "legacy-api-version-header" (src/api/mod.rs `login`, `api`): a 20.1.x
-    // controller answers every request that sends no `X-Avi-Version` (and every `/login`) with
-    // `AVI_API_VERSION: 16_4_2`, the legacy version it then speaks; the emulator sends no
-    // `AVI_API_VERSION` header at all there (it only echoes a version the client sent).
-    Known {
-        bug: "legacy-api-version-header",
-        cassette: "*",
-        interactions: &[],
-        check: "header AVI_API_VERSION: 16_4_2",
-    },
+    // EMULATOR GAP "login-tenants-brief" (src/api/mod.rs `login`): the login answer lists
+    // non-admin tenants as whole Tenant objects (`_last_modified`, `config_settings`); the
+    // emulator gives `url`, `uuid`, `name`, `local` only.
     Known {
         bug: "login-tenants-brief",
         cassette: "test_multiple_tenants",
         interactions: &[1],
         check: "shape login tenants[test-tenant]._last_modified",
     },
+    // EMULATOR GAP "no-useraccount": `PUT /api/useraccount` (password change) → controller
+    // 200; the emulator has no useraccount endpoint (404), so the later login with the new
+    // password gets 401.
     Known {
         bug: "no-useraccount",
         cassette: "test_user_login",

@@ -166,11 +166,11 @@ fn login(sim: &Arc<Sim>, req: &Req) -> Result<Resp, ApiError> {
     });
     let mut resp = json_response(200, &body);
     let h = resp.headers_mut();
-    let secure = if sim.scheme == "https" {
-        "; Secure"
-    } else {
-        ""
-    };
+    let secure = secure_attr(sim);
+    h.insert(
+        "avi_api_version",
+        HeaderValue::from_static(LEGACY_API_VERSION),
+    );
     append_cookie(
         h,
         &format!("csrftoken={csrf}; Max-Age=31449600; Path=/{secure}"),
