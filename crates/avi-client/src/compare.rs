@@ -1,0 +1,117 @@
+//! "Does the controller already hold what we want?" — compare only the fields we set, with
+//! references compared by identity and certificates by their leaf.
+
+use serde_json::{Map, Value};
+
+use crate::reference::RawRef;
+
+/// Fields that never count as a difference: the controller's own, and the key (which it never
+/// returns; the certificate it must match is compared instead).
+const IGNORED: &[&str] = &["uuid", "url", "_last_modified", "key"];
+
+/// Top-level fields of `desired` whose value `existing` does not hold.
+pub fn differing_fields(desired: &Value, existing: &Value) -> Vec<String> {
+    let (Some(d), Some(e)) = (desired.as_object(), existing.as_object()) else {
+        return vec!["<object>".to_owned()];
+    };
+    d.iter()
+        .filter(|(k, _)| !IGNORED.contains(&k.as_str()))
+        .filter(|(k, v)| !e.get(*k).is_some_and(|ev| covers(ev, v)))
+        .map(|(k, _)| k.clone())
+        .collect()
+}
+
+/// Whether `existing` holds every field of `desired` (recursively; lists element by element).
+pub fn covers(existing: &Value, desired: &Value) -> bool {
+    match (existing, desired) {
+        (Value::Object(e), Value::Object(d)) => d
+            .iter()
+            .filter(|(k, _)| !IGNORED.contains(&k.as_str()))
+            .all(|(k, dv)| e.get(k).is_some_and(|ev| covers(ev, dv)) || (dv.is_null() && !e.contains_key(k))),
+        (Value::Array(e), Value::Array(d)) => e.len() == d.len() && e.iter().zip(d).all(|(ev, dv)| covers(ev, dv)),
+        (Value::String(e), Value::String(d)) => strings_match(e, d),
+        (Value::Number(e), Value::Number(d)) => e.as_f64() == d.as_f64(),
+        (e, d) => e == d,
+    }
+}
+
+fn strings_match(existing: &str, desired: &str) -> bool {
+    if existing == desired {
+        return true;
+    }
+    if desired.contains("-----BEGIN CERTIFICATE-----") {
+        // The controller keeps the first certificate of what it was given.
+        return first_pem_block(existing) == first_pem_block(desired);
+    }
+    match (RawRef::parse(existing), RawRef::parse(desired)) {
+        (Some(e), Some(d)) => e.same_target(&d),
+        _ => false,
+    }
+}
+
+fn first_pem_block(text: &str) -> String {
+    let end = "-----END CERTIFICATE-----";
+    let block = match text.find(end) {
+        Some(i) => &text[..i + end.len()],
+        None => text,
+    };
+    block.split_whitespace().collect()
+}
+
+/// `existing` with every field of `desired` written over it: what a PUT sends, so fields
+/// another tool or the controller set survive.
+pub fn merge_over(existing: &Value, desired: &Value) -> Value {
+    let mut out: Map<String, Value> = existing.as_object().cloned().unwrap_or_default();
+    if let Some(d) = desired.as_object() {
+        for (k, v) in d {
+            if matches!(k.as_str(), "uuid" | "url") {
+                continue;
+            }
+            out.insert(k.clone(), v.clone());
+        }
+    }
+    Value::Object(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn controller_defaults_and_extra_fields_are_not_differences() {
+        let existing = json!({"name": "p", "lb_algorithm": "LB_ALGORITHM_LEAST_CONNECTIONS",
+            "servers": [{"ip": {"addr": "10.0.0.1", "type": "V4"}, "port": 80, "enabled": true, "ratio": 1}],
+            "uuid": "pool-1", "_last_modified": "1"});
+        let desired = json!({"name": "p", "servers": [{"ip": {"addr": "10.0.0.1", "type": "V4"}, "port": 80}]});
+        assert!(differing_fields(&desired, &existing).is_empty());
+        let moved = json!({"name": "p", "servers": [{"ip": {"addr": "10.0.0.2", "type": "V4"}, "port": 80}]});
+        assert_eq!(differing_fields(&moved, &existing), ["servers"]);
+        let fewer = json!({"name": "p", "servers": []});
+        assert_eq!(differing_fields(&fewer, &existing), ["servers"]);
+    }
+
+    #[test]
+    fn references_compare_by_identity() {
+        let existing = json!({"pki_profile_ref": "https://ctrl/api/pkiprofile/pkiprofile-9#istio-pki"});
+        assert!(differing_fields(&json!({"pki_profile_ref": "/api/pkiprofile/?name=istio-pki"}), &existing).is_empty());
+        assert!(differing_fields(&json!({"pki_profile_ref": "/api/pkiprofile/pkiprofile-9"}), &existing).is_empty());
+        assert_eq!(differing_fields(&json!({"pki_profile_ref": "/api/pkiprofile/?name=other"}), &existing), ["pki_profile_ref"]);
+    }
+
+    #[test]
+    fn certificates_compare_by_leaf_and_the_key_is_ignored() {
+        let leaf = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+        let chain = format!("{leaf}-----BEGIN CERTIFICATE-----\nBBBB\n-----END CERTIFICATE-----\n");
+        let existing = json!({"certificate": {"certificate": leaf, "subject": {}}, "key": "<sensitive>"});
+        let desired = json!({"certificate": {"certificate": chain}, "key": "-----BEGIN EC PRIVATE KEY-----"});
+        assert!(differing_fields(&desired, &existing).is_empty());
+    }
+
+    #[test]
+    fn merge_keeps_what_others_set() {
+        let existing = json!({"name": "p", "uuid": "pool-1", "description": "set by an operator", "enabled": true});
+        let merged = merge_over(&existing, &json!({"name": "p", "enabled": false}));
+        assert_eq!(merged, json!({"name": "p", "uuid": "pool-1", "description": "set by an operator", "enabled": false}));
+    }
+}

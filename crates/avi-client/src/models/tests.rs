@@ -1,0 +1,1 @@
+//! Tests of the models against captured controller responses and AKO bodies.

@@ -1,0 +1,409 @@
+//! Sync plans: from the desired objects and the objects we own on the controller, the ordered
+//! creates, updates and deletes that make the controller match — creates and updates
+//! bottom-up, deletes top-down, so no write references a missing object and no delete is
+//! refused for being in use. A plan is data: print it for a dry run, apply it for real.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use serde_json::Value;
+
+use crate::client::AviClient;
+use crate::compare::differing_fields;
+use crate::error::{AviError, Result};
+use crate::kind::Kind;
+use crate::object::AviObject;
+use crate::reference::RawRef;
+
+/// One object we want on the controller.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Desired {
+    /// Its kind.
+    pub kind: Kind,
+    /// Its body as we would POST it.
+    pub body: Value,
+}
+
+impl Desired {
+    /// From a typed object.
+    pub fn of<T: AviObject>(obj: &T) -> Result<Self> {
+        let body = serde_json::to_value(obj).map_err(|e| AviError::Decode {
+            kind: T::KIND,
+            name: obj.name().to_owned(),
+            detail: e.to_string(),
+        })?;
+        Ok(Desired { kind: T::KIND, body })
+    }
+
+    /// Its name.
+    pub fn name(&self) -> &str {
+        self.body.get("name").and_then(Value::as_str).unwrap_or_default()
+    }
+}
+
+/// What a plan does to one object.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// POST.
+    Create,
+    /// PUT over the stored object; `fields` are the ones that differ.
+    Update {
+        /// Stored uuid.
+        uuid: String,
+        /// Fields that differ.
+        fields: Vec<String>,
+    },
+    /// DELETE.
+    Delete {
+        /// Stored uuid.
+        uuid: String,
+    },
+}
+
+/// One step of a plan.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// Object kind.
+    pub kind: Kind,
+    /// Object name.
+    pub name: String,
+    /// What happens.
+    pub action: Action,
+    /// Steps (indexes into [`SyncPlan::steps`]) that must succeed first.
+    pub after: Vec<usize>,
+    desired: Option<Value>,
+    existing: Option<Value>,
+}
+
+/// The ordered steps that bring the controller to the desired state.
+#[derive(Debug, Clone, Default)]
+pub struct SyncPlan {
+    /// Steps in a valid sequential order.
+    pub steps: Vec<Step>,
+    /// Desired objects already as wanted.
+    pub unchanged: usize,
+}
+
+/// How one step went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepOutcome {
+    /// Done.
+    Done,
+    /// The controller or the network refused it.
+    Failed(String),
+    /// Not tried because a step it depends on failed.
+    Skipped,
+}
+
+/// What applying a plan did, per step.
+#[derive(Debug, Clone, Default)]
+pub struct SyncReport {
+    /// `(kind, name, action label, outcome)` per step, in plan order.
+    pub steps: Vec<(Kind, String, &'static str, StepOutcome)>,
+    /// Desired objects that needed nothing.
+    pub unchanged: usize,
+}
+
+impl SyncReport {
+    /// Steps that did not complete.
+    pub fn failures(&self) -> usize {
+        self.steps.iter().filter(|s| s.3 != StepOutcome::Done).count()
+    }
+
+    /// Steps that completed.
+    pub fn done(&self) -> usize {
+        self.steps.len() - self.failures()
+    }
+}
+
+impl Action {
+    fn label(&self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update { .. } => "update",
+            Action::Delete { .. } => "delete",
+        }
+    }
+}
+
+impl fmt::Display for SyncPlan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, s) in self.steps.iter().enumerate() {
+            write!(f, "{i:>4}  {:<6} {} {}", s.action.label(), s.kind, s.name)?;
+            if let Action::Update { fields, .. } = &s.action {
+                write!(f, " ({})", fields.join(", "))?;
+            }
+            if !s.after.is_empty() {
+                let after: Vec<String> = s.after.iter().map(usize::to_string).collect();
+                write!(f, "  after {}", after.join(","))?;
+            }
+            writeln!(f)?;
+        }
+        writeln!(f, "{} steps, {} unchanged", self.steps.len(), self.unchanged)
+    }
+}
+
+/// Every reference an object holds (any string under a `*_ref` / `*_refs` field).
+fn references(body: &Value) -> Vec<RawRef> {
+    fn walk(v: &Value, in_ref: bool, out: &mut Vec<RawRef>) {
+        match v {
+            Value::String(s) if in_ref => out.extend(RawRef::parse(s)),
+            Value::Array(items) => items.iter().for_each(|i| walk(i, in_ref, out)),
+            Value::Object(map) => {
+                for (k, v) in map {
+                    walk(v, k.ends_with("_ref") || k.ends_with("_refs"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(body, false, &mut out);
+    out
+}
+
+fn uuid_of(v: &Value) -> Option<&str> {
+    v.get("uuid").and_then(Value::as_str)
+}
+
+fn name_of(v: &Value) -> &str {
+    v.get("name").and_then(Value::as_str).unwrap_or_default()
+}
+
+impl SyncPlan {
+    /// Computes the plan. `current` is what we own on the controller (listed by `created_by`),
+    /// as the controller returns it (with `include_name`).
+    pub fn compute(desired: &[Desired], current: &[(Kind, Value)]) -> SyncPlan {
+        let existing: HashMap<(Kind, &str), &Value> =
+            current.iter().map(|(k, v)| ((*k, name_of(v)), v)).collect();
+        let wanted: HashSet<(Kind, &str)> = desired.iter().map(|d| (d.kind, d.name())).collect();
+
+        let mut plan = SyncPlan::default();
+        // Writes, bottom-up: by kind rank, then by depth among objects of one kind (a child VS
+        // after its parent).
+        let mut writes: Vec<(usize, usize, &Desired, Action, Option<&Value>)> = Vec::new();
+        for d in desired {
+            let action = match existing.get(&(d.kind, d.name())) {
+                None => Action::Create,
+                Some(e) => {
+                    let fields = differing_fields(&d.body, e);
+                    if fields.is_empty() {
+                        plan.unchanged += 1;
+                        continue;
+                    }
+                    Action::Update { uuid: uuid_of(e).unwrap_or_default().to_owned(), fields }
+                }
+            };
+            let depth = same_kind_depth(d, desired);
+            writes.push((d.kind.rank(), depth, d, action, existing.get(&(d.kind, d.name())).copied()));
+        }
+        writes.sort_by_key(|(rank, depth, d, _, _)| (*rank, *depth, d.name().to_owned()));
+        let mut index_of: HashMap<(Kind, String), usize> = HashMap::new();
+        for (_, _, d, action, e) in writes {
+            let after: Vec<usize> = references(&d.body)
+                .iter()
+                .filter_map(|r| {
+                    let name = r.name.clone().or_else(|| {
+                        r.uuid.as_ref().and_then(|u| {
+                            current.iter().find(|(k, v)| *k == r.kind && uuid_of(v) == Some(u)).map(|(_, v)| name_of(v).to_owned())
+                        })
+                    })?;
+                    index_of.get(&(r.kind, name)).copied()
+                })
+                .collect();
+            index_of.insert((d.kind, d.name().to_owned()), plan.steps.len());
+            plan.steps.push(Step {
+                kind: d.kind,
+                name: d.name().to_owned(),
+                action,
+                after,
+                desired: Some(d.body.clone()),
+                existing: e.cloned(),
+            });
+        }
+        let writes_end = plan.steps.len();
+
+        // Deletes, top-down: every write first (an update may drop the last reference), then
+        // referrers before what they refer to.
+        let mut doomed: Vec<&(Kind, Value)> =
+            current.iter().filter(|(k, v)| !wanted.contains(&(*k, name_of(v)))).collect();
+        doomed.sort_by_key(|(k, v)| (std::cmp::Reverse(k.rank()), name_of(v).to_owned()));
+        let doomed_uuids: HashMap<&str, usize> = doomed
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (_, v))| uuid_of(v).map(|u| (u, i)))
+            .collect();
+        // referrers[i] = doomed objects that refer to doomed object i.
+        let mut referrers: Vec<Vec<usize>> = vec![Vec::new(); doomed.len()];
+        for (i, (_, v)) in doomed.iter().enumerate() {
+            for r in references(v) {
+                if let Some(&j) = r.uuid.as_deref().and_then(|u| doomed_uuids.get(u)) {
+                    if j != i {
+                        referrers[j].push(i);
+                    }
+                }
+            }
+        }
+        let order = topo_referrers_first(&referrers);
+        let mut delete_index = vec![0usize; doomed.len()];
+        for &i in &order {
+            delete_index[i] = plan.steps.len();
+            let (kind, v) = doomed[i];
+            let mut after: Vec<usize> = referrers[i].iter().map(|&j| delete_index[j]).collect();
+            after.extend(0..writes_end);
+            plan.steps.push(Step {
+                kind: *kind,
+                name: name_of(v).to_owned(),
+                action: Action::Delete { uuid: uuid_of(v).unwrap_or_default().to_owned() },
+                after,
+                desired: None,
+                existing: Some(v.clone()),
+            });
+        }
+        plan
+    }
+
+    /// Whether the controller already matches.
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+}
+
+/// How many desired objects of the same kind this one sits on (a child VS on its parent).
+fn same_kind_depth(d: &Desired, all: &[Desired]) -> usize {
+    let mut depth = 0;
+    let mut current = d;
+    let mut seen = HashSet::new();
+    while let Some(parent) = references(&current.body).into_iter().find_map(|r| {
+        (r.kind == current.kind)
+            .then_some(r.name)
+            .flatten()
+            .and_then(|n| all.iter().find(|o| o.kind == current.kind && o.name() == n))
+    }) {
+        if !seen.insert(parent.name().to_owned()) {
+            break;
+        }
+        depth += 1;
+        current = parent;
+    }
+    depth
+}
+
+/// An order where every node comes after all its referrers; cycles (which a controller would
+/// refuse anyway) are broken by input order.
+fn topo_referrers_first(referrers: &[Vec<usize>]) -> Vec<usize> {
+    fn visit(i: usize, referrers: &[Vec<usize>], state: &mut [u8], out: &mut Vec<usize>) {
+        if state[i] != 0 {
+            return;
+        }
+        state[i] = 1;
+        for &r in &referrers[i] {
+            visit(r, referrers, state, out);
+        }
+        state[i] = 2;
+        out.push(i);
+    }
+    let mut state = vec![0u8; referrers.len()];
+    let mut out = Vec::with_capacity(referrers.len());
+    for i in 0..referrers.len() {
+        visit(i, referrers, &mut state, &mut out);
+    }
+    out
+}
+
+impl AviClient {
+    /// Objects of these kinds created by `created_by` on the controller, in this tenant.
+    pub async fn owned_state(&self, created_by: &str, kinds: &[Kind]) -> Result<Vec<(Kind, Value)>> {
+        let mut out = Vec::new();
+        for &kind in kinds {
+            for v in self.list_owned_raw(kind, created_by).await? {
+                out.push((kind, v));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Plans a sync of `desired` against what `created_by` owns of the kinds `desired` uses
+    /// (plus `also`, kinds whose leftovers should be deleted).
+    pub async fn plan(&self, desired: &[Desired], created_by: &str, also: &[Kind]) -> Result<SyncPlan> {
+        let mut kinds: Vec<Kind> = desired.iter().map(|d| d.kind).chain(also.iter().copied()).collect();
+        kinds.sort();
+        kinds.dedup();
+        let current = self.owned_state(created_by, &kinds).await?;
+        Ok(SyncPlan::compute(desired, &current))
+    }
+
+    /// Applies a plan: independent steps run concurrently (bounded by the client's
+    /// concurrency), a step runs only after the steps it depends on succeeded.
+    pub async fn apply(&self, plan: &SyncPlan) -> SyncReport {
+        let n = plan.steps.len();
+        let mut outcome: Vec<Option<StepOutcome>> = vec![None; n];
+        let mut waiting: Vec<usize> = plan.steps.iter().map(|s| s.after.len()).collect();
+        let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (i, s) in plan.steps.iter().enumerate() {
+            for &a in &s.after {
+                dependents[a].push(i);
+            }
+        }
+        let mut ready: Vec<usize> = (0..n).filter(|&i| waiting[i] == 0).rev().collect();
+        let limit = self.config().concurrency.max(1) * 2;
+        let mut running = FuturesUnordered::new();
+        loop {
+            while running.len() < limit {
+                let Some(i) = ready.pop() else { break };
+                let step = &plan.steps[i];
+                running.push(async move { (i, self.run_step(step).await) });
+            }
+            let Some((i, result)) = running.next().await else { break };
+            let ok = result.is_ok();
+            if let Err(e) = &result {
+                tracing::warn!(kind = %plan.steps[i].kind, name = %plan.steps[i].name, error = %e, "sync step failed");
+            }
+            outcome[i] = Some(result.map_or_else(|e| StepOutcome::Failed(e.to_string()), |()| StepOutcome::Done));
+            let mut stack = vec![(i, ok)];
+            while let Some((j, ok)) = stack.pop() {
+                for &d in &dependents[j] {
+                    if !ok {
+                        if outcome[d].is_none() {
+                            outcome[d] = Some(StepOutcome::Skipped);
+                            stack.push((d, false));
+                        }
+                        continue;
+                    }
+                    waiting[d] -= 1;
+                    if waiting[d] == 0 && outcome[d].is_none() {
+                        ready.push(d);
+                    }
+                }
+            }
+        }
+        SyncReport {
+            steps: plan
+                .steps
+                .iter()
+                .zip(outcome)
+                .map(|(s, o)| (s.kind, s.name.clone(), s.action.label(), o.unwrap_or(StepOutcome::Skipped)))
+                .collect(),
+            unchanged: plan.unchanged,
+        }
+    }
+
+    async fn run_step(&self, step: &Step) -> Result<()> {
+        match (&step.action, &step.desired, &step.existing) {
+            (Action::Create, Some(d), _) => self.create_raw(step.kind, d).await.map(|_| ()),
+            (Action::Update { .. }, Some(d), Some(e)) => self.converge(step.kind, e, d).await.map(|_| ()),
+            (Action::Delete { uuid }, _, _) => self.delete_raw(step.kind, uuid).await,
+            _ => Err(AviError::Config(format!("malformed plan step for {} {}", step.kind, step.name))),
+        }
+    }
+
+    /// Plans and applies in one go.
+    pub async fn sync(&self, desired: &[Desired], created_by: &str, also: &[Kind]) -> Result<SyncReport> {
+        let plan = self.plan(desired, created_by, also).await?;
+        Ok(self.apply(&plan).await)
+    }
+}
+
+#[cfg(test)]
+mod tests;
