@@ -105,7 +105,9 @@ impl AviClient {
                     .collect::<std::result::Result<Vec<_>, _>>()
                     .map_err(|e| AviError::Config(format!("bad controller CA certificate: {e}")))?;
                 if ders.is_empty() {
-                    return Err(AviError::Config("controller CA certificate: no PEM CERTIFICATE block".into()));
+                    return Err(AviError::Config(
+                        "controller CA certificate: no PEM CERTIFICATE block".into(),
+                    ));
                 }
                 let certs = ders
                     .iter()
@@ -123,9 +125,12 @@ impl AviClient {
                 builder = builder.tls_danger_accept_invalid_certs(true);
             }
         }
-        let http = builder.build().map_err(|e| AviError::Config(e.to_string()))?;
+        let http = builder
+            .build()
+            .map_err(|e| AviError::Config(e.to_string()))?;
         let base = config.base_url();
-        url::Url::parse(&base).map_err(|e| AviError::Config(format!("controller '{base}': {e}")))?;
+        url::Url::parse(&base)
+            .map_err(|e| AviError::Config(format!("controller '{base}': {e}")))?;
         let tenant = config.tenant.clone();
         let permits = Semaphore::new(config.concurrency.max(1));
         Ok(AviClient {
@@ -144,7 +149,10 @@ impl AviClient {
 
     /// The same client acting in another tenant (`*` reads across tenants).
     pub fn in_tenant(&self, tenant: impl Into<String>) -> Self {
-        AviClient { inner: self.inner.clone(), tenant: tenant.into() }
+        AviClient {
+            inner: self.inner.clone(),
+            tenant: tenant.into(),
+        }
     }
 
     /// The tenant calls go to.
@@ -177,10 +185,8 @@ impl AviClient {
     /// just failed (so concurrent 401s log in once, not once each).
     async fn session(&self, stale: Option<u64>) -> Result<Session> {
         let mut guard = self.inner.session.lock().await;
-        if let Some(s) = guard.as_ref() {
-            if stale != Some(s.generation) {
-                return Ok(s.clone());
-            }
+        if let Some(s) = guard.as_ref().filter(|s| stale != Some(s.generation)) {
+            return Ok(s.clone());
         }
         let s = self.do_login().await?;
         *guard = Some(s.clone());
@@ -219,7 +225,10 @@ impl AviClient {
             let message = error_message(&resp.text().await.unwrap_or_default());
             return Err(AviError::Login { status, message });
         }
-        let csrf = cookies.iter().find(|(k, _)| k == "csrftoken").map(|(_, v)| v.clone());
+        let csrf = cookies
+            .iter()
+            .find(|(k, _)| k == "csrftoken")
+            .map(|(_, v)| v.clone());
         let sid = cookies
             .iter()
             .find(|(k, _)| k == "avi-sessionid" || k == "sessionid")
@@ -243,7 +252,12 @@ impl AviClient {
     /// (error statuses included: the caller decides what they mean).
     pub(crate) async fn send(&self, call: &Call<'_>) -> Result<Answer> {
         use std::sync::atomic::Ordering::Relaxed;
-        let _permit = self.inner.permits.acquire().await.map_err(|_| AviError::Config("client closed".into()))?;
+        let _permit = self
+            .inner
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| AviError::Config("client closed".into()))?;
         let policy = &self.inner.config.retry;
         let started = Instant::now();
         let mut attempt = 0u32;
@@ -254,7 +268,8 @@ impl AviClient {
             if attempt > 1 {
                 self.inner.stats.retries.fetch_add(1, Relaxed);
             }
-            let budget_left = attempt < policy.max_attempts && started.elapsed() < policy.max_elapsed;
+            let budget_left =
+                attempt < policy.max_attempts && started.elapsed() < policy.max_elapsed;
             let session = match self.session(stale.take()).await {
                 Ok(s) => s,
                 // A login lost to a controller hiccup is retried like any idempotent call.
@@ -274,7 +289,9 @@ impl AviClient {
                     stale = Some(session.generation);
                     attempt -= 1;
                 }
-                Ok(answer) if is_transient_status(answer.status) && call.idempotent && budget_left => {
+                Ok(answer)
+                    if is_transient_status(answer.status) && call.idempotent && budget_left =>
+                {
                     tracing::debug!(status = answer.status, method = %call.method, kind = %call.kind,
                                     name = call.name, attempt, "transient answer; retrying");
                     self.backoff(attempt).await;
@@ -291,7 +308,9 @@ impl AviClient {
 
     async fn backoff(&self, attempt: u32) {
         let policy = &self.inner.config.retry;
-        let exp = policy.initial_backoff.saturating_mul(1u32 << attempt.min(16).saturating_sub(1));
+        let exp = policy
+            .initial_backoff
+            .saturating_mul(1u32 << attempt.min(16).saturating_sub(1));
         let cap = exp.min(policy.max_backoff);
         // Full jitter: concurrent clients that failed together do not retry together.
         let wait = cap.mul_f64(rand::rng().random_range(0.5..=1.0));
@@ -331,7 +350,10 @@ impl AviClient {
         } else {
             serde_json::from_str(&text).unwrap_or(Value::String(text))
         };
-        Ok(Answer { status: status.as_u16(), body })
+        Ok(Answer {
+            status: status.as_u16(),
+            body,
+        })
     }
 
     /// Turns a non-success answer into an error.
@@ -358,14 +380,29 @@ impl AviClient {
     pub(crate) async fn list_raw(&self, kind: Kind, query: &str) -> Result<Vec<Value>> {
         let mut out = Vec::new();
         let sep = if query.is_empty() { "" } else { "&" };
-        let mut path = format!("/api/{}?{query}{sep}page_size=200&include_name=true", kind.path());
+        let mut path = format!(
+            "/api/{}?{query}{sep}page_size=200&include_name=true",
+            kind.path()
+        );
         loop {
-            let call = Call { method: Method::GET, kind, name: "", path: path.clone(), body: None, idempotent: true };
+            let call = Call {
+                method: Method::GET,
+                kind,
+                name: "",
+                path: path.clone(),
+                body: None,
+                idempotent: true,
+            };
             let answer = self.send(&call).await?;
             if answer.status != 200 {
                 return Err(Self::fail(&call, &answer));
             }
-            let results = answer.body.get("results").and_then(Value::as_array).cloned().unwrap_or_default();
+            let results = answer
+                .body
+                .get("results")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
             out.extend(results);
             match answer.body.get("next").and_then(Value::as_str) {
                 // `next` is absolute; keep the path and query, our base stays ours.
@@ -389,7 +426,9 @@ fn login_is_transient(e: &AviError) -> bool {
 }
 
 fn is_transient_status(status: u16) -> bool {
-    matches!(StatusCode::from_u16(status), Ok(s) if s.is_server_error()) || status == 408 || status == 429
+    matches!(StatusCode::from_u16(status), Ok(s) if s.is_server_error())
+        || status == 408
+        || status == 429
 }
 
 fn method_name(m: &Method) -> &'static str {
@@ -420,7 +459,11 @@ fn transport_detail(e: &reqwest::Error) -> String {
         detail = s.to_string();
         source = s.source();
     }
-    if detail.is_empty() { kind.to_owned() } else { format!("{kind}: {detail}") }
+    if detail.is_empty() {
+        kind.to_owned()
+    } else {
+        format!("{kind}: {detail}")
+    }
 }
 
 fn set_cookies(headers: &HeaderMap) -> Vec<(String, String)> {

@@ -27,8 +27,12 @@ pub fn covers(existing: &Value, desired: &Value) -> bool {
         (Value::Object(e), Value::Object(d)) => d
             .iter()
             .filter(|(k, _)| !IGNORED.contains(&k.as_str()))
-            .all(|(k, dv)| e.get(k).is_some_and(|ev| covers(ev, dv)) || (dv.is_null() && !e.contains_key(k))),
-        (Value::Array(e), Value::Array(d)) => e.len() == d.len() && e.iter().zip(d).all(|(ev, dv)| covers(ev, dv)),
+            .all(|(k, dv)| {
+                e.get(k).is_some_and(|ev| covers(ev, dv)) || (dv.is_null() && !e.contains_key(k))
+            }),
+        (Value::Array(e), Value::Array(d)) => {
+            e.len() == d.len() && e.iter().zip(d).all(|(ev, dv)| covers(ev, dv))
+        }
         (Value::String(e), Value::String(d)) => strings_match(e, d),
         (Value::Number(e), Value::Number(d)) => e.as_f64() == d.as_f64(),
         (e, d) => e == d,
@@ -93,18 +97,39 @@ mod tests {
 
     #[test]
     fn references_compare_by_identity() {
-        let existing = json!({"pki_profile_ref": "https://ctrl/api/pkiprofile/pkiprofile-9#istio-pki"});
-        assert!(differing_fields(&json!({"pki_profile_ref": "/api/pkiprofile/?name=istio-pki"}), &existing).is_empty());
-        assert!(differing_fields(&json!({"pki_profile_ref": "/api/pkiprofile/pkiprofile-9"}), &existing).is_empty());
-        assert_eq!(differing_fields(&json!({"pki_profile_ref": "/api/pkiprofile/?name=other"}), &existing), ["pki_profile_ref"]);
+        let existing =
+            json!({"pki_profile_ref": "https://ctrl/api/pkiprofile/pkiprofile-9#istio-pki"});
+        assert!(
+            differing_fields(
+                &json!({"pki_profile_ref": "/api/pkiprofile/?name=istio-pki"}),
+                &existing
+            )
+            .is_empty()
+        );
+        assert!(
+            differing_fields(
+                &json!({"pki_profile_ref": "/api/pkiprofile/pkiprofile-9"}),
+                &existing
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            differing_fields(
+                &json!({"pki_profile_ref": "/api/pkiprofile/?name=other"}),
+                &existing
+            ),
+            ["pki_profile_ref"]
+        );
     }
 
     #[test]
     fn certificates_compare_by_leaf_and_the_key_is_ignored() {
         let leaf = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
         let chain = format!("{leaf}-----BEGIN CERTIFICATE-----\nBBBB\n-----END CERTIFICATE-----\n");
-        let existing = json!({"certificate": {"certificate": leaf, "subject": {}}, "key": "<sensitive>"});
-        let desired = json!({"certificate": {"certificate": chain}, "key": "-----BEGIN EC PRIVATE KEY-----"});
+        let existing =
+            json!({"certificate": {"certificate": leaf, "subject": {}}, "key": "<sensitive>"});
+        let desired =
+            json!({"certificate": {"certificate": chain}, "key": "-----BEGIN EC PRIVATE KEY-----"});
         assert!(differing_fields(&desired, &existing).is_empty());
     }
 
@@ -112,6 +137,9 @@ mod tests {
     fn merge_keeps_what_others_set() {
         let existing = json!({"name": "p", "uuid": "pool-1", "description": "set by an operator", "enabled": true});
         let merged = merge_over(&existing, &json!({"name": "p", "enabled": false}));
-        assert_eq!(merged, json!({"name": "p", "uuid": "pool-1", "description": "set by an operator", "enabled": false}));
+        assert_eq!(
+            merged,
+            json!({"name": "p", "uuid": "pool-1", "description": "set by an operator", "enabled": false})
+        );
     }
 }

@@ -26,7 +26,9 @@ impl Credentials {
     /// The user name.
     pub fn username(&self) -> &str {
         match self {
-            Credentials::Password { username, .. } | Credentials::Token { username, .. } => username,
+            Credentials::Password { username, .. } | Credentials::Token { username, .. } => {
+                username
+            }
         }
     }
 }

@@ -11,6 +11,7 @@ use crate::compare::{differing_fields, merge_over};
 use crate::error::{AviError, Result};
 use crate::kind::Kind;
 use crate::object::AviObject;
+use crate::owner::{self, owner_of};
 
 /// What [`AviClient::ensure`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,7 +39,9 @@ impl Ensured {
     /// The object's uuid.
     pub fn uuid(&self) -> &str {
         match self {
-            Ensured::Created { uuid } | Ensured::Updated { uuid, .. } | Ensured::Unchanged { uuid } => uuid,
+            Ensured::Created { uuid }
+            | Ensured::Updated { uuid, .. }
+            | Ensured::Unchanged { uuid } => uuid,
         }
     }
 }
@@ -53,18 +56,21 @@ fn uuid_of(v: &Value) -> Option<&str> {
     v.get("uuid").and_then(Value::as_str)
 }
 
-fn created_by(v: &Value) -> Option<&str> {
-    v.get("created_by").and_then(Value::as_str)
-}
-
 fn decode<T: AviObject>(v: Value) -> Result<T> {
     let name = name_of(&v).to_owned();
-    serde_json::from_value(v).map_err(|e| AviError::Decode { kind: T::KIND, name, detail: e.to_string() })
+    serde_json::from_value(v).map_err(|e| AviError::Decode {
+        kind: T::KIND,
+        name,
+        detail: e.to_string(),
+    })
 }
 
 fn encode<T: AviObject>(obj: &T) -> Result<Value> {
-    serde_json::to_value(obj)
-        .map_err(|e| AviError::Decode { kind: T::KIND, name: obj.name().to_owned(), detail: e.to_string() })
+    serde_json::to_value(obj).map_err(|e| AviError::Decode {
+        kind: T::KIND,
+        name: obj.name().to_owned(),
+        detail: e.to_string(),
+    })
 }
 
 impl AviClient {
@@ -88,7 +94,9 @@ impl AviClient {
 
     /// An object by name in this client's tenant; `None` when it does not exist.
     pub async fn find_raw(&self, kind: Kind, name: &str) -> Result<Option<Value>> {
-        let q: String = form_urlencoded::Serializer::new(String::new()).append_pair("name", name).finish();
+        let q: String = form_urlencoded::Serializer::new(String::new())
+            .append_pair("name", name)
+            .finish();
         let call = Call {
             method: Method::GET,
             kind,
@@ -101,18 +109,27 @@ impl AviClient {
         if answer.status != 200 {
             return Err(Self::fail(&call, &answer));
         }
-        Ok(answer.body.get("results").and_then(Value::as_array).and_then(|r| r.first()).cloned())
+        Ok(answer
+            .body
+            .get("results")
+            .and_then(Value::as_array)
+            .and_then(|r| r.first())
+            .cloned())
     }
 
     /// Every object of a kind created by `created_by` (all pages).
     pub async fn list_owned_raw(&self, kind: Kind, created_by: &str) -> Result<Vec<Value>> {
-        let q: String = form_urlencoded::Serializer::new(String::new()).append_pair("created_by", created_by).finish();
-        self.list_raw(kind, &q).await
+        self.list_raw(kind, &owner::owner_query(kind, created_by))
+            .await
     }
 
     /// Creates an object. A lost answer is never blindly re-POSTed: the client first looks the
     /// name up. A 409 means it exists: updated if ours, an ownership error if not.
     pub async fn create_raw(&self, kind: Kind, body: &Value) -> Result<Value> {
+        let mut body = body.clone();
+        owner::normalize(kind, &mut body);
+        let body = &body;
+        let ours = owner_of(kind, body);
         let name = name_of(body).to_owned();
         let policy = self.config().retry.clone();
         let started = std::time::Instant::now();
@@ -128,7 +145,8 @@ impl AviClient {
                 idempotent: false,
             };
             let outcome = self.send(&call).await;
-            let budget_left = attempt < policy.max_attempts && started.elapsed() < policy.max_elapsed;
+            let budget_left =
+                attempt < policy.max_attempts && started.elapsed() < policy.max_elapsed;
             match outcome {
                 Ok(a) if matches!(a.status, 200 | 201) => return Ok(a.body),
                 Ok(a) if a.status == 409 => {
@@ -140,7 +158,7 @@ impl AviClient {
                         }
                         return Err(Self::fail(&call, &a));
                     };
-                    self.check_owner(kind, &existing, created_by(body))?;
+                    self.check_owner(kind, &existing, ours.as_deref())?;
                     return self.update_raw(kind, &existing, body).await;
                 }
                 Ok(a) if (a.status >= 500 || a.status == 408) && budget_left => {}
@@ -151,7 +169,7 @@ impl AviClient {
             // The outcome is unknown: did the POST happen?
             tokio::time::sleep(policy.initial_backoff.saturating_mul(attempt)).await;
             if let Some(existing) = self.find_raw(kind, &name).await? {
-                self.check_owner(kind, &existing, created_by(body))?;
+                self.check_owner(kind, &existing, ours.as_deref())?;
                 return Ok(existing);
             }
         }
@@ -159,9 +177,16 @@ impl AviClient {
 
     /// Writes `desired` over `existing` with a PUT; on 412 re-reads and merges again.
     pub async fn update_raw(&self, kind: Kind, existing: &Value, desired: &Value) -> Result<Value> {
+        let mut desired = desired.clone();
+        owner::normalize(kind, &mut desired);
+        let desired = &desired;
         let name = name_of(desired).to_owned();
         let uuid = uuid_of(existing)
-            .ok_or_else(|| AviError::Decode { kind, name: name.clone(), detail: "object without uuid".into() })?
+            .ok_or_else(|| AviError::Decode {
+                kind,
+                name: name.clone(),
+                detail: "object without uuid".into(),
+            })?
             .to_owned();
         let mut current = existing.clone();
         for _ in 0..PRECONDITION_RETRIES {
@@ -216,15 +241,25 @@ impl AviClient {
         match self.find_raw(kind, name_of(desired)).await? {
             None => {
                 let created = self.create_raw(kind, desired).await?;
-                Ok(Ensured::Created { uuid: uuid_of(&created).unwrap_or_default().to_owned() })
+                Ok(Ensured::Created {
+                    uuid: uuid_of(&created).unwrap_or_default().to_owned(),
+                })
             }
             Some(existing) => self.converge(kind, &existing, desired).await,
         }
     }
 
     /// Brings a known existing object to `desired` (the update half of `ensure`).
-    pub(crate) async fn converge(&self, kind: Kind, existing: &Value, desired: &Value) -> Result<Ensured> {
-        self.check_owner(kind, existing, created_by(desired))?;
+    pub(crate) async fn converge(
+        &self,
+        kind: Kind,
+        existing: &Value,
+        desired: &Value,
+    ) -> Result<Ensured> {
+        let mut desired = desired.clone();
+        owner::normalize(kind, &mut desired);
+        let desired = &desired;
+        self.check_owner(kind, existing, owner_of(kind, desired).as_deref())?;
         let uuid = uuid_of(existing).unwrap_or_default().to_owned();
         let fields = differing_fields(desired, existing);
         if fields.is_empty() {
@@ -235,14 +270,14 @@ impl AviClient {
     }
 
     fn check_owner(&self, kind: Kind, existing: &Value, ours: Option<&str>) -> Result<()> {
-        let owner = created_by(existing);
-        if owner == ours {
+        let owner = owner_of(kind, existing);
+        if owner.as_deref() == ours {
             return Ok(());
         }
         Err(AviError::Ownership {
             kind,
             name: name_of(existing).to_owned(),
-            owner: owner.map(str::to_owned),
+            owner,
             ours: ours.map(str::to_owned),
         })
     }
@@ -261,7 +296,11 @@ impl AviClient {
 
     /// Every object of `T`'s kind created by `created_by`.
     pub async fn list_owned<T: AviObject>(&self, created_by: &str) -> Result<Vec<T>> {
-        self.list_owned_raw(T::KIND, created_by).await?.into_iter().map(decode).collect()
+        self.list_owned_raw(T::KIND, created_by)
+            .await?
+            .into_iter()
+            .map(decode)
+            .collect()
     }
 
     /// Creates an object (see [`AviClient::create_raw`]).
@@ -272,19 +311,26 @@ impl AviClient {
     /// Writes `obj` over the stored object of the same name (read-modify-write).
     pub async fn update<T: AviObject>(&self, obj: &T) -> Result<T> {
         let desired = encode(obj)?;
-        let existing = self.find_raw(T::KIND, obj.name()).await?.ok_or_else(|| AviError::Api {
-            method: "PUT",
-            kind: T::KIND,
-            name: obj.name().to_owned(),
-            status: 404,
-            message: format!("{} object not found!", T::KIND),
-        })?;
+        let existing = self
+            .find_raw(T::KIND, obj.name())
+            .await?
+            .ok_or_else(|| AviError::Api {
+                method: "PUT",
+                kind: T::KIND,
+                name: obj.name().to_owned(),
+                status: 404,
+                message: format!("{} object not found!", T::KIND),
+            })?;
         self.check_owner(T::KIND, &existing, obj.created_by())?;
         decode(self.update_raw(T::KIND, &existing, &desired).await?)
     }
 
     /// Deletes the object of that name if it exists and is ours.
-    pub async fn delete_by_name<T: AviObject>(&self, name: &str, created_by: Option<&str>) -> Result<bool> {
+    pub async fn delete_by_name<T: AviObject>(
+        &self,
+        name: &str,
+        created_by: Option<&str>,
+    ) -> Result<bool> {
         match self.find_raw(T::KIND, name).await? {
             None => Ok(false),
             Some(existing) => {

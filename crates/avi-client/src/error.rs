@@ -81,7 +81,9 @@ impl AviError {
     pub fn is_retryable(&self) -> bool {
         match self {
             AviError::Transport { .. } => true,
-            AviError::Api { status, message, .. } => {
+            AviError::Api {
+                status, message, ..
+            } => {
                 *status >= 500
                     || matches!(*status, 401 | 408 | 409 | 412 | 419)
                     || (*status == 403 && message.contains("upgrade"))

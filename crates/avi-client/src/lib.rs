@@ -11,6 +11,7 @@ pub mod error;
 pub mod kind;
 pub mod models;
 pub mod object;
+mod owner;
 pub mod plan;
 pub mod reference;
 
@@ -20,6 +21,6 @@ pub use config::{AviConfig, Credentials, RetryPolicy, TlsVerification};
 pub use crud::Ensured;
 pub use error::{AviError, Result};
 pub use kind::Kind;
-pub use plan::{Action, Desired, Step, StepOutcome, SyncPlan, SyncReport};
 pub use object::AviObject;
+pub use plan::{Action, Desired, Step, StepOutcome, SyncPlan, SyncReport};
 pub use reference::{AviRef, RawRef, RefParseError};

@@ -28,17 +28,24 @@ pub struct Desired {
 impl Desired {
     /// From a typed object.
     pub fn of<T: AviObject>(obj: &T) -> Result<Self> {
-        let body = serde_json::to_value(obj).map_err(|e| AviError::Decode {
+        let mut body = serde_json::to_value(obj).map_err(|e| AviError::Decode {
             kind: T::KIND,
             name: obj.name().to_owned(),
             detail: e.to_string(),
         })?;
-        Ok(Desired { kind: T::KIND, body })
+        crate::owner::normalize(T::KIND, &mut body);
+        Ok(Desired {
+            kind: T::KIND,
+            body,
+        })
     }
 
     /// Its name.
     pub fn name(&self) -> &str {
-        self.body.get("name").and_then(Value::as_str).unwrap_or_default()
+        self.body
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
     }
 }
 
@@ -108,7 +115,10 @@ pub struct SyncReport {
 impl SyncReport {
     /// Steps that did not complete.
     pub fn failures(&self) -> usize {
-        self.steps.iter().filter(|s| s.3 != StepOutcome::Done).count()
+        self.steps
+            .iter()
+            .filter(|s| s.3 != StepOutcome::Done)
+            .count()
     }
 
     /// Steps that completed.
@@ -140,9 +150,18 @@ impl fmt::Display for SyncPlan {
             }
             writeln!(f)?;
         }
-        writeln!(f, "{} steps, {} unchanged", self.steps.len(), self.unchanged)
+        writeln!(
+            f,
+            "{} steps, {} unchanged",
+            self.steps.len(),
+            self.unchanged
+        )
     }
 }
+
+/// Back-references the controller computes (a VsVip lists the virtual services using it):
+/// they are not dependencies of the object.
+const BACK_REFERENCES: &[&str] = &["vs_refs"];
 
 /// Every reference an object holds (any string under a `*_ref` / `*_refs` field).
 fn references(body: &Value) -> Vec<RawRef> {
@@ -151,7 +170,10 @@ fn references(body: &Value) -> Vec<RawRef> {
             Value::String(s) if in_ref => out.extend(RawRef::parse(s)),
             Value::Array(items) => items.iter().for_each(|i| walk(i, in_ref, out)),
             Value::Object(map) => {
-                for (k, v) in map {
+                for (k, v) in map
+                    .iter()
+                    .filter(|(k, _)| !BACK_REFERENCES.contains(&k.as_str()))
+                {
                     walk(v, k.ends_with("_ref") || k.ends_with("_refs"), out);
                 }
             }
@@ -183,6 +205,15 @@ impl SyncPlan {
         // Writes, bottom-up: by kind rank, then by depth among objects of one kind (a child VS
         // after its parent).
         let mut writes: Vec<(usize, usize, &Desired, Action, Option<&Value>)> = Vec::new();
+        let normalized: Vec<Desired> = desired
+            .iter()
+            .map(|d| {
+                let mut d = d.clone();
+                crate::owner::normalize(d.kind, &mut d.body);
+                d
+            })
+            .collect();
+        let desired = normalized.as_slice();
         for d in desired {
             let action = match existing.get(&(d.kind, d.name())) {
                 None => Action::Create,
@@ -192,11 +223,20 @@ impl SyncPlan {
                         plan.unchanged += 1;
                         continue;
                     }
-                    Action::Update { uuid: uuid_of(e).unwrap_or_default().to_owned(), fields }
+                    Action::Update {
+                        uuid: uuid_of(e).unwrap_or_default().to_owned(),
+                        fields,
+                    }
                 }
             };
             let depth = same_kind_depth(d, desired);
-            writes.push((d.kind.rank(), depth, d, action, existing.get(&(d.kind, d.name())).copied()));
+            writes.push((
+                d.kind.rank(),
+                depth,
+                d,
+                action,
+                existing.get(&(d.kind, d.name())).copied(),
+            ));
         }
         writes.sort_by_key(|(rank, depth, d, _, _)| (*rank, *depth, d.name().to_owned()));
         let mut index_of: HashMap<(Kind, String), usize> = HashMap::new();
@@ -206,7 +246,10 @@ impl SyncPlan {
                 .filter_map(|r| {
                     let name = r.name.clone().or_else(|| {
                         r.uuid.as_ref().and_then(|u| {
-                            current.iter().find(|(k, v)| *k == r.kind && uuid_of(v) == Some(u)).map(|(_, v)| name_of(v).to_owned())
+                            current
+                                .iter()
+                                .find(|(k, v)| *k == r.kind && uuid_of(v) == Some(u))
+                                .map(|(_, v)| name_of(v).to_owned())
                         })
                     })?;
                     index_of.get(&(r.kind, name)).copied()
@@ -226,8 +269,10 @@ impl SyncPlan {
 
         // Deletes, top-down: every write first (an update may drop the last reference), then
         // referrers before what they refer to.
-        let mut doomed: Vec<&(Kind, Value)> =
-            current.iter().filter(|(k, v)| !wanted.contains(&(*k, name_of(v)))).collect();
+        let mut doomed: Vec<&(Kind, Value)> = current
+            .iter()
+            .filter(|(k, v)| !wanted.contains(&(*k, name_of(v))))
+            .collect();
         doomed.sort_by_key(|(k, v)| (std::cmp::Reverse(k.rank()), name_of(v).to_owned()));
         let doomed_uuids: HashMap<&str, usize> = doomed
             .iter()
@@ -238,10 +283,13 @@ impl SyncPlan {
         let mut referrers: Vec<Vec<usize>> = vec![Vec::new(); doomed.len()];
         for (i, (_, v)) in doomed.iter().enumerate() {
             for r in references(v) {
-                if let Some(&j) = r.uuid.as_deref().and_then(|u| doomed_uuids.get(u)) {
-                    if j != i {
-                        referrers[j].push(i);
-                    }
+                if let Some(&j) = r
+                    .uuid
+                    .as_deref()
+                    .and_then(|u| doomed_uuids.get(u))
+                    .filter(|&&j| j != i)
+                {
+                    referrers[j].push(i);
                 }
             }
         }
@@ -255,7 +303,9 @@ impl SyncPlan {
             plan.steps.push(Step {
                 kind: *kind,
                 name: name_of(v).to_owned(),
-                action: Action::Delete { uuid: uuid_of(v).unwrap_or_default().to_owned() },
+                action: Action::Delete {
+                    uuid: uuid_of(v).unwrap_or_default().to_owned(),
+                },
                 after,
                 desired: None,
                 existing: Some(v.clone()),
@@ -314,7 +364,11 @@ fn topo_referrers_first(referrers: &[Vec<usize>]) -> Vec<usize> {
 
 impl AviClient {
     /// Objects of these kinds created by `created_by` on the controller, in this tenant.
-    pub async fn owned_state(&self, created_by: &str, kinds: &[Kind]) -> Result<Vec<(Kind, Value)>> {
+    pub async fn owned_state(
+        &self,
+        created_by: &str,
+        kinds: &[Kind],
+    ) -> Result<Vec<(Kind, Value)>> {
         let mut out = Vec::new();
         for &kind in kinds {
             for v in self.list_owned_raw(kind, created_by).await? {
@@ -326,8 +380,17 @@ impl AviClient {
 
     /// Plans a sync of `desired` against what `created_by` owns of the kinds `desired` uses
     /// (plus `also`, kinds whose leftovers should be deleted).
-    pub async fn plan(&self, desired: &[Desired], created_by: &str, also: &[Kind]) -> Result<SyncPlan> {
-        let mut kinds: Vec<Kind> = desired.iter().map(|d| d.kind).chain(also.iter().copied()).collect();
+    pub async fn plan(
+        &self,
+        desired: &[Desired],
+        created_by: &str,
+        also: &[Kind],
+    ) -> Result<SyncPlan> {
+        let mut kinds: Vec<Kind> = desired
+            .iter()
+            .map(|d| d.kind)
+            .chain(also.iter().copied())
+            .collect();
         kinds.sort();
         kinds.dedup();
         let current = self.owned_state(created_by, &kinds).await?;
@@ -355,12 +418,17 @@ impl AviClient {
                 let step = &plan.steps[i];
                 running.push(async move { (i, self.run_step(step).await) });
             }
-            let Some((i, result)) = running.next().await else { break };
+            let Some((i, result)) = running.next().await else {
+                break;
+            };
             let ok = result.is_ok();
             if let Err(e) = &result {
                 tracing::warn!(kind = %plan.steps[i].kind, name = %plan.steps[i].name, error = %e, "sync step failed");
             }
-            outcome[i] = Some(result.map_or_else(|e| StepOutcome::Failed(e.to_string()), |()| StepOutcome::Done));
+            outcome[i] = Some(result.map_or_else(
+                |e| StepOutcome::Failed(e.to_string()),
+                |()| StepOutcome::Done,
+            ));
             let mut stack = vec![(i, ok)];
             while let Some((j, ok)) = stack.pop() {
                 for &d in &dependents[j] {
@@ -383,7 +451,14 @@ impl AviClient {
                 .steps
                 .iter()
                 .zip(outcome)
-                .map(|(s, o)| (s.kind, s.name.clone(), s.action.label(), o.unwrap_or(StepOutcome::Skipped)))
+                .map(|(s, o)| {
+                    (
+                        s.kind,
+                        s.name.clone(),
+                        s.action.label(),
+                        o.unwrap_or(StepOutcome::Skipped),
+                    )
+                })
                 .collect(),
             unchanged: plan.unchanged,
         }
@@ -392,14 +467,24 @@ impl AviClient {
     async fn run_step(&self, step: &Step) -> Result<()> {
         match (&step.action, &step.desired, &step.existing) {
             (Action::Create, Some(d), _) => self.create_raw(step.kind, d).await.map(|_| ()),
-            (Action::Update { .. }, Some(d), Some(e)) => self.converge(step.kind, e, d).await.map(|_| ()),
+            (Action::Update { .. }, Some(d), Some(e)) => {
+                self.converge(step.kind, e, d).await.map(|_| ())
+            }
             (Action::Delete { uuid }, _, _) => self.delete_raw(step.kind, uuid).await,
-            _ => Err(AviError::Config(format!("malformed plan step for {} {}", step.kind, step.name))),
+            _ => Err(AviError::Config(format!(
+                "malformed plan step for {} {}",
+                step.kind, step.name
+            ))),
         }
     }
 
     /// Plans and applies in one go.
-    pub async fn sync(&self, desired: &[Desired], created_by: &str, also: &[Kind]) -> Result<SyncReport> {
+    pub async fn sync(
+        &self,
+        desired: &[Desired],
+        created_by: &str,
+        also: &[Kind],
+    ) -> Result<SyncReport> {
         let plan = self.plan(desired, created_by, also).await?;
         Ok(self.apply(&plan).await)
     }

@@ -3,7 +3,9 @@
 use std::time::{Duration, Instant};
 
 use avi_client::models::{IpAddr, Pool, PoolGroup, PoolGroupMember, Server};
-use avi_client::{AviClient, AviConfig, AviError, AviRef, Credentials, Ensured, RetryPolicy, TlsVerification};
+use avi_client::{
+    AviClient, AviConfig, AviError, AviRef, Credentials, Ensured, RetryPolicy, TlsVerification,
+};
 use avi_sim::{AviSim, FaultRule, RunningSim, SimConfig};
 
 const OWNER: &str = "ako-test";
@@ -15,7 +17,10 @@ fn provider() {
 fn config(sim: &RunningSim) -> AviConfig {
     let mut c = AviConfig::new(
         sim.base_url(),
-        Credentials::Password { username: "admin".into(), password: "avi123".into() },
+        Credentials::Password {
+            username: "admin".into(),
+            password: "avi123".into(),
+        },
     );
     c.retry = RetryPolicy {
         max_attempts: 8,
@@ -57,18 +62,33 @@ async fn typed_crud_and_pagination() {
     changed.default_server_port = Some(8443);
     let updated = client.update(&changed).await.unwrap();
     assert_eq!(updated.default_server_port, Some(8443));
-    assert!(client.delete_by_name::<Pool>("p1", Some(OWNER)).await.unwrap());
+    assert!(
+        client
+            .delete_by_name::<Pool>("p1", Some(OWNER))
+            .await
+            .unwrap()
+    );
     assert!(client.get_by_name::<Pool>("p1").await.unwrap().is_none());
     // Already gone: success, not an error.
-    client.delete_raw(avi_client::Kind::Pool, created.uuid.as_deref().unwrap()).await.unwrap();
+    client
+        .delete_raw(avi_client::Kind::Pool, created.uuid.as_deref().unwrap())
+        .await
+        .unwrap();
 
     for i in 0..250 {
-        client.create(&pool(&format!("page-{i:03}"), 80)).await.unwrap();
+        client
+            .create(&pool(&format!("page-{i:03}"), 80))
+            .await
+            .unwrap();
     }
     let all: Vec<Pool> = client.list_owned(OWNER).await.unwrap();
     assert_eq!(all.len(), 250);
     // Two pages of 200.
-    let lists = sim.request_log().iter().filter(|e| e.method == "GET" && e.path.contains("created_by=")).count();
+    let lists = sim
+        .request_log()
+        .iter()
+        .filter(|e| e.method == "GET" && e.path.contains("created_by="))
+        .count();
     assert_eq!(lists, 2);
 }
 
@@ -81,7 +101,14 @@ async fn session_expiry_is_healed_by_one_relogin() {
     client.create(&pool("b", 80)).await.unwrap();
     assert_eq!(client.stats().logins, 2);
     // Same with 419 controllers.
-    let sim419 = AviSim::builder().config(SimConfig { expired_status: 419, ..SimConfig::default() }).start().await.unwrap();
+    let sim419 = AviSim::builder()
+        .config(SimConfig {
+            expired_status: 419,
+            ..SimConfig::default()
+        })
+        .start()
+        .await
+        .unwrap();
     let c = AviClient::new(config(&sim419)).unwrap();
     c.create(&pool("a", 80)).await.unwrap();
     sim419.expire_sessions();
@@ -93,34 +120,82 @@ async fn session_expiry_is_healed_by_one_relogin() {
 async fn bad_credentials_are_a_login_error() {
     let (sim, _) = setup().await;
     let mut cfg = config(&sim);
-    cfg.credentials = Credentials::Password { username: "admin".into(), password: "wrong".into() };
-    let err = AviClient::new(cfg).unwrap().get_by_name::<Pool>("x").await.unwrap_err();
-    assert!(matches!(err, AviError::Login { status: 401, .. }), "{err:?}");
+    cfg.credentials = Credentials::Password {
+        username: "admin".into(),
+        password: "wrong".into(),
+    };
+    let err = AviClient::new(cfg)
+        .unwrap()
+        .get_by_name::<Pool>("x")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, AviError::Login { status: 401, .. }),
+        "{err:?}"
+    );
     assert!(!err.to_string().contains("wrong"), "{err}");
-    assert!(!format!("{:?}", Credentials::Password { username: "u".into(), password: "wrong".into() }).contains("wrong"));
+    assert!(
+        !format!(
+            "{:?}",
+            Credentials::Password {
+                username: "u".into(),
+                password: "wrong".into()
+            }
+        )
+        .contains("wrong")
+    );
 }
 
 #[tokio::test]
 async fn idempotent_calls_retry_5xx_and_resets() {
     let (sim, client) = setup().await;
     client.create(&pool("a", 80)).await.unwrap();
-    sim.add_fault(FaultRule { method: Some("GET".into()), object_type: Some("pool".into()), error_rate: 1.0, status: 503, times: Some(3), ..FaultRule::default() });
+    sim.add_fault(FaultRule {
+        method: Some("GET".into()),
+        object_type: Some("pool".into()),
+        error_rate: 1.0,
+        status: 503,
+        times: Some(3),
+        ..FaultRule::default()
+    });
     assert!(client.get_by_name::<Pool>("a").await.unwrap().is_some());
     assert_eq!(sim.count("GET", "pool", Some(503)), 3);
     sim.clear_faults();
-    sim.add_fault(FaultRule { method: Some("GET".into()), object_type: Some("pool".into()), reset_rate: 1.0, times: Some(2), ..FaultRule::default() });
+    sim.add_fault(FaultRule {
+        method: Some("GET".into()),
+        object_type: Some("pool".into()),
+        reset_rate: 1.0,
+        times: Some(2),
+        ..FaultRule::default()
+    });
     assert!(client.get_by_name::<Pool>("a").await.unwrap().is_some());
     // Retries are bounded: a controller that keeps failing is an error naming the object.
     sim.clear_faults();
-    sim.add_fault(FaultRule { method: Some("GET".into()), object_type: Some("pool".into()), error_rate: 1.0, status: 500, ..FaultRule::default() });
+    sim.add_fault(FaultRule {
+        method: Some("GET".into()),
+        object_type: Some("pool".into()),
+        error_rate: 1.0,
+        status: 500,
+        ..FaultRule::default()
+    });
     let err = client.get_by_name::<Pool>("a").await.unwrap_err();
-    assert!(matches!(&err, AviError::Api { status: 500, kind: avi_client::Kind::Pool, name, .. } if name == "a"), "{err:?}");
+    assert!(
+        matches!(&err, AviError::Api { status: 500, kind: avi_client::Kind::Pool, name, .. } if name == "a"),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
 async fn a_failed_post_is_retried_only_after_looking() {
     let (sim, client) = setup().await;
-    sim.add_fault(FaultRule { method: Some("POST".into()), object_type: Some("pool".into()), error_rate: 1.0, status: 502, times: Some(2), ..FaultRule::default() });
+    sim.add_fault(FaultRule {
+        method: Some("POST".into()),
+        object_type: Some("pool".into()),
+        error_rate: 1.0,
+        status: 502,
+        times: Some(2),
+        ..FaultRule::default()
+    });
     client.create(&pool("a", 80)).await.unwrap();
     assert_eq!(sim.count("POST", "pool", Some(502)), 2);
     assert_eq!(sim.count("POST", "pool", Some(201)), 1);
@@ -136,14 +211,24 @@ async fn conflict_on_create_updates_ours_and_refuses_foreign() {
     // Creating again (e.g. after a lost answer) converges instead of failing.
     let again = client.create(&pool("ours", 9090)).await.unwrap();
     assert_eq!(again.default_server_port, Some(9090));
-    let foreign = Pool { created_by: Some("someone-else".into()), ..pool("theirs", 80) };
+    let foreign = Pool {
+        created_by: Some("someone-else".into()),
+        ..pool("theirs", 80)
+    };
     client.create(&foreign).await.unwrap();
     let err = client.create(&pool("theirs", 1234)).await.unwrap_err();
-    assert!(matches!(&err, AviError::Ownership { owner: Some(o), .. } if o == "someone-else"), "{err:?}");
+    assert!(
+        matches!(&err, AviError::Ownership { owner: Some(o), .. } if o == "someone-else"),
+        "{err:?}"
+    );
     let err = client.ensure(&pool("theirs", 1234)).await.unwrap_err();
     assert!(matches!(err, AviError::Ownership { .. }));
     let stored: Pool = client.get_by_name("theirs").await.unwrap().unwrap();
-    assert_eq!(stored.default_server_port, Some(80), "foreign object untouched");
+    assert_eq!(
+        stored.default_server_port,
+        Some(80),
+        "foreign object untouched"
+    );
     assert!(sim.count("PUT", "pool", None) == 1);
 }
 
@@ -151,25 +236,41 @@ async fn conflict_on_create_updates_ours_and_refuses_foreign() {
 async fn precondition_failed_rereads_and_retries() {
     let (sim, client) = setup().await;
     client.create(&pool("a", 80)).await.unwrap();
-    let stale = client.find_raw(avi_client::Kind::Pool, "a").await.unwrap().unwrap();
+    let stale = client
+        .find_raw(avi_client::Kind::Pool, "a")
+        .await
+        .unwrap()
+        .unwrap();
     // Someone else writes in between.
     let mut other = pool("a", 81);
     other.description = Some("operator".into());
     client.update(&other).await.unwrap();
     let desired = serde_json::to_value(pool("a", 82)).unwrap();
-    let written = client.update_raw(avi_client::Kind::Pool, &stale, &desired).await.unwrap();
+    let written = client
+        .update_raw(avi_client::Kind::Pool, &stale, &desired)
+        .await
+        .unwrap();
     assert_eq!(written["default_server_port"], 82);
-    assert_eq!(written["description"], "operator", "the re-read kept the other writer's field");
+    assert_eq!(
+        written["description"], "operator",
+        "the re-read kept the other writer's field"
+    );
     assert_eq!(sim.count("PUT", "pool", Some(412)), 1);
 }
 
 #[tokio::test]
 async fn ensure_creates_then_leaves_alone_then_updates_only_differences() {
     let (sim, client) = setup().await;
-    assert!(matches!(client.ensure(&pool("a", 80)).await.unwrap(), Ensured::Created { .. }));
+    assert!(matches!(
+        client.ensure(&pool("a", 80)).await.unwrap(),
+        Ensured::Created { .. }
+    ));
     let writes = || sim.count("POST", "pool", None) + sim.count("PUT", "pool", None);
     let before = writes();
-    assert!(matches!(client.ensure(&pool("a", 80)).await.unwrap(), Ensured::Unchanged { .. }));
+    assert!(matches!(
+        client.ensure(&pool("a", 80)).await.unwrap(),
+        Ensured::Unchanged { .. }
+    ));
     assert_eq!(writes(), before, "unchanged means no write");
     match client.ensure(&pool("a", 8080)).await.unwrap() {
         Ensured::Updated { fields, .. } => assert_eq!(fields, ["default_server_port"]),
@@ -179,11 +280,23 @@ async fn ensure_creates_then_leaves_alone_then_updates_only_differences() {
     let pg = PoolGroup {
         name: "pg".into(),
         created_by: Some(OWNER.into()),
-        members: vec![PoolGroupMember { pool_ref: AviRef::by_name("a"), ratio: None, priority_label: None, deployment_state: None, extra: Default::default() }],
+        members: vec![PoolGroupMember {
+            pool_ref: AviRef::by_name("a"),
+            ratio: None,
+            priority_label: None,
+            deployment_state: None,
+            extra: Default::default(),
+        }],
         ..PoolGroup::default()
     };
-    assert!(matches!(client.ensure(&pg).await.unwrap(), Ensured::Created { .. }));
-    assert!(matches!(client.ensure(&pg).await.unwrap(), Ensured::Unchanged { .. }));
+    assert!(matches!(
+        client.ensure(&pg).await.unwrap(),
+        Ensured::Created { .. }
+    ));
+    assert!(matches!(
+        client.ensure(&pg).await.unwrap(),
+        Ensured::Unchanged { .. }
+    ));
 }
 
 #[tokio::test]
@@ -196,7 +309,11 @@ async fn tls_is_verified_against_the_given_ca() {
     let other = AviSim::builder().tls(true).start().await.unwrap();
     cfg.tls = TlsVerification::Ca(other.ca_pem().unwrap().to_owned());
     cfg.retry.max_attempts = 1;
-    let err = AviClient::new(cfg.clone()).unwrap().login().await.unwrap_err();
+    let err = AviClient::new(cfg.clone())
+        .unwrap()
+        .login()
+        .await
+        .unwrap_err();
     assert!(matches!(err, AviError::Transport { .. }), "{err:?}");
     cfg.tls = TlsVerification::Insecure;
     AviClient::new(cfg).unwrap().login().await.unwrap();
@@ -212,15 +329,25 @@ async fn concurrency_is_bounded() {
     cfg.concurrency = 2;
     let client = AviClient::new(cfg).unwrap();
     client.login().await.unwrap();
-    sim.add_fault(FaultRule { object_type: Some("pool".into()), latency_ms: 100, ..FaultRule::default() });
+    sim.add_fault(FaultRule {
+        object_type: Some("pool".into()),
+        latency_ms: 100,
+        ..FaultRule::default()
+    });
     let started = Instant::now();
-    let calls: Vec<_> = (0..10).map(|i| {
-        let c = client.clone();
-        tokio::spawn(async move { c.get_by_name::<Pool>(&format!("p{i}")).await })
-    }).collect();
+    let calls: Vec<_> = (0..10)
+        .map(|i| {
+            let c = client.clone();
+            tokio::spawn(async move { c.get_by_name::<Pool>(&format!("p{i}")).await })
+        })
+        .collect();
     for c in calls {
         c.await.unwrap().unwrap();
     }
     // 10 calls of 100 ms, 2 at a time: at least 500 ms.
-    assert!(started.elapsed() >= Duration::from_millis(480), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(480),
+        "{:?}",
+        started.elapsed()
+    );
 }

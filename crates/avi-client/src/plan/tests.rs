@@ -7,12 +7,21 @@ fn d(kind: Kind, body: Value) -> Desired {
 }
 
 fn pool(name: &str, port: u16) -> Desired {
-    d(Kind::Pool, json!({"name": name, "created_by": "ako-c", "default_server_port": port}))
+    d(
+        Kind::Pool,
+        json!({"name": name, "created_by": "ako-c", "default_server_port": port}),
+    )
 }
 
 fn pg(name: &str, pools: &[&str]) -> Desired {
-    let members: Vec<Value> = pools.iter().map(|p| json!({"pool_ref": format!("/api/pool/?name={p}")})).collect();
-    d(Kind::PoolGroup, json!({"name": name, "created_by": "ako-c", "members": members}))
+    let members: Vec<Value> = pools
+        .iter()
+        .map(|p| json!({"pool_ref": format!("/api/pool/?name={p}")}))
+        .collect();
+    d(
+        Kind::PoolGroup,
+        json!({"name": name, "created_by": "ako-c", "members": members}),
+    )
 }
 
 fn stored(kind: Kind, uuid: &str, body: Value) -> (Kind, Value) {
@@ -22,17 +31,26 @@ fn stored(kind: Kind, uuid: &str, body: Value) -> (Kind, Value) {
 }
 
 fn position(plan: &SyncPlan, kind: Kind, name: &str) -> usize {
-    plan.steps.iter().position(|s| s.kind == kind && s.name == name).unwrap()
+    plan.steps
+        .iter()
+        .position(|s| s.kind == kind && s.name == name)
+        .unwrap()
 }
 
 #[test]
 fn cold_plan_creates_bottom_up_with_dependencies() {
     let desired = vec![
-        d(Kind::VirtualService, json!({"name": "child", "created_by": "ako-c",
-            "vh_parent_vs_ref": "/api/virtualservice/?name=parent", "pool_group_ref": "/api/poolgroup/?name=pg"})),
+        d(
+            Kind::VirtualService,
+            json!({"name": "child", "created_by": "ako-c",
+            "vh_parent_vs_ref": "/api/virtualservice/?name=parent", "pool_group_ref": "/api/poolgroup/?name=pg"}),
+        ),
         pg("pg", &["a", "b"]),
-        d(Kind::VirtualService, json!({"name": "parent", "created_by": "ako-c",
-            "vsvip_ref": "/api/vsvip/?name=vip"})),
+        d(
+            Kind::VirtualService,
+            json!({"name": "parent", "created_by": "ako-c",
+            "vsvip_ref": "/api/vsvip/?name=vip"}),
+        ),
         pool("b", 80),
         d(Kind::VsVip, json!({"name": "vip", "created_by": "ako-c"})),
         pool("a", 80),
@@ -57,15 +75,26 @@ fn cold_plan_creates_bottom_up_with_dependencies() {
 fn unchanged_objects_make_no_step_and_differences_make_updates() {
     let desired = vec![pool("a", 80), pool("b", 8080)];
     let current = vec![
-        stored(Kind::Pool, "pool-a", json!({"name": "a", "created_by": "ako-c", "default_server_port": 80, "lb_algorithm": "X"})),
-        stored(Kind::Pool, "pool-b", json!({"name": "b", "created_by": "ako-c", "default_server_port": 80})),
+        stored(
+            Kind::Pool,
+            "pool-a",
+            json!({"name": "a", "created_by": "ako-c", "default_server_port": 80, "lb_algorithm": "X"}),
+        ),
+        stored(
+            Kind::Pool,
+            "pool-b",
+            json!({"name": "b", "created_by": "ako-c", "default_server_port": 80}),
+        ),
     ];
     let plan = SyncPlan::compute(&desired, &current);
     assert_eq!(plan.unchanged, 1);
     assert_eq!(plan.steps.len(), 1);
     assert_eq!(
         plan.steps[0].action,
-        Action::Update { uuid: "pool-b".into(), fields: vec!["default_server_port".into()] }
+        Action::Update {
+            uuid: "pool-b".into(),
+            fields: vec!["default_server_port".into()]
+        }
     );
 }
 
@@ -73,17 +102,46 @@ fn unchanged_objects_make_no_step_and_differences_make_updates() {
 fn deletes_come_last_and_top_down() {
     // On the controller: vs -> pg -> pool x; we now want only pool "a".
     let current = vec![
-        stored(Kind::Pool, "pool-x", json!({"name": "x", "created_by": "ako-c"})),
-        stored(Kind::PoolGroup, "pg-1", json!({"name": "pg", "created_by": "ako-c",
-            "members": [{"pool_ref": "https://c/api/pool/pool-x#x"}]})),
-        stored(Kind::VirtualService, "vs-1", json!({"name": "vs", "created_by": "ako-c",
-            "pool_group_ref": "https://c/api/poolgroup/pg-1#pg"})),
-        stored(Kind::VirtualService, "vs-2", json!({"name": "child", "created_by": "ako-c",
-            "vh_parent_vs_ref": "https://c/api/virtualservice/vs-1#vs"})),
+        stored(
+            Kind::Pool,
+            "pool-x",
+            json!({"name": "x", "created_by": "ako-c"}),
+        ),
+        stored(
+            Kind::PoolGroup,
+            "pg-1",
+            json!({"name": "pg", "created_by": "ako-c",
+            "members": [{"pool_ref": "https://c/api/pool/pool-x#x"}]}),
+        ),
+        stored(
+            Kind::VirtualService,
+            "vs-1",
+            json!({"name": "vs", "created_by": "ako-c",
+            "pool_group_ref": "https://c/api/poolgroup/pg-1#pg"}),
+        ),
+        stored(
+            Kind::VirtualService,
+            "vs-2",
+            json!({"name": "child", "created_by": "ako-c",
+            "vh_parent_vs_ref": "https://c/api/virtualservice/vs-1#vs"}),
+        ),
     ];
     let plan = SyncPlan::compute(&[pool("a", 80)], &current);
-    let names: Vec<(&str, &str)> = plan.steps.iter().map(|s| (s.action.label(), s.name.as_str())).collect();
-    assert_eq!(names, [("create", "a"), ("delete", "child"), ("delete", "vs"), ("delete", "pg"), ("delete", "x")]);
+    let names: Vec<(&str, &str)> = plan
+        .steps
+        .iter()
+        .map(|s| (s.action.label(), s.name.as_str()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("create", "a"),
+            ("delete", "child"),
+            ("delete", "vs"),
+            ("delete", "pg"),
+            ("delete", "x")
+        ]
+    );
     // Each delete waits for the writes and for its referrers' deletes.
     assert!(plan.steps[2].after.contains(&1) && plan.steps[2].after.contains(&0));
     assert!(plan.steps[3].after.contains(&2));
@@ -92,12 +150,40 @@ fn deletes_come_last_and_top_down() {
 
 #[test]
 fn references_by_uuid_to_planned_objects_are_dependencies() {
-    let current = vec![stored(Kind::Pool, "pool-a", json!({"name": "a", "created_by": "ako-c", "default_server_port": 1}))];
+    let current = vec![stored(
+        Kind::Pool,
+        "pool-a",
+        json!({"name": "a", "created_by": "ako-c", "default_server_port": 1}),
+    )];
     let desired = vec![
         pool("a", 80),
-        d(Kind::PoolGroup, json!({"name": "pg", "created_by": "ako-c", "members": [{"pool_ref": "/api/pool/pool-a"}]})),
+        d(
+            Kind::PoolGroup,
+            json!({"name": "pg", "created_by": "ako-c", "members": [{"pool_ref": "/api/pool/pool-a"}]}),
+        ),
     ];
     let plan = SyncPlan::compute(&desired, &current);
     let pg = position(&plan, Kind::PoolGroup, "pg");
     assert_eq!(plan.steps[pg].after, vec![position(&plan, Kind::Pool, "a")]);
+}
+
+#[test]
+fn virtual_services_are_deleted_before_their_vips() {
+    let current = vec![
+        stored(
+            Kind::VsVip,
+            "vsvip-1",
+            json!({"name": "vip-3", "markers": [{"key": "created_by", "values": ["ako-c"]}],
+            "vs_refs": ["http://127.0.0.1:1/api/virtualservice/vs-1#vs-3"]}),
+        ),
+        stored(
+            Kind::VirtualService,
+            "vs-1",
+            json!({"name": "vs-3", "created_by": "ako-c",
+            "vsvip_ref": "http://127.0.0.1:1/api/vsvip/vsvip-1#vip-3"}),
+        ),
+    ];
+    let plan = SyncPlan::compute(&[], &current);
+    let names: Vec<&str> = plan.steps.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["vs-3", "vip-3"], "{plan}");
 }
