@@ -1,5 +1,6 @@
-//! Who owns an object. Most kinds carry `created_by`; a VsVip has no such field on the
-//! controller (it is dropped), so ownership is written as the marker
+//! Who owns an object. Most kinds carry `created_by`; VsVip, SSLProfile, HealthMonitor,
+//! ApplicationPersistenceProfile, Cloud and VrfContext have no such field on the controller
+//! (30.2.1 schema; it is dropped), so ownership is written as the marker
 //! `{"key": "created_by", "values": [owner]}`, as AKO does for objects without the field.
 
 use serde_json::{Value, json};
@@ -12,7 +13,15 @@ pub const OWNER_MARKER: &str = "created_by";
 impl Kind {
     /// Whether the controller keeps a `created_by` field for this kind.
     pub const fn has_created_by(self) -> bool {
-        !matches!(self, Kind::VsVip)
+        !matches!(
+            self,
+            Kind::VsVip
+                | Kind::SslProfile
+                | Kind::HealthMonitor
+                | Kind::ApplicationPersistenceProfile
+                | Kind::Cloud
+                | Kind::VrfContext
+        )
     }
 }
 
