@@ -97,7 +97,9 @@ pub struct Pool {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vrf_ref: Option<AviRef<VrfContext>>,
     /// The servers (at most 5000).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    // Always sent: an empty list is a statement ("no servers now"), so ensure and plans can
+    // tell it from "not ours to set".
+    #[serde(default)]
     pub servers: Vec<Server>,
     /// Port for servers that set none (default 80).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -40,7 +40,9 @@ pub struct PoolGroup {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cloud_ref: Option<AviRef<Cloud>>,
     /// The member pools.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    // Always sent: an empty list is a statement ("no members now"), so ensure and plans can
+    // tell it from "not ours to set".
+    #[serde(default)]
     pub members: Vec<PoolGroupMember>,
     /// Servers to distribute traffic to at least (0 disables).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -1072,7 +1072,13 @@ fn minimal<T: AviObject + Debug>(kind: Kind) {
     assert_eq!(object.name(), "n");
     assert_eq!(object.uuid(), None);
     assert_eq!(object.created_by(), None);
-    assert_eq!(to_json(&object), json!({"name": "n"}), "{kind}");
+    // Pools and pool groups always state their servers / members.
+    let expected = match kind {
+        Kind::Pool => json!({"name": "n", "servers": []}),
+        Kind::PoolGroup => json!({"name": "n", "members": []}),
+        _ => json!({"name": "n"}),
+    };
+    assert_eq!(to_json(&object), expected, "{kind}");
 
     let full: T = from_json(json!({
         "name": "n", "uuid": format!("{kind}-1"), "created_by": "ako-c",
