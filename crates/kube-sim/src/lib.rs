@@ -18,6 +18,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod api;
+pub mod crds;
 pub mod faults;
 pub mod openapi;
 pub mod patch;
@@ -127,6 +128,42 @@ impl KubeSim {
         self.shared
             .expired_watches
             .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Creates objects (CRDs, namespaces, ...) directly, as `kubectl create` would; objects
+    /// that already exist are left as they are.
+    pub fn install(&self, objects: Vec<serde_json::Value>) -> Result<(), StatusError> {
+        let mut store = self.shared.store();
+        for obj in objects {
+            let api_version = obj
+                .get("apiVersion")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default();
+            let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+            let kind = obj
+                .get("kind")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default();
+            let res = store
+                .resources()
+                .iter()
+                .find(|r| r.group == group && r.version == version && r.kind == kind)
+                .cloned()
+                .ok_or_else(|| {
+                    StatusError::bad_request(format!("no resource serves {api_version} {kind}"))
+                })?;
+            let ns = obj
+                .pointer("/metadata/namespace")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or("default")
+                .to_owned();
+            match store.create(&res, &ns, obj) {
+                Ok(_) => {}
+                Err(e) if e.reason == "AlreadyExists" => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
     }
 
     /// Reads the cluster state.

@@ -15,6 +15,9 @@ struct Args {
     /// Write a kubeconfig for kubectl and kube-rs here.
     #[arg(long)]
     kubeconfig: Option<PathBuf>,
+    /// Serve the Gateway API v1.5.1 standard CRDs and AKO's RouteBackendExtension from the start.
+    #[arg(long)]
+    preload_crds: bool,
     /// Events kept for resuming watches.
     #[arg(long, default_value_t = 10_000)]
     history: usize,
@@ -34,6 +37,12 @@ async fn main() -> anyhow::Result<()> {
         ..kube_sim::SimConfig::default()
     };
     let sim = kube_sim::KubeSim::start_on(config, args.listen).await?;
+    if args.preload_crds {
+        let mut crds = kube_sim::crds::gateway_api();
+        crds.extend(kube_sim::crds::ako());
+        sim.install(crds)
+            .context("cannot install the preloaded CRDs")?;
+    }
     if let Some(path) = &args.kubeconfig {
         std::fs::write(path, sim.kubeconfig())
             .with_context(|| format!("cannot write {}", path.display()))?;

@@ -498,3 +498,63 @@ async fn lease_leader_election_has_exactly_one_winner() {
         Some("pod-a")
     );
 }
+
+#[tokio::test]
+async fn gateway_api_types_round_trip_through_the_preloaded_crds() {
+    use gateway_api::gatewayclasses::GatewayClass;
+    use gateway_api::httproutes::HttpRoute as HTTPRoute;
+    let sim = KubeSim::start(SimConfig::default()).await.unwrap();
+    let mut crds = kube_sim::crds::gateway_api();
+    crds.extend(kube_sim::crds::ako());
+    sim.install(crds).unwrap();
+    let client = client(&sim).await;
+    let classes: Api<GatewayClass> = Api::all(client.clone());
+    let class: GatewayClass = serde_json::from_value(
+        json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GatewayClass",
+        "metadata": {"name": "avi-lb"}, "spec": {"controllerName": "ako.vmware.com/avi-lb"}}),
+    )
+    .unwrap();
+    classes
+        .create(&PostParams::default(), &class)
+        .await
+        .unwrap();
+    let routes: Api<HTTPRoute> = Api::namespaced(client.clone(), "default");
+    let route: HTTPRoute = serde_json::from_value(
+        json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+        "metadata": {"name": "web"},
+        "spec": {"parentRefs": [{"name": "gw"}], "hostnames": ["web.example.com"],
+                 "rules": [{"backendRefs": [{"name": "web", "port": 8080}]}]}}),
+    )
+    .unwrap();
+    routes.create(&PostParams::default(), &route).await.unwrap();
+    let status = json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute", "status": {"parents": [{
+        "parentRef": {"name": "gw"}, "controllerName": "ako.vmware.com/avi-lb",
+        "conditions": [{"type": "Accepted", "status": "True", "reason": "Accepted", "message": "", "lastTransitionTime": "2026-11-21T00:00:00Z", "observedGeneration": 1}]}]}});
+    routes
+        .patch_status(
+            "web",
+            &PatchParams::apply("ako-gateway-api").force(),
+            &Patch::Apply(status),
+        )
+        .await
+        .unwrap();
+    let got = routes.get("web").await.unwrap();
+    assert_eq!(
+        got.spec.hostnames.as_deref(),
+        Some(&["web.example.com".to_owned()][..])
+    );
+    let parents = got.status.unwrap().parents;
+    assert_eq!(parents[0].conditions[0].reason, "Accepted");
+    let ar = ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("ako.vmware.com", "v1alpha1", "RouteBackendExtension"),
+        "routebackendextensions",
+    );
+    let rbe: Api<DynamicObject> = Api::namespaced_with(client, "default", &ar);
+    assert!(
+        rbe.list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+}
