@@ -32,6 +32,8 @@ pub struct SimConfig {
     pub bookmark_interval: Duration,
     /// Seed of the fault dice.
     pub seed: u64,
+    /// Save the cluster here after every write and reload it at start.
+    pub state_file: Option<std::path::PathBuf>,
 }
 
 impl Default for SimConfig {
@@ -40,6 +42,7 @@ impl Default for SimConfig {
             history: 10_000,
             bookmark_interval: Duration::from_secs(10),
             seed: 0,
+            state_file: None,
         }
     }
 }
@@ -62,10 +65,10 @@ pub struct Shared {
 }
 
 impl Shared {
-    /// A fresh server state.
-    pub fn new(config: SimConfig) -> Self {
+    /// A server state around a store.
+    pub fn with_store(config: SimConfig, store: Store) -> Self {
         Shared {
-            store: Mutex::new(Store::new(config.history)),
+            store: Mutex::new(store),
             faults: Mutex::new(Faults::new(config.seed)),
             drop_watches: watch::Sender::new(0),
             counters: Mutex::new(BTreeMap::new()),
@@ -186,8 +189,25 @@ pub async fn handle(
     } else {
         serve(&shared, &method, &target, &q, headers, &body)
     };
-    shared.count(method.as_str(), &resource_label, resp.status().as_u16());
+    let code = resp.status().as_u16();
+    shared.count(method.as_str(), &resource_label, code);
+    if method != Method::GET && (200..300).contains(&code) {
+        if let Err(e) = save_state(&shared) {
+            tracing::error!(error = %e, "cannot save the state file");
+        }
+    }
     resp
+}
+
+/// Writes the state file (temp file + rename), when one is configured.
+fn save_state(shared: &Shared) -> std::io::Result<()> {
+    let Some(path) = &shared.config.state_file else {
+        return Ok(());
+    };
+    let bytes = serde_json::to_vec(&shared.store().export())?;
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
 }
 
 fn serve(

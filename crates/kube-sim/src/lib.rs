@@ -35,9 +35,9 @@ pub use api::SimConfig;
 pub use faults::FaultRule;
 pub use status::StatusError;
 
-/// Why the server could not start.
+/// Why the server could not start (listen address, or an unreadable state file).
 #[derive(Debug, thiserror::Error)]
-#[error("cannot listen on {addr}: {source}")]
+#[error("cannot start on {addr}: {source}")]
 pub struct StartError {
     /// The address.
     pub addr: SocketAddr,
@@ -74,7 +74,22 @@ impl KubeSim {
         let local = listener
             .local_addr()
             .map_err(|source| StartError { addr, source })?;
-        let shared = Arc::new(api::Shared::new(config));
+        let store = match &config.state_file {
+            Some(path) if path.exists() => {
+                let bytes = std::fs::read(path).map_err(|source| StartError { addr, source })?;
+                let state: serde_json::Value =
+                    serde_json::from_slice(&bytes).map_err(|e| StartError {
+                        addr,
+                        source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+                    })?;
+                store::Store::import(config.history, &state).map_err(|e| StartError {
+                    addr,
+                    source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+                })?
+            }
+            _ => store::Store::new(config.history),
+        };
+        let shared = Arc::new(api::Shared::with_store(config, store));
         let task = tokio::spawn(server::run(listener, shared.clone()));
         Ok(KubeSim {
             shared,

@@ -15,6 +15,9 @@ struct Args {
     /// Write a kubeconfig for kubectl and kube-rs here.
     #[arg(long)]
     kubeconfig: Option<PathBuf>,
+    /// Save the cluster in this file after every write and reload it at start.
+    #[arg(long)]
+    state: Option<PathBuf>,
     /// Serve the Gateway API v1.5.1 standard CRDs and AKO's RouteBackendExtension from the start.
     #[arg(long)]
     preload_crds: bool,

@@ -167,6 +167,61 @@ impl Store {
         store
     }
 
+    /// The whole state as JSON (for `--state`): revision and every object.
+    pub fn export(&self) -> Value {
+        json!({"revision": self.rev, "objects": self.objects.values().collect::<Vec<_>>()})
+    }
+
+    /// Rebuilds a cluster from [`Store::export`]; CRDs in it are served again.
+    pub fn import(history_cap: usize, state: &Value) -> Result<Store, String> {
+        let (tx, _) = broadcast::channel(8192);
+        let mut store = Store {
+            resources: resources::builtins(),
+            objects: BTreeMap::new(),
+            rev: state
+                .get("revision")
+                .and_then(Value::as_u64)
+                .ok_or("state without revision")?,
+            history: VecDeque::new(),
+            history_cap: history_cap.max(1),
+            tx,
+        };
+        let objects = state
+            .get("objects")
+            .and_then(Value::as_array)
+            .ok_or("state without objects")?;
+        // CRDs first, so the resources they define exist for the objects after them.
+        let (crds, rest): (Vec<&Value>, Vec<&Value>) = objects.iter().partition(|o| {
+            o.get("kind").and_then(Value::as_str) == Some("CustomResourceDefinition")
+        });
+        for obj in crds.into_iter().chain(rest) {
+            let api_version = obj
+                .get("apiVersion")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+            let kind = obj.get("kind").and_then(Value::as_str).unwrap_or_default();
+            let res = store
+                .resources
+                .iter()
+                .find(|r| r.group == group && r.version == version && r.kind == kind)
+                .cloned()
+                .ok_or_else(|| format!("state holds {api_version} {kind}, which nothing serves"))?;
+            if kind == "CustomResourceDefinition" {
+                for r in resources::from_crd(obj)? {
+                    store.resources.retain(|x| {
+                        !(x.group == r.group && x.version == r.version && x.plural == r.plural)
+                    });
+                    store.resources.push(r);
+                }
+            }
+            let ns = meta_str(obj, "namespace").unwrap_or_default();
+            let name = meta_str(obj, "name").ok_or("object without a name")?;
+            store.objects.insert(Self::key(&res, ns, name), obj.clone());
+        }
+        Ok(store)
+    }
+
     /// Every served resource.
     pub fn resources(&self) -> &[Resource] {
         &self.resources

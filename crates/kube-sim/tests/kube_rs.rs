@@ -558,3 +558,95 @@ async fn gateway_api_types_round_trip_through_the_preloaded_crds() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn state_file_survives_a_restart_and_faults_are_injected() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = SimConfig {
+        state_file: Some(dir.path().join("state.json")),
+        ..SimConfig::default()
+    };
+    let rv_before;
+    {
+        let sim = KubeSim::start(config.clone()).await.unwrap();
+        let client = client(&sim).await;
+        let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+        crds.create(
+            &PostParams::default(),
+            &serde_json::from_value(gateway_crd()).unwrap(),
+        )
+        .await
+        .unwrap();
+        let api: Api<ConfigMap> = Api::namespaced(client, "default");
+        rv_before = api
+            .create(&PostParams::default(), &cm("kept", &[("k", "v")]))
+            .await
+            .unwrap()
+            .metadata
+            .resource_version
+            .unwrap();
+    }
+    let sim = KubeSim::start(config).await.unwrap();
+    let client = client(&sim).await;
+    let api: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
+    let kept = api.get("kept").await.unwrap();
+    assert_eq!(kept.metadata.resource_version.unwrap(), rv_before);
+    // The CRD is served again.
+    let ar = ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("example.com", "v1", "Widget"),
+        "widgets",
+    );
+    let widgets: Api<DynamicObject> = Api::namespaced_with(client.clone(), "default", &ar);
+    assert!(
+        widgets
+            .list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    // New writes continue the revision sequence.
+    let next = api
+        .create(&PostParams::default(), &cm("new", &[]))
+        .await
+        .unwrap();
+    assert!(
+        next.metadata
+            .resource_version
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            > rv_before.parse::<u64>().unwrap()
+    );
+
+    sim.add_fault(kube_sim::FaultRule {
+        resource: Some("configmaps".into()),
+        method: Some("GET".into()),
+        error_rate: 1.0,
+        status: 429,
+        times: Some(1),
+        ..Default::default()
+    });
+    // kube-rs retries a 429 after the server's Retry-After (1 s): the call succeeds, later.
+    let started = std::time::Instant::now();
+    assert!(api.get("kept").await.is_ok());
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "Retry-After honoured: {:?}",
+        started.elapsed()
+    );
+    sim.add_fault(kube_sim::FaultRule {
+        resource: Some("configmaps".into()),
+        error_rate: 1.0,
+        status: 500,
+        times: Some(1),
+        ..Default::default()
+    });
+    let err = api.get("kept").await.unwrap_err();
+    assert!(
+        matches!(&err, kube::Error::Api(s) if s.code == 500),
+        "{err:?}"
+    );
+    assert_eq!(sim.count("GET", "configmaps", Some(429)), 1);
+    assert_eq!(sim.count("GET", "configmaps", Some(500)), 1);
+}
