@@ -191,10 +191,11 @@ pub async fn handle(
     };
     let code = resp.status().as_u16();
     shared.count(method.as_str(), &resource_label, code);
-    if method != Method::GET && (200..300).contains(&code) {
-        if let Err(e) = save_state(&shared) {
-            tracing::error!(error = %e, "cannot save the state file");
-        }
+    if method != Method::GET
+        && (200..300).contains(&code)
+        && let Err(e) = save_state(&shared)
+    {
+        tracing::error!(error = %e, "cannot save the state file");
     }
     resp
 }
