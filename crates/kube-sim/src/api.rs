@@ -18,7 +18,7 @@ use crate::patch::PatchType;
 use crate::resources::Resource;
 use crate::selector::{FieldSelector, LabelSelector};
 use crate::status::StatusError;
-use crate::store::{Event, ListOptions, Part, Store};
+use crate::store::{Event, EventType, ListOptions, Part, Store};
 
 /// The response body: a whole JSON document or a watch stream.
 pub type Body = UnsyncBoxBody<Bytes, Infallible>;
@@ -550,21 +550,42 @@ struct WatchSpec {
 }
 
 impl WatchSpec {
-    fn wants(&self, e: &Event) -> bool {
-        e.group == self.res.group
+    fn selects(&self, obj: &Value) -> bool {
+        self.labels.as_ref().is_none_or(|s| s.matches(obj))
+            && self.fields.as_ref().is_none_or(|s| s.matches(obj))
+    }
+
+    /// The event type this watch sees for a change, if any: a change that moves an object into
+    /// the selection is ADDED, out of it DELETED.
+    fn classify(&self, e: &Event) -> Option<&'static str> {
+        let ours = e.group == self.res.group
             && e.plural == self.res.plural
             && self
                 .namespace
                 .as_deref()
-                .is_none_or(|n| !self.res.namespaced || e.namespace == n)
-            && self.labels.as_ref().is_none_or(|s| s.matches(&e.object))
-            && self.fields.as_ref().is_none_or(|s| s.matches(&e.object))
+                .is_none_or(|n| !self.res.namespaced || e.namespace == n);
+        if !ours {
+            return None;
+        }
+        let now = self.selects(&e.object);
+        match e.kind {
+            EventType::Modified => {
+                let before = e.old.as_ref().map_or(now, |o| self.selects(o));
+                match (before, now) {
+                    (true, true) => Some("MODIFIED"),
+                    (false, true) => Some("ADDED"),
+                    (true, false) => Some("DELETED"),
+                    (false, false) => None,
+                }
+            }
+            kind => now.then_some(kind.as_str()),
+        }
     }
 
-    fn render(&self, e: &Event) -> Value {
+    fn render(&self, e: &Event, kind: &str) -> Value {
         let mut o = e.object.clone();
         o["apiVersion"] = json!(self.res.api_version());
-        event_json(e.kind.as_str(), &o)
+        event_json(kind, &o)
     }
 }
 
@@ -644,8 +665,10 @@ fn open_watch(shared: &Arc<Shared>, t: &Target, q: &[(String, String)]) -> Respo
                         (None, current)
                     }
                     Ok(events) => {
-                        for e in events.iter().filter(|e| spec.wants(e)) {
-                            frames.push(spec.render(e));
+                        for e in &events {
+                            if let Some(kind) = spec.classify(e) {
+                                frames.push(spec.render(e, kind));
+                            }
                         }
                         (Some(live), current)
                     }
@@ -680,7 +703,9 @@ fn open_watch(shared: &Arc<Shared>, t: &Target, q: &[(String, String)]) -> Respo
                 event = live.recv() => match event {
                     Ok(e) if e.rev > from_rev => {
                         last_rev = e.rev;
-                        if spec.wants(&e) && tx.send(line(&spec.render(&e))).await.is_err() {
+                        if let Some(kind) = spec.classify(&e)
+                            && tx.send(line(&spec.render(&e, kind))).await.is_err()
+                        {
                             return;
                         }
                     }

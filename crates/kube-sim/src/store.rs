@@ -49,6 +49,9 @@ pub struct Event {
     pub kind: EventType,
     /// The object after the change (before, for DELETED, with the deletion's revision).
     pub object: Value,
+    /// For MODIFIED, the object before: a selector watch turns a change that makes an object
+    /// enter or leave its selection into ADDED or DELETED, as the API server does.
+    pub old: Option<Value>,
 }
 
 type Key = (String, String, String, String);
@@ -273,7 +276,14 @@ impl Store {
             .collect())
     }
 
-    fn emit(&mut self, res: &Resource, namespace: &str, kind: EventType, object: Value) {
+    fn emit(
+        &mut self,
+        res: &Resource,
+        namespace: &str,
+        kind: EventType,
+        object: Value,
+        old: Option<Value>,
+    ) {
         let event = Arc::new(Event {
             rev: self.rev,
             group: res.group.clone(),
@@ -281,6 +291,7 @@ impl Store {
             namespace: namespace.to_owned(),
             kind,
             object,
+            old,
         });
         if self.history.len() == self.history_cap {
             self.history.pop_front();
@@ -476,7 +487,7 @@ impl Store {
             }
         }
         self.objects.insert(key, obj.clone());
-        self.emit(res, ns, EventType::Added, obj.clone());
+        self.emit(res, ns, EventType::Added, obj.clone(), None);
         Ok(obj)
     }
 
@@ -635,11 +646,11 @@ impl Store {
             .is_none_or(Vec::is_empty);
         if meta_str(&next, "deletionTimestamp").is_some() && finalizers_gone {
             self.objects.remove(&Self::key(res, ns, name));
-            self.emit(res, ns, EventType::Deleted, next.clone());
+            self.emit(res, ns, EventType::Deleted, next.clone(), None);
             return Ok(next);
         }
         self.objects.insert(Self::key(res, ns, name), next.clone());
-        self.emit(res, ns, EventType::Modified, next.clone());
+        self.emit(res, ns, EventType::Modified, next.clone(), Some(current));
         Ok(next)
     }
 
@@ -657,20 +668,21 @@ impl Store {
                 self.rev -= 1;
                 return Ok(current);
             }
+            let before = current.clone();
             if let Some(m) = meta_mut(&mut current) {
                 m.insert("deletionTimestamp".into(), Value::String(now()));
                 m.insert("resourceVersion".into(), Value::String(rev.to_string()));
             }
             self.objects
                 .insert(Self::key(res, ns, name), current.clone());
-            self.emit(res, ns, EventType::Modified, current.clone());
+            self.emit(res, ns, EventType::Modified, current.clone(), Some(before));
             return Ok(current);
         }
         if let Some(m) = meta_mut(&mut current) {
             m.insert("resourceVersion".into(), Value::String(rev.to_string()));
         }
         self.objects.remove(&Self::key(res, ns, name));
-        self.emit(res, ns, EventType::Deleted, current.clone());
+        self.emit(res, ns, EventType::Deleted, current.clone(), None);
         if res.group.is_empty() && res.plural == "namespaces" {
             self.delete_namespace_contents(name);
         }
@@ -705,7 +717,7 @@ impl Store {
                         Value::String(self.rev.to_string()),
                     );
                 }
-                self.emit(&res, ns, EventType::Deleted, obj);
+                self.emit(&res, ns, EventType::Deleted, obj, None);
             }
         }
     }

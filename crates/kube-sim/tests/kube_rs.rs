@@ -650,3 +650,56 @@ async fn state_file_survives_a_restart_and_faults_are_injected() {
     assert_eq!(sim.count("GET", "configmaps", Some(429)), 1);
     assert_eq!(sim.count("GET", "configmaps", Some(500)), 1);
 }
+
+#[tokio::test]
+async fn selector_watches_see_objects_enter_and_leave() {
+    use kube::api::{WatchEvent, WatchParams};
+    let sim = KubeSim::start(SimConfig::default()).await.unwrap();
+    let api: Api<ConfigMap> = Api::namespaced(client(&sim).await, "default");
+    let rv = api
+        .create(&PostParams::default(), &cm("s", &[]))
+        .await
+        .unwrap()
+        .metadata
+        .resource_version
+        .unwrap();
+    let stream = api
+        .watch(
+            &WatchParams::default().labels("tier=front").timeout(10),
+            &rv,
+        )
+        .await
+        .unwrap();
+    futures_util::pin_mut!(stream);
+    let pp = PatchParams::default();
+    api.patch(
+        "s",
+        &pp,
+        &Patch::Merge(json!({"metadata": {"labels": {"tier": "front"}}})),
+    )
+    .await
+    .unwrap();
+    api.patch("s", &pp, &Patch::Merge(json!({"data": {"x": "1"}})))
+        .await
+        .unwrap();
+    api.patch(
+        "s",
+        &pp,
+        &Patch::Merge(json!({"metadata": {"labels": {"tier": "back"}}})),
+    )
+    .await
+    .unwrap();
+    api.patch("s", &pp, &Patch::Merge(json!({"data": {"x": "2"}})))
+        .await
+        .unwrap();
+    let mut kinds = Vec::new();
+    while kinds.len() < 3 {
+        match stream.next().await.unwrap().unwrap() {
+            WatchEvent::Added(_) => kinds.push("ADDED"),
+            WatchEvent::Modified(_) => kinds.push("MODIFIED"),
+            WatchEvent::Deleted(_) => kinds.push("DELETED"),
+            _ => {}
+        }
+    }
+    assert_eq!(kinds, ["ADDED", "MODIFIED", "DELETED"]);
+}
