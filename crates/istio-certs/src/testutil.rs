@@ -41,3 +41,14 @@ pub(crate) fn write_raw(dir: &Path, key: &[u8], chain: &[u8], root: &[u8]) {
     std::fs::write(dir.join("cert-chain.pem"), chain).unwrap();
     std::fs::write(dir.join("root-cert.pem"), root).unwrap();
 }
+
+/// A validated bundle of an issued certificate, at the current time.
+pub(crate) fn bundle_of(cert: &WorkloadCert) -> crate::IstioBundle {
+    crate::IstioBundle::from_pem(
+        cert.cert_chain_pem.as_bytes(),
+        cert.key_pem.as_bytes(),
+        cert.root_cert_pem.as_bytes(),
+        std::time::SystemTime::now(),
+    )
+    .unwrap()
+}

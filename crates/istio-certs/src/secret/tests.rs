@@ -1,18 +1,12 @@
 use std::time::SystemTime;
 
 use super::*;
-use crate::testutil::ec_cert;
+use crate::testutil::{bundle_of, ec_cert};
 
 #[test]
 fn secret_round_trip_keeps_the_set() {
     let cert = ec_cert();
-    let bundle = IstioBundle::from_pem(
-        cert.cert_chain_pem.as_bytes(),
-        cert.key_pem.as_bytes(),
-        cert.root_cert_pem.as_bytes(),
-        SystemTime::now(),
-    )
-    .unwrap();
+    let bundle = bundle_of(&cert);
     let secret = to_secret(&bundle, "avi-system");
     assert_eq!(secret.metadata.name.as_deref(), Some("istio-secret"));
     assert_eq!(secret.type_.as_deref(), Some("Opaque"));
@@ -30,13 +24,7 @@ fn secret_round_trip_keeps_the_set() {
 #[test]
 fn secret_with_missing_or_torn_data_is_refused() {
     let cert = ec_cert();
-    let bundle = IstioBundle::from_pem(
-        cert.cert_chain_pem.as_bytes(),
-        cert.key_pem.as_bytes(),
-        cert.root_cert_pem.as_bytes(),
-        SystemTime::now(),
-    )
-    .unwrap();
+    let bundle = bundle_of(&cert);
     let mut data = to_secret_data(&bundle);
     data.remove("root-cert");
     let err = from_secret_data(&data, SystemTime::now()).unwrap_err();

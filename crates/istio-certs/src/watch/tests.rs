@@ -11,7 +11,7 @@ use std::time::Duration;
 use istio_sim::{OutputCertsWriter, WorkloadCert};
 
 use super::*;
-use crate::testutil::{ec_cert, write_dir};
+use crate::testutil::{bundle_of, ec_cert, write_dir};
 
 pub(super) fn fast_options() -> WatchOptions {
     WatchOptions {
@@ -238,24 +238,12 @@ async fn store_ready_waits_for_the_first_bundle() {
     tokio::task::yield_now().await;
     assert!(!waiter.is_finished());
     let cert = ec_cert();
-    let bundle = IstioBundle::from_pem(
-        cert.cert_chain_pem.as_bytes(),
-        cert.key_pem.as_bytes(),
-        cert.root_cert_pem.as_bytes(),
-        SystemTime::now(),
-    )
-    .unwrap();
+    let bundle = bundle_of(&cert);
     let fingerprint = bundle.fingerprint();
     assert!(store.publish(bundle));
     let got: Arc<IstioBundle> = waiter.await.unwrap();
     assert_eq!(got.fingerprint(), fingerprint);
     // Publishing the same set again notifies nobody.
-    let again = IstioBundle::from_pem(
-        cert.cert_chain_pem.as_bytes(),
-        cert.key_pem.as_bytes(),
-        cert.root_cert_pem.as_bytes(),
-        SystemTime::now(),
-    )
-    .unwrap();
+    let again = bundle_of(&cert);
     assert!(!store.publish(again));
 }
