@@ -137,6 +137,8 @@ impl AviSimBuilder {
             sessions: Mutex::new(Sessions::default()),
             store: RwLock::new(store),
             scheme: if tls.is_some() { "https" } else { "http" },
+            password: Mutex::new(self.config.password.clone()),
+            singletons: Mutex::new(std::collections::HashMap::new()),
             config: self.config,
         });
         let task = tokio::spawn(server::run(listener, sim.clone(), tls));

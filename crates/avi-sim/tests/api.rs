@@ -641,3 +641,57 @@ async fn https_and_basic_auth() {
         .unwrap();
     assert_eq!(resp.status(), 201);
 }
+
+#[tokio::test]
+async fn singletons_and_password_change() {
+    let sim = sim().await;
+    let c = Client::login(&sim).await;
+    let (status, cp) = c.call(Method::GET, "/api/controllerproperties", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(cp["uuid"], "global");
+    let (status, mut sc) = c.call(Method::GET, "/api/systemconfiguration", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(sc["uuid"], "default");
+    sc["dns_configuration"] = json!({"search_domain": "example.com"});
+    assert_eq!(
+        c.call(Method::PUT, "/api/systemconfiguration", Some(sc))
+            .await
+            .0,
+        200
+    );
+    let (_, sc) = c.call(Method::GET, "/api/systemconfiguration", None).await;
+    assert_eq!(sc["dns_configuration"]["search_domain"], "example.com");
+    assert_eq!(
+        c.call(Method::DELETE, "/api/systemconfiguration", None)
+            .await
+            .0,
+        405
+    );
+
+    let wrong = json!({"old_password": "nope", "password": "new-secret"});
+    assert_eq!(
+        c.call(Method::PUT, "/api/useraccount", Some(wrong)).await.0,
+        400
+    );
+    let change = json!({"old_password": "avi123", "password": "new-secret"});
+    assert_eq!(
+        c.call(Method::PUT, "/api/useraccount", Some(change))
+            .await
+            .0,
+        200
+    );
+    let login = |password: &'static str| {
+        let url = format!("{}/login", sim.base_url());
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .form(&[("username", "admin"), ("password", password)])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(login("avi123").await, 401);
+    assert_eq!(login("new-secret").await, 200);
+}

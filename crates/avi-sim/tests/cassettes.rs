@@ -62,23 +62,13 @@ const KNOWN: &[Known] = &[
         interactions: &[1],
         check: "shape login tenants[test-tenant]._last_modified",
     },
-    // EMULATOR GAP "no-useraccount": `PUT /api/useraccount` (password change) → controller
-    // 200; the emulator has no useraccount endpoint (404), so the later login with the new
-    // password gets 401.
-    Known {
-        bug: "no-useraccount",
-        cassette: "test_user_login",
-        interactions: &[1, 2, 6],
-        check: "status",
-    },
-    // EMULATOR GAP "no-systemconfiguration" (src/store/types.rs has no
-    // `systemconfiguration` singleton): `GET /api/systemconfiguration` and
-    // `PUT /api/systemconfiguration` → controller 200 (uuid `default`); emulator 404
-    // `Unknown object type 'systemconfiguration'`.
+    // RECORDING GAP "no-systemconfiguration": the cassette's `PUT /api/systemconfiguration`
+    // carries no body (the recorder dropped it), which the controller answered 200; the emulator
+    // answers an empty body with 400 (a JSON parse error), as it must for a real empty PUT.
     Known {
         bug: "no-systemconfiguration",
         cassette: "test_user_login",
-        interactions: &[4, 5],
+        interactions: &[5],
         check: "status",
     },
 ];

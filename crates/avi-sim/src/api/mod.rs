@@ -35,6 +35,10 @@ pub struct Sim {
     pub journal: Mutex<Journal>,
     /// `http` or `https`.
     pub scheme: &'static str,
+    /// The admin password now (`PUT /api/useraccount` changes it).
+    pub password: Mutex<String>,
+    /// Singletons without uuid in their URL: `systemconfiguration`, `controllerproperties`.
+    pub singletons: Mutex<HashMap<&'static str, (Value, u64)>>,
 }
 
 /// A parsed request, as the dispatcher needs it.
@@ -70,6 +74,12 @@ impl Sim {
     }
     fn sessions(&self) -> std::sync::MutexGuard<'_, Sessions> {
         self.sessions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+    /// The current admin password, locked.
+    pub fn password(&self) -> std::sync::MutexGuard<'_, String> {
+        self.password
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
@@ -136,9 +146,7 @@ fn login(sim: &Arc<Sim>, req: &Req) -> Result<Resp, ApiError> {
     let form = login_fields(req);
     let user = form.get("username").cloned().unwrap_or_default();
     let ok = user == sim.config.username
-        && (form
-            .get("password")
-            .is_some_and(|p| *p == sim.config.password)
+        && (form.get("password").is_some_and(|p| *p == *sim.password())
             || form
                 .get("token")
                 .is_some_and(|t| sim.config.tokens.contains(t)));
@@ -241,7 +249,7 @@ struct Caller {
 fn authenticate(sim: &Arc<Sim>, req: &Req) -> Result<Caller, (Option<String>, ApiError)> {
     let basic = basic_credentials(&req.headers).filter(|_| sim.config.basic_auth);
     if let Some(creds) = basic {
-        if creds == (sim.config.username.clone(), sim.config.password.clone()) {
+        if creds == (sim.config.username.clone(), sim.password().clone()) {
             return Ok(Caller { session: None });
         }
         return Err((None, ApiError::new(401, "Invalid credentials")));
@@ -371,6 +379,12 @@ fn objects(sim: &Arc<Sim>, req: &Req, api_version: Option<ApiVersion>) -> Result
                                              "cluster_state": {"state": "CLUSTER_UP_NO_HA"}}),
         ));
     }
+    if ty == "useraccount" {
+        return useraccount(sim, req);
+    }
+    if let Some(uuid) = SINGLETONS.iter().find(|(t, _)| *t == ty).map(|(_, u)| *u) {
+        return singleton(sim, req, &ty, uuid, api_version.as_ref());
+    }
     if crate::store::types::lookup(&ty).is_none() {
         return Err(ApiError::new(404, format!("Unknown object type '{ty}'")));
     }
@@ -437,6 +451,112 @@ fn objects(sim: &Arc<Sim>, req: &Req, api_version: Option<ApiVersion>) -> Result
         }
         (m, _) => Err(ApiError::new(405, format!("Method '{m}' not allowed"))),
     }
+}
+
+/// Singleton objects: URL type and their fixed uuid.
+const SINGLETONS: &[(&str, &str)] = &[
+    ("systemconfiguration", "default"),
+    ("controllerproperties", "global"),
+];
+
+/// The singleton's stored body, made from the schema's defaults on first use.
+fn singleton_body(sim: &Sim, ty: &'static str) -> Result<(Value, u64), ApiError> {
+    let mut all = sim
+        .singletons
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(v) = all.get(ty) {
+        return Ok(v.clone());
+    }
+    let schema =
+        crate::schema::Schema::embedded().map_err(|e| ApiError::new(500, e.to_string()))?;
+    let mut body = serde_json::Map::new();
+    body.insert("name".into(), Value::String(ty.to_owned()));
+    schema
+        .check(ty, &mut body, &crate::schema::CheckOptions::default())
+        .map_err(|e| ApiError::new(500, e.to_string()))?;
+    body.remove("name");
+    let entry = (Value::Object(body), now_micros());
+    all.insert(ty, entry.clone());
+    Ok(entry)
+}
+
+fn now_micros() -> u64 {
+    u64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1000).unwrap_or(0)
+}
+
+/// `GET` / `PUT` on `systemconfiguration` and `controllerproperties` (no uuid in the URL,
+/// cannot be deleted).
+fn singleton(
+    sim: &Arc<Sim>,
+    req: &Req,
+    ty: &str,
+    uuid: &str,
+    version: Option<&ApiVersion>,
+) -> Result<Resp, ApiError> {
+    let ty: &'static str = SINGLETONS
+        .iter()
+        .find(|(t, _)| *t == ty)
+        .map_or("systemconfiguration", |(t, _)| t);
+    let base = base_url(sim, &req.headers);
+    let (body, modified) = match req.method {
+        Method::GET => singleton_body(sim, ty)?,
+        Method::PUT => {
+            let mut body = match parse_body(&req.body)? {
+                Value::Object(m) => m,
+                _ => return Err(ApiError::bad_request("Request body must be a JSON object")),
+            };
+            for ro in ["url", "uuid", "_last_modified"] {
+                body.remove(ro);
+            }
+            body.insert("name".into(), Value::String(ty.to_owned()));
+            let schema =
+                crate::schema::Schema::embedded().map_err(|e| ApiError::new(500, e.to_string()))?;
+            let opts = crate::schema::CheckOptions {
+                api_version: version.cloned(),
+                ..Default::default()
+            };
+            schema
+                .check(ty, &mut body, &opts)
+                .map_err(|e| ApiError::bad_request(e.to_string()))?;
+            body.remove("name");
+            let entry = (Value::Object(body), now_micros());
+            sim.singletons
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(ty, entry.clone());
+            entry
+        }
+        ref m => return Err(ApiError::new(405, format!("Method '{m}' not allowed"))),
+    };
+    let mut out = body;
+    out["url"] = Value::String(format!("{base}/api/{ty}"));
+    out["uuid"] = Value::String(uuid.to_owned());
+    out["_last_modified"] = Value::String(modified.to_string());
+    Ok(json_response(200, &out))
+}
+
+/// `PUT /api/useraccount {"old_password", "password"}`: the logged-in admin changes its password.
+fn useraccount(sim: &Arc<Sim>, req: &Req) -> Result<Resp, ApiError> {
+    if req.method != Method::PUT {
+        return Err(ApiError::new(
+            405,
+            format!("Method '{}' not allowed", req.method),
+        ));
+    }
+    let body = parse_body(&req.body)?;
+    let field = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_owned);
+    let (Some(old), Some(new)) = (field("old_password"), field("password")) else {
+        return Err(ApiError::bad_request(
+            "Both 'old_password' and 'password' are required",
+        ));
+    };
+    let mut password = sim.password();
+    if old != *password {
+        return Err(ApiError::bad_request("Old password is incorrect"));
+    }
+    *password = new;
+    Ok(empty_response(200))
 }
 
 fn not_found(ty: &str) -> ApiError {
