@@ -1,0 +1,1 @@
+//! Hostname rules of the Gateway API: listener and route hostname intersection.

@@ -1,0 +1,15 @@
+//! gateway-translate: Gateway API objects in, the Avi model and Gateway API status out.
+//!
+//! Pure: no I/O, no async, no clock except one passed in. The same [`Snapshot`] gives the same
+//! output whatever order its objects arrived in.
+#![forbid(unsafe_code)]
+#![warn(clippy::unwrap_used, clippy::expect_used)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod hostnames;
+pub mod names;
+pub mod settings;
+pub mod snapshot;
+
+pub use settings::{IstioBackends, IstioRefs, ServiceType, Settings};
+pub use snapshot::{ObjectKey, Snapshot};

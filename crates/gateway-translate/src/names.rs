@@ -1,0 +1,1 @@
+//! AKO-compatible Avi object names.
