@@ -6,6 +6,8 @@
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod conditions;
+pub mod gateway_class;
 pub mod hostnames;
 pub mod names;
 pub mod settings;
