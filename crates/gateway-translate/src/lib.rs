@@ -9,7 +9,9 @@
 pub mod conditions;
 pub mod gateway_class;
 pub mod hostnames;
+pub mod listeners;
 pub mod names;
+pub mod reference_grant;
 pub mod settings;
 pub mod snapshot;
 

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use gateway_api::gatewayclasses::GatewayClass;
 use gateway_api::gateways::Gateway;
 use gateway_api::httproutes::HttpRoute;
+use gateway_api::referencegrants::ReferenceGrant;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Node, Pod, Secret, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 
@@ -21,6 +22,8 @@ pub struct Snapshot {
     pub gateways: BTreeMap<ObjectKey, Gateway>,
     /// HTTPRoutes.
     pub http_routes: BTreeMap<ObjectKey, HttpRoute>,
+    /// ReferenceGrants.
+    pub reference_grants: BTreeMap<ObjectKey, ReferenceGrant>,
     /// Services.
     pub services: BTreeMap<ObjectKey, Service>,
     /// EndpointSlices.
@@ -39,5 +42,8 @@ pub struct Snapshot {
 
 /// The key of any namespaced Kubernetes object.
 pub fn key_of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> ObjectKey {
-    (meta.namespace.clone().unwrap_or_default(), meta.name.clone().unwrap_or_default())
+    (
+        meta.namespace.clone().unwrap_or_default(),
+        meta.name.clone().unwrap_or_default(),
+    )
 }

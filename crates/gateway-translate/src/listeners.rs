@@ -1,0 +1,438 @@
+//! Gateway listeners: which are valid, why the others are not, and the Gateway's status.
+//! Semantics: `shared/reference/gateway-api.md` §1.1–§1.4; reasons are the spec's constants.
+
+use std::collections::BTreeMap;
+
+use gateway_api::gateways::{
+    Gateway, GatewayListeners, GatewayListenersTlsMode, GatewayStatus, GatewayStatusListeners,
+    GatewayStatusListenersSupportedKinds,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+
+use crate::conditions::{Wanted, conditions};
+use crate::reference_grant::{self, From, To};
+use crate::snapshot::Snapshot;
+
+/// The Gateway API group.
+pub const GATEWAY_GROUP: &str = "gateway.networking.k8s.io";
+
+/// A listener protocol we serve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Protocol {
+    /// HTTP.
+    Http,
+    /// HTTPS, terminated on the Service Engine.
+    Https,
+}
+
+/// A listener's certificate, resolved from its Secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ListenerCert {
+    /// Secret namespace.
+    pub secret_namespace: String,
+    /// Secret name.
+    pub secret_name: String,
+    /// `tls.crt` PEM.
+    pub cert_pem: String,
+    /// `tls.key` PEM (never shown in `Debug`).
+    pub key_pem: String,
+}
+
+impl std::fmt::Debug for ListenerCert {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ListenerCert")
+            .field(
+                "secret",
+                &format_args!("{}/{}", self.secret_namespace, self.secret_name),
+            )
+            .field("key_pem", &"<redacted>")
+            .finish()
+    }
+}
+
+/// A problem with a listener: the condition reason and a message for the operator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// CamelCase reason constant.
+    pub reason: &'static str,
+    /// Message.
+    pub message: String,
+}
+
+fn problem(reason: &'static str, message: impl Into<String>) -> Problem {
+    Problem {
+        reason,
+        message: message.into(),
+    }
+}
+
+/// What a listener is, once evaluated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listener {
+    /// Section name.
+    pub name: String,
+    /// Port.
+    pub port: i32,
+    /// Protocol, when one we serve.
+    pub protocol: Option<Protocol>,
+    /// Hostname (None: any).
+    pub hostname: Option<String>,
+    /// Why it is not accepted (`UnsupportedProtocol`).
+    pub not_accepted: Option<Problem>,
+    /// Why its references do not resolve (`InvalidCertificateRef`, `RefNotPermitted`,
+    /// `InvalidRouteKinds`).
+    pub unresolved: Option<Problem>,
+    /// Why it conflicts with another listener (`ProtocolConflict`, `HostnameConflict`).
+    pub conflict: Option<Problem>,
+    /// Route kinds it accepts (HTTPRoute when allowed).
+    pub supported_kinds: Vec<String>,
+    /// Its certificate (HTTPS).
+    pub certificate: Option<ListenerCert>,
+}
+
+impl Listener {
+    /// Valid listeners are programmed on the Service Engines; routes attach to any accepted one.
+    pub fn is_valid(&self) -> bool {
+        self.not_accepted.is_none() && self.unresolved.is_none() && self.conflict.is_none()
+    }
+
+    /// Whether it takes HTTPRoutes at all.
+    pub fn accepts_http_routes(&self) -> bool {
+        self.supported_kinds.iter().any(|k| k == "HTTPRoute")
+    }
+}
+
+/// Evaluates every listener of a Gateway.
+pub fn evaluate(gateway: &Gateway, snapshot: &Snapshot) -> Vec<Listener> {
+    let gw_ns = gateway.metadata.namespace.clone().unwrap_or_default();
+    let mut out: Vec<Listener> = gateway
+        .spec
+        .listeners
+        .iter()
+        .map(|l| evaluate_one(l, &gw_ns, snapshot))
+        .collect();
+    mark_conflicts(&mut out);
+    out
+}
+
+fn evaluate_one(l: &GatewayListeners, gw_ns: &str, snapshot: &Snapshot) -> Listener {
+    let protocol = match l.protocol.as_str() {
+        "HTTP" => Some(Protocol::Http),
+        "HTTPS" => Some(Protocol::Https),
+        _ => None,
+    };
+    let not_accepted = protocol.is_none().then(|| {
+        problem(
+            "UnsupportedProtocol",
+            format!(
+                "protocol {} is not supported; use HTTP or HTTPS",
+                l.protocol
+            ),
+        )
+    });
+    let (supported_kinds, kinds_problem) = route_kinds(l, protocol);
+    let (certificate, cert_problem) = match protocol {
+        Some(Protocol::Https) => match resolve_certificate(l, gw_ns, snapshot) {
+            Ok(c) => (Some(c), None),
+            Err(p) => (None, Some(p)),
+        },
+        _ => (None, None),
+    };
+    Listener {
+        name: l.name.clone(),
+        port: l.port,
+        protocol,
+        hostname: l.hostname.clone(),
+        not_accepted,
+        // A refused certificate is the more precise complaint; kinds come second.
+        unresolved: cert_problem.or(kinds_problem),
+        conflict: None,
+        supported_kinds,
+        certificate,
+    }
+}
+
+/// Kinds the listener supports, and the problem when the spec named kinds we do not serve.
+fn route_kinds(l: &GatewayListeners, protocol: Option<Protocol>) -> (Vec<String>, Option<Problem>) {
+    let requested = l
+        .allowed_routes
+        .as_ref()
+        .and_then(|a| a.kinds.clone())
+        .unwrap_or_default();
+    if requested.is_empty() {
+        return match protocol {
+            Some(_) => (vec!["HTTPRoute".to_owned()], None),
+            None => (Vec::new(), None),
+        };
+    }
+    let mut supported = Vec::new();
+    let mut invalid = Vec::new();
+    for k in requested {
+        let group = k.group.as_deref().unwrap_or(GATEWAY_GROUP);
+        if group == GATEWAY_GROUP && k.kind == "HTTPRoute" && protocol.is_some() {
+            if !supported.contains(&k.kind) {
+                supported.push(k.kind);
+            }
+        } else {
+            invalid.push(format!("{group}/{}", k.kind));
+        }
+    }
+    let problem = (!invalid.is_empty()).then(|| {
+        problem(
+            "InvalidRouteKinds",
+            format!("route kinds not supported: {}", invalid.join(", ")),
+        )
+    });
+    (supported, problem)
+}
+
+fn resolve_certificate(
+    l: &GatewayListeners,
+    gw_ns: &str,
+    snapshot: &Snapshot,
+) -> Result<ListenerCert, Problem> {
+    let tls = l.tls.as_ref().ok_or_else(|| {
+        problem(
+            "InvalidCertificateRef",
+            "an HTTPS listener needs tls.certificateRefs",
+        )
+    })?;
+    if matches!(tls.mode, Some(GatewayListenersTlsMode::Passthrough)) {
+        return Err(problem(
+            "InvalidCertificateRef",
+            "TLS mode Passthrough is not supported on HTTPS listeners",
+        ));
+    }
+    let refs = tls.certificate_refs.clone().unwrap_or_default();
+    let r = refs.first().ok_or_else(|| {
+        problem(
+            "InvalidCertificateRef",
+            "an HTTPS listener needs tls.certificateRefs",
+        )
+    })?;
+    let group = r.group.as_deref().unwrap_or("");
+    let kind = r.kind.as_deref().unwrap_or("Secret");
+    if !group.is_empty() || kind != "Secret" {
+        return Err(problem(
+            "InvalidCertificateRef",
+            format!(
+                "certificateRef {group}/{kind} {} is not a core Secret",
+                r.name
+            ),
+        ));
+    }
+    let ns = r.namespace.clone().unwrap_or_else(|| gw_ns.to_owned());
+    let from = From {
+        group: GATEWAY_GROUP,
+        kind: "Gateway",
+        namespace: gw_ns,
+    };
+    let to = To {
+        group: "",
+        kind: "Secret",
+        namespace: &ns,
+        name: &r.name,
+    };
+    if !reference_grant::permits(snapshot, from, to) {
+        return Err(problem(
+            "RefNotPermitted",
+            format!(
+                "Secret {ns}/{} is in another namespace and no ReferenceGrant allows it",
+                r.name
+            ),
+        ));
+    }
+    let secret = snapshot
+        .secrets
+        .get(&(ns.clone(), r.name.clone()))
+        .ok_or_else(|| {
+            problem(
+                "InvalidCertificateRef",
+                format!("Secret {ns}/{} does not exist", r.name),
+            )
+        })?;
+    let data = secret.data.clone().unwrap_or_default();
+    let text = |k: &str| {
+        data.get(k)
+            .and_then(|b| String::from_utf8(b.0.clone()).ok())
+    };
+    let (Some(cert_pem), Some(key_pem)) = (text("tls.crt"), text("tls.key")) else {
+        return Err(problem(
+            "InvalidCertificateRef",
+            format!("Secret {ns}/{} needs tls.crt and tls.key", r.name),
+        ));
+    };
+    let certs_ok = CertificateDer::pem_slice_iter(cert_pem.as_bytes())
+        .collect::<Result<Vec<_>, _>>()
+        .is_ok_and(|c| !c.is_empty());
+    if !certs_ok || PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).is_err() {
+        return Err(problem(
+            "InvalidCertificateRef",
+            format!(
+                "Secret {ns}/{} does not hold a PEM certificate and key",
+                r.name
+            ),
+        ));
+    }
+    Ok(ListenerCert {
+        secret_namespace: ns,
+        secret_name: r.name.clone(),
+        cert_pem,
+        key_pem,
+    })
+}
+
+/// Listeners on one port must agree on the protocol (one Avi service per port), and two with the
+/// same port, protocol and hostname cannot be told apart. The spec forbids picking a winner:
+/// every listener of a conflicting group is marked.
+fn mark_conflicts(listeners: &mut [Listener]) {
+    let mut by_port: BTreeMap<i32, Vec<usize>> = BTreeMap::new();
+    for (i, l) in listeners
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.protocol.is_some())
+    {
+        by_port.entry(l.port).or_default().push(i);
+    }
+    for (port, idx) in by_port {
+        let protocols: Vec<Option<Protocol>> = idx.iter().map(|&i| listeners[i].protocol).collect();
+        if protocols.windows(2).any(|w| w[0] != w[1]) {
+            for &i in &idx {
+                listeners[i].conflict = Some(problem(
+                    "ProtocolConflict",
+                    format!("port {port} is used with both HTTP and HTTPS"),
+                ));
+            }
+            continue;
+        }
+        for &i in &idx {
+            let same = idx
+                .iter()
+                .filter(|&&j| listeners[j].hostname == listeners[i].hostname)
+                .count();
+            if same > 1 {
+                let host = listeners[i]
+                    .hostname
+                    .clone()
+                    .unwrap_or_else(|| "<any>".to_owned());
+                listeners[i].conflict = Some(problem(
+                    "HostnameConflict",
+                    format!("another listener on port {port} has hostname {host}"),
+                ));
+            }
+        }
+    }
+}
+
+/// The Gateway's status. `attached_routes[i]` is the count for listener `i`; `addresses` are
+/// the VIPs once known.
+pub fn gateway_status(
+    gateway: &Gateway,
+    listeners: &[Listener],
+    attached_routes: &[i32],
+    addresses: &[String],
+    now: &Time,
+) -> GatewayStatus {
+    let generation = gateway.metadata.generation;
+    let previous = gateway.status.clone().unwrap_or_default();
+    let invalid: Vec<&str> = listeners
+        .iter()
+        .filter(|l| !l.is_valid())
+        .map(|l| l.name.as_str())
+        .collect();
+    let valid = listeners.len() - invalid.len();
+    let accepted = if invalid.is_empty() {
+        Wanted::yes("Accepted", "Accepted", "Gateway is valid")
+    } else if valid > 0 {
+        Wanted::yes(
+            "Accepted",
+            "ListenersNotValid",
+            format!("invalid listeners: {}", invalid.join(", ")),
+        )
+    } else {
+        Wanted::no(
+            "Accepted",
+            "ListenersNotValid",
+            format!("no valid listener: {}", invalid.join(", ")),
+        )
+    };
+    let programmed = if valid > 0 {
+        Wanted::yes(
+            "Programmed",
+            "Programmed",
+            "Gateway is programmed on the Avi controller",
+        )
+    } else {
+        Wanted::no("Programmed", "Invalid", "no valid listener to program")
+    };
+    let gw_conditions = conditions(
+        &previous.conditions.clone().unwrap_or_default(),
+        vec![accepted, programmed],
+        generation,
+        now,
+    );
+    let listener_status = listeners
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let prev = previous
+                .listeners
+                .as_ref()
+                .and_then(|ls| ls.iter().find(|p| p.name == l.name))
+                .map(|p| p.conditions.clone())
+                .unwrap_or_default();
+            let wanted = vec![
+                match &l.not_accepted {
+                    None => Wanted::yes("Accepted", "Accepted", "Listener is valid"),
+                    Some(p) => Wanted::no("Accepted", p.reason, p.message.clone()),
+                },
+                match &l.unresolved {
+                    None => Wanted::yes("ResolvedRefs", "ResolvedRefs", "All references resolved"),
+                    Some(p) => Wanted::no("ResolvedRefs", p.reason, p.message.clone()),
+                },
+                match &l.conflict {
+                    None => Wanted::no("Conflicted", "NoConflicts", "No conflicts"),
+                    Some(p) => Wanted::yes("Conflicted", p.reason, p.message.clone()),
+                },
+                if l.is_valid() {
+                    Wanted::yes("Programmed", "Programmed", "Listener is programmed")
+                } else {
+                    Wanted::no("Programmed", "Invalid", "Listener is not valid")
+                },
+            ];
+            GatewayStatusListeners {
+                name: l.name.clone(),
+                attached_routes: attached_routes.get(i).copied().unwrap_or(0),
+                conditions: conditions(&prev, wanted, generation, now),
+                supported_kinds: Some(
+                    l.supported_kinds
+                        .iter()
+                        .map(|k| GatewayStatusListenersSupportedKinds {
+                            group: Some(GATEWAY_GROUP.to_owned()),
+                            kind: k.clone(),
+                        })
+                        .collect(),
+                ),
+            }
+        })
+        .collect();
+    GatewayStatus {
+        addresses: (!addresses.is_empty()).then(|| {
+            addresses
+                .iter()
+                .map(|a| {
+                    serde_json::from_value(serde_json::json!({"type": "IPAddress", "value": a}))
+                })
+                .filter_map(Result::ok)
+                .collect()
+        }),
+        conditions: Some(gw_conditions),
+        listeners: Some(listener_status),
+        ..GatewayStatus::default()
+    }
+}
+
+#[cfg(test)]
+mod tests;
