@@ -61,8 +61,8 @@ pub struct Answer {
     pub body: Value,
 }
 
-/// What a call is, for errors and retry decisions.
-#[derive(Debug, Clone)]
+/// What a call is, for errors and retry decisions (no `Debug`: the body may hold a key).
+#[derive(Clone)]
 pub(crate) struct Call<'a> {
     pub method: Method,
     pub kind: Kind,
@@ -94,6 +94,14 @@ impl std::fmt::Debug for AviClient {
 impl AviClient {
     /// Builds a client; nothing is sent until the first call (which logs in).
     pub fn new(config: AviConfig) -> Result<Self> {
+        // reqwest is built without a crypto provider of its own and would panic without one.
+        if rustls::crypto::CryptoProvider::get_default().is_none() {
+            return Err(AviError::Config(
+                "no rustls crypto provider is installed: call \
+                 rustls::crypto::ring::default_provider().install_default() at the start of main"
+                    .into(),
+            ));
+        }
         let mut builder = reqwest::Client::builder()
             .timeout(config.request_timeout)
             .connect_timeout(Duration::from_secs(10));
@@ -213,11 +221,9 @@ impl AviClient {
             .json(&body)
             .send()
             .await
-            .map_err(|e| AviError::Transport {
-                method: "POST",
-                kind: Kind::Tenant,
-                name: "login".into(),
-                detail: transport_detail(&e),
+            .map_err(|e| AviError::Login {
+                status: 0,
+                message: format!("cannot reach the controller: {}", transport_detail(&e)),
             })?;
         let status = resp.status().as_u16();
         let cookies = set_cookies(resp.headers());
@@ -270,8 +276,11 @@ impl AviClient {
             }
             let budget_left =
                 attempt < policy.max_attempts && started.elapsed() < policy.max_elapsed;
-            let session = match self.session(stale.take()).await {
-                Ok(s) => s,
+            let session = match self.session(stale).await {
+                Ok(s) => {
+                    stale = None;
+                    s
+                }
                 // A login lost to a controller hiccup is retried like any idempotent call.
                 Err(e) if budget_left && login_is_transient(&e) => {
                     tracing::debug!(error = %e, attempt, "login failed; retrying");
@@ -379,6 +388,7 @@ impl AviClient {
     /// `next` to the end with 200 per page.
     pub(crate) async fn list_raw(&self, kind: Kind, query: &str) -> Result<Vec<Value>> {
         let mut out = Vec::new();
+        let mut pages = 0usize;
         let sep = if query.is_empty() { "" } else { "&" };
         let mut path = format!(
             "/api/{}?{query}{sep}page_size=200&include_name=true",
@@ -404,11 +414,20 @@ impl AviClient {
                 .cloned()
                 .unwrap_or_default();
             out.extend(results);
+            pages += 1;
+            let count = answer
+                .body
+                .get("count")
+                .and_then(Value::as_u64)
+                .map_or(usize::MAX, |c| c as usize);
             match answer.body.get("next").and_then(Value::as_str) {
-                // `next` is absolute; keep the path and query, our base stays ours.
+                // `next` is absolute; keep the path and query, our base stays ours. A `next` that
+                // makes no progress (same page, or more pages than items) ends the listing.
                 Some(next) => match next.find("/api/") {
-                    Some(i) => path = next[i..].to_owned(),
-                    None => break,
+                    Some(i) if next[i..] != path && out.len() < count && pages <= MAX_PAGES => {
+                        path = next[i..].to_owned()
+                    }
+                    _ => break,
                 },
                 None => break,
             }
@@ -417,10 +436,14 @@ impl AviClient {
     }
 }
 
+/// More pages than any listing needs (2 million objects at 200 per page).
+const MAX_PAGES: usize = 10_000;
+
 fn login_is_transient(e: &AviError) -> bool {
     match e {
         AviError::Transport { .. } => true,
-        AviError::Login { status, .. } => is_transient_status(*status),
+        // Status 0: the controller could not be reached at all.
+        AviError::Login { status, .. } => *status == 0 || is_transient_status(*status),
         _ => false,
     }
 }

@@ -22,14 +22,12 @@ pub fn differing_fields(desired: &Value, existing: &Value) -> Vec<String> {
 }
 
 /// Whether `existing` holds every field of `desired` (recursively; lists element by element).
+/// Only top-level fields are ever ignored: a nested `key` (a marker's) is data like any other.
 pub fn covers(existing: &Value, desired: &Value) -> bool {
     match (existing, desired) {
-        (Value::Object(e), Value::Object(d)) => d
-            .iter()
-            .filter(|(k, _)| !IGNORED.contains(&k.as_str()))
-            .all(|(k, dv)| {
-                e.get(k).is_some_and(|ev| covers(ev, dv)) || (dv.is_null() && !e.contains_key(k))
-            }),
+        (Value::Object(e), Value::Object(d)) => d.iter().all(|(k, dv)| {
+            e.get(k).is_some_and(|ev| covers(ev, dv)) || (dv.is_null() && !e.contains_key(k))
+        }),
         (Value::Array(e), Value::Array(d)) => {
             e.len() == d.len() && e.iter().zip(d).all(|(ev, dv)| covers(ev, dv))
         }
@@ -131,6 +129,13 @@ mod tests {
         let desired =
             json!({"certificate": {"certificate": chain}, "key": "-----BEGIN EC PRIVATE KEY-----"});
         assert!(differing_fields(&desired, &existing).is_empty());
+    }
+
+    #[test]
+    fn nested_keys_are_compared() {
+        let existing = json!({"markers": [{"key": "clustername", "values": ["c"]}]});
+        let desired = json!({"markers": [{"key": "otherkey", "values": ["c"]}]});
+        assert_eq!(differing_fields(&desired, &existing), ["markers"]);
     }
 
     #[test]

@@ -56,6 +56,18 @@ fn uuid_of(v: &Value) -> Option<&str> {
     v.get("uuid").and_then(Value::as_str)
 }
 
+/// Every Avi object has a name; an empty one would match the wrong object in a lookup.
+fn require_name(kind: Kind, body: &Value) -> Result<()> {
+    if name_of(body).is_empty() {
+        return Err(AviError::Decode {
+            kind,
+            name: String::new(),
+            detail: "the object has no name".into(),
+        });
+    }
+    Ok(())
+}
+
 fn decode<T: AviObject>(v: Value) -> Result<T> {
     let name = name_of(&v).to_owned();
     serde_json::from_value(v).map_err(|e| AviError::Decode {
@@ -126,6 +138,7 @@ impl AviClient {
     /// Creates an object. A lost answer is never blindly re-POSTed: the client first looks the
     /// name up. A 409 means it exists: updated if ours, an ownership error if not.
     pub async fn create_raw(&self, kind: Kind, body: &Value) -> Result<Value> {
+        require_name(kind, body)?;
         let mut body = body.clone();
         owner::normalize(kind, &mut body);
         let body = &body;
@@ -238,6 +251,7 @@ impl AviClient {
     /// Creates if missing, updates only if a field we set differs, else writes nothing.
     /// Never modifies an object whose `created_by` is not ours.
     pub async fn ensure_raw(&self, kind: Kind, desired: &Value) -> Result<Ensured> {
+        require_name(kind, desired)?;
         match self.find_raw(kind, name_of(desired)).await? {
             None => {
                 let created = self.create_raw(kind, desired).await?;

@@ -16,8 +16,9 @@ use crate::kind::Kind;
 use crate::object::AviObject;
 use crate::reference::RawRef;
 
-/// One object we want on the controller.
-#[derive(Debug, Clone, PartialEq)]
+/// One object we want on the controller. `Debug` shows kind and name only: a body may hold a
+/// private key.
+#[derive(Clone, PartialEq)]
 pub struct Desired {
     /// Its kind.
     pub kind: Kind,
@@ -68,8 +69,8 @@ pub enum Action {
     },
 }
 
-/// One step of a plan.
-#[derive(Debug, Clone)]
+/// One step of a plan. `Debug` leaves the bodies out: they may hold a private key.
+#[derive(Clone)]
 pub struct Step {
     /// Object kind.
     pub kind: Kind,
@@ -162,6 +163,26 @@ impl fmt::Display for SyncPlan {
 /// Back-references the controller computes (a VsVip lists the virtual services using it):
 /// they are not dependencies of the object.
 const BACK_REFERENCES: &[&str] = &["vs_refs"];
+
+impl fmt::Debug for Desired {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Desired")
+            .field("kind", &self.kind)
+            .field("name", &self.name())
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Step")
+            .field("kind", &self.kind)
+            .field("name", &self.name)
+            .field("action", &self.action)
+            .field("after", &self.after)
+            .finish_non_exhaustive()
+    }
+}
 
 /// Every reference an object holds (any string under a `*_ref` / `*_refs` field).
 fn references(body: &Value) -> Vec<RawRef> {
@@ -299,7 +320,18 @@ impl SyncPlan {
             delete_index[i] = plan.steps.len();
             let (kind, v) = doomed[i];
             let mut after: Vec<usize> = referrers[i].iter().map(|&j| delete_index[j]).collect();
-            after.extend(0..writes_end);
+            // An update that drops the last reference to this object must land first; nothing
+            // else does (a delete waiting on every write would make one failed write strand
+            // every leftover, and the edges would grow as writes × deletes).
+            if let Some(uuid) = uuid_of(v) {
+                after.extend((0..writes_end).filter(|&w| {
+                    plan.steps[w].existing.as_ref().is_some_and(|e| {
+                        references(e)
+                            .iter()
+                            .any(|r| r.kind == *kind && r.uuid.as_deref() == Some(uuid))
+                    })
+                }));
+            }
             plan.steps.push(Step {
                 kind: *kind,
                 name: name_of(v).to_owned(),
@@ -401,15 +433,36 @@ impl AviClient {
     /// concurrency), a step runs only after the steps it depends on succeeded.
     pub async fn apply(&self, plan: &SyncPlan) -> SyncReport {
         let n = plan.steps.len();
+        // `steps` is public: a caller may have filtered it. A dependency that no longer exists
+        // makes its step fail instead of panicking or running out of order.
+        let broken: Vec<bool> = plan
+            .steps
+            .iter()
+            .map(|s| s.after.iter().any(|&a| a >= n))
+            .collect();
         let mut outcome: Vec<Option<StepOutcome>> = vec![None; n];
-        let mut waiting: Vec<usize> = plan.steps.iter().map(|s| s.after.len()).collect();
+        let mut waiting: Vec<usize> = plan
+            .steps
+            .iter()
+            .map(|s| s.after.iter().filter(|&&a| a < n).count())
+            .collect();
         let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
         for (i, s) in plan.steps.iter().enumerate() {
-            for &a in &s.after {
+            for &a in s.after.iter().filter(|&&a| a < n) {
                 dependents[a].push(i);
             }
         }
-        let mut ready: Vec<usize> = (0..n).filter(|&i| waiting[i] == 0).rev().collect();
+        for (i, b) in broken.iter().enumerate() {
+            if *b {
+                outcome[i] = Some(StepOutcome::Failed(
+                    "the plan was edited: a dependency is missing".into(),
+                ));
+            }
+        }
+        let mut ready: Vec<usize> = (0..n)
+            .filter(|&i| waiting[i] == 0 && !broken[i])
+            .rev()
+            .collect();
         let limit = self.config().concurrency.max(1) * 2;
         let mut running = FuturesUnordered::new();
         loop {

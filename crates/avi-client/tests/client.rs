@@ -314,7 +314,10 @@ async fn tls_is_verified_against_the_given_ca() {
         .login()
         .await
         .unwrap_err();
-    assert!(matches!(err, AviError::Transport { .. }), "{err:?}");
+    assert!(
+        matches!(&err, AviError::Login { status: 0, message } if message.contains("certificate")),
+        "{err:?}"
+    );
     cfg.tls = TlsVerification::Insecure;
     AviClient::new(cfg).unwrap().login().await.unwrap();
     let mut bad = config(&sim);
@@ -350,4 +353,57 @@ async fn concurrency_is_bounded() {
         "{:?}",
         started.elapsed()
     );
+}
+
+#[tokio::test]
+async fn a_relogin_that_fails_once_is_retried_not_surfaced_as_401() {
+    let (sim, client) = setup().await;
+    client.create(&pool("a", 80)).await.unwrap();
+    sim.expire_sessions();
+    sim.add_fault(FaultRule {
+        method: Some("POST".into()),
+        object_type: Some("login".into()),
+        error_rate: 1.0,
+        status: 503,
+        times: Some(1),
+        ..FaultRule::default()
+    });
+    assert!(client.get_by_name::<Pool>("a").await.unwrap().is_some());
+    assert_eq!(sim.count("POST", "login", Some(503)), 1);
+}
+
+#[tokio::test]
+async fn objects_without_a_name_are_refused_before_any_request() {
+    let (sim, client) = setup().await;
+    let err = client.ensure(&Pool::default()).await.unwrap_err();
+    assert!(matches!(err, AviError::Decode { .. }), "{err:?}");
+    assert_eq!(sim.count("GET", "pool", None), 0);
+}
+
+#[tokio::test]
+async fn a_post_whose_answer_was_lost_is_found_not_duplicated() {
+    let (sim, client) = setup().await;
+    for (reset_rate, error_rate) in [(1.0, 0.0), (0.0, 1.0)] {
+        sim.clear_faults();
+        sim.add_fault(FaultRule {
+            method: Some("POST".into()),
+            object_type: Some("pool".into()),
+            reset_rate,
+            error_rate,
+            status: 502,
+            after_commit: true,
+            times: Some(1),
+            ..FaultRule::default()
+        });
+        let name = format!("lost-{reset_rate}");
+        let created = client.create(&pool(&name, 80)).await.unwrap();
+        assert_eq!(created.name, name);
+        assert_eq!(
+            sim.with_store(|s| s.all_objects().iter().filter(|o| o.name == name).count()),
+            1
+        );
+    }
+    // Two POSTs reached the controller and each committed once: no second POST was needed.
+    assert_eq!(sim.count("POST", "pool", None), 2);
+    assert_eq!(sim.with_store(|s| s.count("pool")), 2);
 }

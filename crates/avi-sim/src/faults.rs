@@ -30,6 +30,9 @@ pub struct FaultRule {
     pub reset_rate: f64,
     /// Stop matching after this many faults were injected.
     pub times: Option<u64>,
+    /// Serve the request first, then reset or answer the error: the write happened but the
+    /// client never learns it (a lost answer).
+    pub after_commit: bool,
 }
 
 /// What to do with a request.
@@ -41,6 +44,10 @@ pub enum Verdict {
     Error(u16, String),
     /// Drop the connection.
     Reset,
+    /// Serve the request, then drop the connection instead of answering.
+    ResetAfterCommit,
+    /// Serve the request, then answer this error instead.
+    ErrorAfterCommit(u16, String),
 }
 
 /// The active rules and their dice.
@@ -93,7 +100,12 @@ impl Faults {
             latency += Duration::from_millis(rule.latency_ms);
             if rule.reset_rate > 0.0 && self.rng.random_bool(rule.reset_rate.clamp(0.0, 1.0)) {
                 *fired += 1;
-                return (latency, Verdict::Reset);
+                let v = if rule.after_commit {
+                    Verdict::ResetAfterCommit
+                } else {
+                    Verdict::Reset
+                };
+                return (latency, v);
             }
             if rule.error_rate > 0.0 && self.rng.random_bool(rule.error_rate.clamp(0.0, 1.0)) {
                 *fired += 1;
@@ -102,7 +114,12 @@ impl Faults {
                     .message
                     .clone()
                     .unwrap_or_else(|| default_message(status).to_owned());
-                return (latency, Verdict::Error(status, message));
+                let v = if rule.after_commit {
+                    Verdict::ErrorAfterCommit(status, message)
+                } else {
+                    Verdict::Error(status, message)
+                };
+                return (latency, v);
             }
         }
         (latency, Verdict::Pass)

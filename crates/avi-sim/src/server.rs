@@ -89,6 +89,7 @@ async fn handle(sim: Arc<Sim>, req: Request<Incoming>) -> Result<Resp, Reset> {
         status: 0,
     };
 
+    let mut after_commit = Verdict::Pass;
     if !is_admin {
         let (latency, verdict) = sim
             .faults()
@@ -107,6 +108,7 @@ async fn handle(sim: Arc<Sim>, req: Request<Incoming>) -> Result<Resp, Reset> {
                 sim.journal().record(entry);
                 return Ok(api::error_response(&ApiError::new(status, message)));
             }
+            later => after_commit = later,
         }
     }
 
@@ -128,6 +130,19 @@ async fn handle(sim: Arc<Sim>, req: Request<Incoming>) -> Result<Resp, Reset> {
     };
     // The store is behind a std lock and nothing in dispatch awaits: run it inline.
     let resp = api::dispatch(&sim, &req);
+    match after_commit {
+        Verdict::ResetAfterCommit => {
+            // The write is done; the client never hears of it.
+            sim.journal().record(entry);
+            return Err(Reset);
+        }
+        Verdict::ErrorAfterCommit(status, message) => {
+            entry.status = status;
+            sim.journal().record(entry);
+            return Ok(api::error_response(&ApiError::new(status, message)));
+        }
+        _ => {}
+    }
     if !is_admin {
         entry.status = resp.status().as_u16();
         sim.journal().record(entry);

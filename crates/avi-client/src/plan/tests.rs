@@ -142,10 +142,12 @@ fn deletes_come_last_and_top_down() {
             ("delete", "x")
         ]
     );
-    // Each delete waits for the writes and for its referrers' deletes.
-    assert!(plan.steps[2].after.contains(&1) && plan.steps[2].after.contains(&0));
-    assert!(plan.steps[3].after.contains(&2));
-    assert!(plan.steps[4].after.contains(&3));
+    // Each delete waits for its referrers' deletes (and for updates that drop a reference to it,
+    // none here: the create of "a" refers to nothing doomed).
+    assert_eq!(plan.steps[1].after, Vec::<usize>::new());
+    assert_eq!(plan.steps[2].after, vec![1]);
+    assert_eq!(plan.steps[3].after, vec![2]);
+    assert_eq!(plan.steps[4].after, vec![3]);
 }
 
 #[test]
@@ -186,4 +188,46 @@ fn virtual_services_are_deleted_before_their_vips() {
     let plan = SyncPlan::compute(&[], &current);
     let names: Vec<&str> = plan.steps.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["vs-3", "vip-3"], "{plan}");
+}
+
+#[test]
+fn a_delete_waits_for_the_update_that_drops_its_last_reference() {
+    let current = vec![
+        stored(
+            Kind::Pool,
+            "pool-x",
+            json!({"name": "x", "created_by": "ako-c"}),
+        ),
+        stored(
+            Kind::Pool,
+            "pool-y",
+            json!({"name": "y", "created_by": "ako-c"}),
+        ),
+        stored(
+            Kind::PoolGroup,
+            "pg-1",
+            json!({"name": "pg", "created_by": "ako-c",
+            "members": [{"pool_ref": "https://c/api/pool/pool-x#x"}, {"pool_ref": "https://c/api/pool/pool-y#y"}]}),
+        ),
+    ];
+    // The pool group keeps only y: x must be deleted after the update.
+    let plan = SyncPlan::compute(&[pool("y", 80), pg("pg", &["y"])], &current);
+    let update = position(&plan, Kind::PoolGroup, "pg");
+    let delete = position(&plan, Kind::Pool, "x");
+    assert_eq!(plan.steps[delete].after, vec![update]);
+}
+
+#[test]
+fn debug_never_shows_bodies() {
+    let key = d(
+        Kind::SslKeyAndCertificate,
+        json!({"name": "k", "key": "-----BEGIN PRIVATE KEY-----"}),
+    );
+    let plan = SyncPlan::compute(std::slice::from_ref(&key), &[]);
+    let text = format!("{key:?} {plan:?}");
+    assert!(!text.contains("PRIVATE KEY"), "{text}");
+    assert!(
+        text.contains("sslkeyandcertificate") || text.contains("SslKeyAndCertificate"),
+        "{text}"
+    );
 }
