@@ -66,8 +66,15 @@ pub fn inspect(dir: &Path, output: Output) -> ExitCode {
 pub fn principal(dir: &Path) -> ExitCode {
     match IstioBundle::load(dir, SystemTime::now()) {
         Ok(bundle) => {
-            println!("{}", bundle.facts().principal);
-            ExitCode::SUCCESS
+            let mut out = std::io::stdout().lock();
+            match writeln!(out, "{}", bundle.facts().principal) {
+                // `| head` closing the pipe is not an error of ours.
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    eprintln!("error: cannot write output: {e}");
+                    ExitCode::from(2)
+                }
+                _ => ExitCode::SUCCESS,
+            }
         }
         Err(e) => invalid(dir, &e),
     }

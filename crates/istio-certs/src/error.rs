@@ -134,6 +134,8 @@ impl BundleError {
                 | BundleError::EmptyPem { .. }
                 | BundleError::KeyMismatch
                 | BundleError::ChainUnverified { .. }
+                // A CA clock slightly ahead of ours: the set becomes valid in a moment.
+                | BundleError::NotYetValid { .. }
         )
     }
 

@@ -21,6 +21,10 @@ use crate::bundle::IstioBundle;
 #[derive(Clone, Debug)]
 pub struct CertStore {
     tx: Arc<watch::Sender<Option<Arc<IstioBundle>>>>,
+    /// Every bundle ever published, so tests can check all of them (a `watch` receiver only
+    /// sees the latest).
+    #[cfg(test)]
+    pub(crate) history: Arc<std::sync::Mutex<Vec<Arc<IstioBundle>>>>,
 }
 
 impl Default for CertStore {
@@ -34,6 +38,8 @@ impl CertStore {
     pub fn new() -> Self {
         CertStore {
             tx: Arc::new(watch::Sender::new(None)),
+            #[cfg(test)]
+            history: Arc::default(),
         }
     }
 
@@ -59,6 +65,10 @@ impl CertStore {
                 return false;
             }
             *current = Some(bundle.clone());
+            #[cfg(test)]
+            if let Ok(mut h) = self.history.lock() {
+                h.push(bundle.clone());
+            }
             true
         })
     }

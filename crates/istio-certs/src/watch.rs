@@ -174,6 +174,13 @@ struct Armed {
     identity: Option<(u64, u64)>,
 }
 
+/// `at + d`, saturating far in the future instead of panicking (`resync: Duration::MAX` means
+/// "never").
+fn later(at: Instant, d: Duration) -> Instant {
+    at.checked_add(d)
+        .unwrap_or_else(|| at + Duration::from_secs(100 * 365 * 24 * 3600))
+}
+
 async fn run(
     dir: PathBuf,
     opts: WatchOptions,
@@ -185,7 +192,7 @@ async fn run(
     let mut load_at: Option<Instant> = Some(Instant::now());
     let mut burst_start: Option<Instant> = None;
     let mut retry = opts.retry_initial;
-    let mut next_resync = Instant::now() + opts.resync;
+    let mut next_resync = later(Instant::now(), opts.resync);
     let mut last_logged: Option<WatchProblem> = None;
 
     loop {
@@ -201,8 +208,8 @@ async fn run(
                 }
                 let now = Instant::now();
                 let start = *burst_start.get_or_insert(now);
-                let quiet = now + opts.debounce;
-                let cap = start + opts.max_debounce.max(opts.debounce);
+                let quiet = later(now, opts.debounce);
+                let cap = later(start, opts.max_debounce.max(opts.debounce));
                 load_at = Some(quiet.min(cap));
                 continue;
             }
@@ -210,7 +217,7 @@ async fn run(
         }
         let now = Instant::now();
         if now >= next_resync {
-            next_resync = now + opts.resync;
+            next_resync = later(now, opts.resync);
             load_at = Some(load_at.map_or(now, |t| t.min(now)));
         }
         if load_at.is_none_or(|t| t > now) {
@@ -228,7 +235,7 @@ async fn run(
             Ok(r) => r,
             Err(join) => {
                 tracing::error!(error = %join, "certificate load task failed");
-                load_at = Some(Instant::now() + retry);
+                load_at = Some(later(Instant::now(), retry));
                 continue;
             }
         };
@@ -268,7 +275,7 @@ async fn run(
                     last_logged = Some(problem.clone());
                 }
                 if problem.transient {
-                    load_at = Some(Instant::now() + retry);
+                    load_at = Some(later(Instant::now(), retry));
                     retry = (retry * 2).min(opts.retry_max);
                 }
                 status.send_modify(|s| {

@@ -612,7 +612,9 @@ fn open_watch(shared: &Arc<Shared>, t: &Target, q: &[(String, String)]) -> Respo
     // Snapshot and subscription under one lock: no event can fall between them.
     let mut frames: Vec<Value> = Vec::new();
     let (live, from_rev) = {
-        let force_410 = std::mem::take(&mut shared.faults().expire_next_watch);
+        // The one-shot fault is only used up by a watch it applies to (one that resumes).
+        let resumes = rv.as_deref().is_some_and(|r| r != "0");
+        let force_410 = resumes && std::mem::take(&mut shared.faults().expire_next_watch);
         let store = shared.store();
         let live = store.subscribe();
         let current = store.revision();
@@ -678,7 +680,10 @@ fn open_watch(shared: &Arc<Shared>, t: &Target, q: &[(String, String)]) -> Respo
     };
 
     let mut dropper = shared.drop_watches.subscribe();
-    let interval = shared.config.bookmark_interval;
+    let interval = shared
+        .config
+        .bookmark_interval
+        .max(Duration::from_millis(10));
     tokio::spawn(async move {
         for f in &frames {
             if tx.send(line(f)).await.is_err() {
@@ -695,6 +700,8 @@ fn open_watch(shared: &Arc<Shared>, t: &Target, q: &[(String, String)]) -> Respo
             tokio::select! {
                 _ = &mut deadline => return,
                 _ = dropper.changed() => return,
+                // The client went away: do not keep a task and a subscription for it.
+                _ = tx.closed() => return,
                 _ = ticker.tick(), if bookmarks => {
                     let b = json!({"type": "BOOKMARK", "object": {"kind": spec.res.kind, "apiVersion": spec.res.api_version(),
                         "metadata": {"resourceVersion": last_rev.to_string()}}});
