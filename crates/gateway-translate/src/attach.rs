@@ -1,0 +1,250 @@
+//! Which listeners an HTTPRoute attaches to, through each of its parentRefs, and why not when
+//! it does not. Semantics: `shared/reference/gateway-api.md` §2.1–§2.2.
+
+use std::collections::BTreeMap;
+
+use gateway_api::gateways::{Gateway, GatewayListenersAllowedRoutesNamespacesFrom as From};
+use gateway_api::httproutes::{HttpRoute, HttpRouteParentRefs};
+
+use crate::gateway_class;
+use crate::hostnames::{EffectiveHostnames, Hostname, intersect};
+use crate::listeners::{GATEWAY_GROUP, Listener, Problem};
+use crate::settings::Settings;
+use crate::snapshot::{ObjectKey, Snapshot};
+
+/// A parentRef with its defaults filled in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParentRef {
+    /// Group (default `gateway.networking.k8s.io`).
+    pub group: String,
+    /// Kind (default `Gateway`).
+    pub kind: String,
+    /// Namespace (default: the route's).
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+    /// Listener name.
+    pub section_name: Option<String>,
+    /// Listener port.
+    pub port: Option<i32>,
+}
+
+impl ParentRef {
+    /// Fills in the defaults of a route's parentRef.
+    pub fn of(r: &HttpRouteParentRefs, route_namespace: &str) -> Self {
+        ParentRef {
+            group: r.group.clone().unwrap_or_else(|| GATEWAY_GROUP.to_owned()),
+            kind: r.kind.clone().unwrap_or_else(|| "Gateway".to_owned()),
+            namespace: r
+                .namespace
+                .clone()
+                .unwrap_or_else(|| route_namespace.to_owned()),
+            name: r.name.clone(),
+            section_name: r.section_name.clone(),
+            port: r.port,
+        }
+    }
+
+    /// The Gateway it names, if it names one.
+    pub fn gateway(&self) -> Option<ObjectKey> {
+        (self.group == GATEWAY_GROUP && self.kind == "Gateway")
+            .then(|| (self.namespace.clone(), self.name.clone()))
+    }
+}
+
+/// The route attached to one listener, with the hostnames it serves there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attached {
+    /// Index of the listener in the Gateway's spec.
+    pub listener: usize,
+    /// The effective hostnames (route ∩ listener).
+    pub hostnames: EffectiveHostnames,
+}
+
+/// The outcome of one parentRef that names a Gateway of our class.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParentAttachment {
+    /// Index of the parentRef in the route's spec.
+    pub index: usize,
+    /// The parentRef, defaulted.
+    pub parent: ParentRef,
+    /// The listeners it attached to, or why none.
+    pub result: Result<Vec<Attached>, Problem>,
+}
+
+/// Every parentRef of `route` that names a Gateway of our class, evaluated against that
+/// Gateway's evaluated listeners. Parents of other controllers are left out (we write no
+/// status for them).
+pub fn attach(
+    route: &HttpRoute,
+    snapshot: &Snapshot,
+    settings: &Settings,
+    listeners: &BTreeMap<ObjectKey, Vec<Listener>>,
+) -> Vec<ParentAttachment> {
+    let route_ns = route.metadata.namespace.clone().unwrap_or_default();
+    let route_hosts: Vec<Hostname> = route
+        .spec
+        .hostnames
+        .iter()
+        .flatten()
+        .filter_map(|h| h.parse().ok())
+        .collect();
+    let mut out = Vec::new();
+    for (index, r) in route.spec.parent_refs.iter().flatten().enumerate() {
+        let parent = ParentRef::of(r, &route_ns);
+        let Some(key) = parent.gateway() else {
+            continue;
+        };
+        let Some(gateway) = snapshot.gateways.get(&key) else {
+            continue;
+        };
+        let ours = snapshot
+            .gateway_classes
+            .get(&gateway.spec.gateway_class_name)
+            .is_some_and(|c| gateway_class::is_ours(c, settings));
+        if !ours {
+            continue;
+        }
+        let ls = listeners.get(&key).map(Vec::as_slice).unwrap_or_default();
+        let result = attach_one(&parent, gateway, ls, &route_ns, &route_hosts, snapshot);
+        out.push(ParentAttachment {
+            index,
+            parent,
+            result,
+        });
+    }
+    out
+}
+
+fn attach_one(
+    parent: &ParentRef,
+    gateway: &Gateway,
+    listeners: &[Listener],
+    route_ns: &str,
+    route_hosts: &[Hostname],
+    snapshot: &Snapshot,
+) -> Result<Vec<Attached>, Problem> {
+    let candidates: Vec<usize> = (0..listeners.len())
+        .filter(|&i| {
+            parent
+                .section_name
+                .as_ref()
+                .is_none_or(|s| *s == listeners[i].name)
+        })
+        .filter(|&i| parent.port.is_none_or(|p| p == listeners[i].port))
+        .collect();
+    if candidates.is_empty() {
+        return Err(Problem {
+            reason: "NoMatchingParent",
+            message: "no listener matches the parentRef's sectionName and port".into(),
+        });
+    }
+    let gw_ns = gateway.metadata.namespace.clone().unwrap_or_default();
+    let allowed: Vec<usize> = candidates
+        .into_iter()
+        .filter(|&i| {
+            listeners[i].accepts_http_routes()
+                && namespace_allowed(gateway, i, &gw_ns, route_ns, snapshot)
+        })
+        .collect();
+    if allowed.is_empty() {
+        return Err(Problem {
+            reason: "NotAllowedByListeners",
+            message: "no listener allows HTTPRoutes from this namespace".into(),
+        });
+    }
+    let attached: Vec<Attached> = allowed
+        .into_iter()
+        .filter_map(|i| {
+            let listener_host = listeners[i]
+                .hostname
+                .as_deref()
+                .and_then(|h| h.parse::<Hostname>().ok());
+            intersect(listener_host.as_ref(), route_hosts).map(|hostnames| Attached {
+                listener: i,
+                hostnames,
+            })
+        })
+        .collect();
+    if attached.is_empty() {
+        return Err(Problem {
+            reason: "NoMatchingListenerHostname",
+            message: "no listener hostname intersects the route's hostnames".into(),
+        });
+    }
+    Ok(attached)
+}
+
+/// `allowedRoutes.namespaces` of listener `i`: Same (default), All, or a label selector over the
+/// route's Namespace.
+fn namespace_allowed(
+    gateway: &Gateway,
+    i: usize,
+    gw_ns: &str,
+    route_ns: &str,
+    snapshot: &Snapshot,
+) -> bool {
+    let ns = gateway
+        .spec
+        .listeners
+        .get(i)
+        .and_then(|l| l.allowed_routes.as_ref())
+        .and_then(|a| a.namespaces.as_ref());
+    match ns.and_then(|n| n.from.clone()).unwrap_or(From::Same) {
+        From::All => true,
+        From::Same => gw_ns == route_ns,
+        From::Selector => {
+            let Some(selector) = ns.and_then(|n| n.selector.as_ref()) else {
+                return false;
+            };
+            let labels = snapshot
+                .namespaces
+                .get(route_ns)
+                .and_then(|n| n.metadata.labels.clone())
+                .unwrap_or_default();
+            let labels_ok = selector
+                .match_labels
+                .iter()
+                .flatten()
+                .all(|(k, v)| labels.get(k) == Some(v));
+            let exprs_ok = selector.match_expressions.iter().flatten().all(|e| {
+                let values = e.values.clone().unwrap_or_default();
+                match e.operator.as_str() {
+                    "In" => labels.get(&e.key).is_some_and(|v| values.contains(v)),
+                    "NotIn" => labels.get(&e.key).is_none_or(|v| !values.contains(v)),
+                    "Exists" => labels.contains_key(&e.key),
+                    "DoesNotExist" => !labels.contains_key(&e.key),
+                    // An operator the API does not define selects nothing.
+                    _ => false,
+                }
+            });
+            labels_ok && exprs_ok
+        }
+    }
+}
+
+/// Routes attached per listener of each Gateway (`attachedRoutes`): a route counts on every
+/// listener it attached to.
+pub fn attached_counts(
+    all: &[(ObjectKey, Vec<ParentAttachment>)],
+) -> BTreeMap<(ObjectKey, usize), i32> {
+    let mut counts: BTreeMap<(ObjectKey, usize), i32> = BTreeMap::new();
+    for (_, parents) in all {
+        let mut seen = std::collections::BTreeSet::new();
+        for p in parents {
+            let (Some(gw), Ok(attached)) = (p.parent.gateway(), &p.result) else {
+                continue;
+            };
+            for a in attached {
+                // Two parentRefs reaching the same listener still make one attached route.
+                if seen.insert((gw.clone(), a.listener)) {
+                    *counts.entry((gw.clone(), a.listener)).or_default() += 1;
+                }
+            }
+        }
+    }
+    counts
+}
+
+#[cfg(test)]
+mod tests;
