@@ -8,6 +8,7 @@
 
 pub mod attach;
 pub mod conditions;
+pub mod endpoints;
 pub mod gateway_class;
 pub mod hostnames;
 pub mod listeners;

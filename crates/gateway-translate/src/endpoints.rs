@@ -1,0 +1,143 @@
+//! Pool members of a Service backend. ClusterIP mode: ready, non-terminating EndpointSlice
+//! addresses with the resolved target port (named or numeric; headless and selector-less
+//! Services with hand-made EndpointSlices included). NodePort mode: each node's InternalIP with
+//! the Service's nodePort; with `externalTrafficPolicy: Local`, only nodes hosting a ready
+//! endpoint.
+
+use std::collections::BTreeSet;
+
+use k8s_openapi::api::core::v1::{Service, ServicePort};
+
+use crate::listeners::Problem;
+use crate::settings::ServiceType;
+use crate::snapshot::Snapshot;
+
+/// The label tying an EndpointSlice to its Service.
+pub const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
+
+/// One pool member.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Member {
+    /// IP address.
+    pub ip: String,
+    /// Port.
+    pub port: i32,
+}
+
+fn not_found(message: String) -> Problem {
+    Problem {
+        reason: "BackendNotFound",
+        message,
+    }
+}
+
+/// The Service port a backendRef port names.
+fn service_port<'a>(service: &'a Service, port: i32) -> Option<&'a ServicePort> {
+    service
+        .spec
+        .as_ref()?
+        .ports
+        .as_ref()?
+        .iter()
+        .find(|p| p.port == port)
+}
+
+/// Members of Service `namespace/name` port `port`, sorted and without duplicates.
+pub fn members(
+    snapshot: &Snapshot,
+    namespace: &str,
+    name: &str,
+    port: i32,
+    mode: ServiceType,
+) -> Result<Vec<Member>, Problem> {
+    let service = snapshot
+        .services
+        .get(&(namespace.to_owned(), name.to_owned()))
+        .ok_or_else(|| not_found(format!("Service {namespace}/{name} does not exist")))?;
+    let sp = service_port(service, port)
+        .ok_or_else(|| not_found(format!("Service {namespace}/{name} has no port {port}")))?;
+    let ready = ready_endpoints(snapshot, namespace, name, sp);
+    let out: BTreeSet<Member> = match mode {
+        ServiceType::ClusterIP => ready
+            .into_iter()
+            .map(|(ip, port, _)| Member { ip, port })
+            .collect(),
+        ServiceType::NodePort => {
+            let node_port = sp.node_port.ok_or_else(|| {
+                not_found(format!("Service {namespace}/{name} port {port} has no nodePort (NodePort mode needs a NodePort or LoadBalancer Service)"))
+            })?;
+            let local = service
+                .spec
+                .as_ref()
+                .and_then(|s| s.external_traffic_policy.as_deref())
+                == Some("Local");
+            let hosting: BTreeSet<String> =
+                ready.into_iter().filter_map(|(_, _, node)| node).collect();
+            snapshot
+                .nodes
+                .iter()
+                .filter(|(node, _)| !local || hosting.contains(*node))
+                .filter_map(|(_, n)| {
+                    n.status
+                        .as_ref()?
+                        .addresses
+                        .as_ref()?
+                        .iter()
+                        .find(|a| a.type_ == "InternalIP")
+                        .map(|a| a.address.clone())
+                })
+                .map(|ip| Member {
+                    ip,
+                    port: node_port,
+                })
+                .collect()
+        }
+    };
+    Ok(out.into_iter().collect())
+}
+
+/// `(address, target port, node)` of every ready, non-terminating endpoint of the Service port.
+fn ready_endpoints(
+    snapshot: &Snapshot,
+    namespace: &str,
+    name: &str,
+    sp: &ServicePort,
+) -> Vec<(String, i32, Option<String>)> {
+    let mut out = Vec::new();
+    for ((ns, _), slice) in &snapshot.endpoint_slices {
+        let owner = slice
+            .metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get(SERVICE_NAME_LABEL));
+        if ns != namespace || owner.map(String::as_str) != Some(name) {
+            continue;
+        }
+        // The slice port with the Service port's name (both unnamed for single-port Services).
+        let Some(port) = slice
+            .ports
+            .iter()
+            .flatten()
+            .find(|p| p.name.as_deref().unwrap_or("") == sp.name.as_deref().unwrap_or(""))
+            .and_then(|p| p.port)
+        else {
+            continue;
+        };
+        for ep in &slice.endpoints {
+            let c = ep.conditions.as_ref();
+            // An absent `ready` means ready (the API's documented default).
+            let ready = c.and_then(|c| c.ready).unwrap_or(true);
+            let terminating = c.and_then(|c| c.terminating).unwrap_or(false);
+            if !ready || terminating {
+                continue;
+            }
+            for ip in &ep.addresses {
+                out.push((ip.clone(), port, ep.node_name.clone()));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;
