@@ -32,7 +32,7 @@ fn not_found(message: String) -> Problem {
 }
 
 /// The Service port a backendRef port names.
-fn service_port<'a>(service: &'a Service, port: i32) -> Option<&'a ServicePort> {
+fn service_port(service: &Service, port: i32) -> Option<&ServicePort> {
     service
         .spec
         .as_ref()?
