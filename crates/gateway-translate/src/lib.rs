@@ -7,11 +7,13 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod attach;
+pub mod backend_tls;
 pub mod conditions;
 pub mod endpoints;
 pub mod gateway_class;
 pub mod hostnames;
 pub mod listeners;
+pub mod mesh;
 pub mod names;
 pub mod reference_grant;
 pub mod settings;

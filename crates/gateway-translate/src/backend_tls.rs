@@ -1,0 +1,287 @@
+//! Which TLS a pool speaks to its backend — one rule for every pool, highest first:
+//! 1. a RouteBackendExtension's `backendTLS`; 2. a BackendTLSPolicy (not yet: see the issue
+//! note); 3. Istio mTLS for a backend in the mesh in sidecar mode (or every backend with
+//! `istio_backends = all`, AKO's behaviour); 4. plaintext.
+
+use serde::{Deserialize, Serialize};
+
+use crate::mesh::{MeshMode, mesh_mode};
+use crate::settings::{IstioBackends, IstioRefs, Settings};
+use crate::snapshot::Snapshot;
+
+/// AKO's RouteBackendExtension (`ako.vmware.com/v1alpha1`): the part this crate reads.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RouteBackendExtension {
+    /// Object metadata.
+    pub metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+    /// Spec.
+    #[serde(default)]
+    pub spec: RouteBackendExtensionSpec,
+}
+
+/// `spec` of a RouteBackendExtension.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RouteBackendExtensionSpec {
+    /// TLS towards the backend.
+    #[serde(
+        default,
+        rename = "backendTLS",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub backend_tls: Option<ExtensionBackendTls>,
+}
+
+/// `spec.backendTLS`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExtensionBackendTls {
+    /// The PKI profile that validates the backend's certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pki_profile: Option<ExtensionRef>,
+    /// Check the backend certificate's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_check_enabled: Option<bool>,
+    /// Names the backend certificate must carry (with host check).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub domain_name: Vec<String>,
+}
+
+/// A `{kind, name}` reference (`kind: CRD` names an ako-crd-operator PKIProfile CR).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExtensionRef {
+    /// `CRD` or `AVIREF`.
+    pub kind: String,
+    /// Name.
+    pub name: String,
+}
+
+/// The TLS a pool speaks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BackendTls {
+    /// Plaintext.
+    Plain,
+    /// From a RouteBackendExtension: re-encryption with `System-Standard`.
+    Extension {
+        /// PKI profile name on the controller.
+        pki_profile: Option<String>,
+        /// Host check.
+        host_check: bool,
+        /// Names to check.
+        domain_names: Vec<String>,
+    },
+    /// Istio mTLS: the `ako` container's PKI profile and workload certificate.
+    Istio(IstioRefs),
+    /// Istio mTLS is wanted but the Istio objects are not on the controller yet.
+    IstioPending,
+}
+
+/// A decision and what the route's status should say about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    /// The TLS.
+    pub tls: BackendTls,
+    /// A warning for the route status and an Event (ambient backend, refs pending, ...).
+    pub warning: Option<String>,
+}
+
+/// The PKI profile name of an ako-crd-operator PKIProfile CR (`ako-crd-operator-<cluster>--<sha1(ns-name)>`).
+pub fn crd_pki_profile_name(cluster: &str, namespace: &str, name: &str) -> String {
+    format!(
+        "ako-crd-operator-{cluster}--{}",
+        crate::names::sha1_hex(&format!("{namespace}-{name}"))
+    )
+}
+
+/// Decides the TLS towards Service `namespace/name`, given the RouteBackendExtension its
+/// backendRef names (if any).
+pub fn decide(
+    snapshot: &Snapshot,
+    settings: &Settings,
+    namespace: &str,
+    name: &str,
+    extension: Option<&RouteBackendExtension>,
+) -> Decision {
+    if let Some(tls) = extension.and_then(|e| e.spec.backend_tls.as_ref()) {
+        let ext_ns = extension
+            .and_then(|e| e.metadata.namespace.clone())
+            .unwrap_or_else(|| namespace.to_owned());
+        let pki_profile = tls.pki_profile.as_ref().map(|p| match p.kind.as_str() {
+            "CRD" => crd_pki_profile_name(&settings.cluster_name, &ext_ns, &p.name),
+            _ => p.name.clone(),
+        });
+        return Decision {
+            tls: BackendTls::Extension {
+                pki_profile,
+                host_check: tls.host_check_enabled.unwrap_or(false),
+                domain_names: tls.domain_name.clone(),
+            },
+            warning: None,
+        };
+    }
+    if !settings.istio_enabled {
+        return Decision {
+            tls: BackendTls::Plain,
+            warning: None,
+        };
+    }
+    let mode = mesh_mode(snapshot, namespace, name);
+    let wants_istio = match (mode, settings.istio_backends) {
+        (MeshMode::Ambient, _) => {
+            return Decision {
+                tls: BackendTls::Plain,
+                warning: Some(format!(
+                    "backend {namespace}/{name} is in Istio ambient mode: the Service Engine cannot reach it with mTLS \
+                     (ztunnel expects HBONE); enable sidecar injection for it or exclude it from ambient"
+                )),
+            };
+        }
+        (MeshMode::Sidecar | MeshMode::Mixed, _) | (MeshMode::Outside, IstioBackends::All) => true,
+        (MeshMode::Outside, IstioBackends::Mesh) => false,
+    };
+    if !wants_istio {
+        return Decision {
+            tls: BackendTls::Plain,
+            warning: None,
+        };
+    }
+    let mixed = (mode == MeshMode::Mixed).then(|| {
+        format!("backend {namespace}/{name} has pods with and without an Istio sidecar; those without cannot take mTLS")
+    });
+    match &settings.istio_refs {
+        Some(refs) => Decision {
+            tls: BackendTls::Istio(refs.clone()),
+            warning: mixed,
+        },
+        None => Decision {
+            tls: BackendTls::IstioPending,
+            warning: Some(format!(
+                "backend {namespace}/{name} is in the mesh; waiting for the Istio certificates to be published on the Avi controller"
+            )),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn mesh_snapshot(ns_labels: serde_json::Value) -> Snapshot {
+        let mut s = Snapshot::default();
+        s.namespaces.insert(
+            "apps".into(),
+            serde_json::from_value(json!({"apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": "apps", "labels": ns_labels}}))
+            .unwrap(),
+        );
+        s
+    }
+
+    fn istio(refs: bool, backends: IstioBackends) -> Settings {
+        Settings {
+            istio_enabled: true,
+            istio_backends: backends,
+            istio_refs: refs.then(|| IstioRefs::for_cluster("cluster", "avi-system")),
+            ..Settings::default()
+        }
+    }
+
+    #[test]
+    fn precedence_extension_then_istio_then_plain() {
+        let s = mesh_snapshot(json!({"istio-injection": "enabled"}));
+        let ext: RouteBackendExtension = serde_json::from_value(json!({"metadata": {"name": "rbe", "namespace": "apps"},
+            "spec": {"backendTLS": {"pkiProfile": {"kind": "CRD", "name": "pki-profile-tls-01"}, "hostCheckEnabled": true,
+                     "domainName": ["backend.example.com"]}}})).unwrap();
+        let d = decide(
+            &s,
+            &istio(true, IstioBackends::Mesh),
+            "apps",
+            "web",
+            Some(&ext),
+        );
+        let BackendTls::Extension {
+            pki_profile,
+            host_check,
+            domain_names,
+        } = d.tls
+        else {
+            panic!("{d:?}")
+        };
+        assert_eq!(
+            pki_profile.as_deref(),
+            Some(crd_pki_profile_name("cluster", "apps", "pki-profile-tls-01").as_str())
+        );
+        assert!(host_check);
+        assert_eq!(domain_names, ["backend.example.com"]);
+
+        let d = decide(&s, &istio(true, IstioBackends::Mesh), "apps", "web", None);
+        assert_eq!(
+            d.tls,
+            BackendTls::Istio(IstioRefs::for_cluster("cluster", "avi-system"))
+        );
+        assert_eq!(
+            decide(&s, &Settings::default(), "apps", "web", None).tls,
+            BackendTls::Plain
+        );
+    }
+
+    #[test]
+    fn ako_vector_for_crd_pki_profiles() {
+        // ako-upstream.md §6.3: sha1("default-pki-profile-tls-01").
+        assert_eq!(
+            crd_pki_profile_name("cluster", "default", "pki-profile-tls-01"),
+            "ako-crd-operator-cluster--0b6ba42e8d5697de9305a54bb9495ab58b13233a"
+        );
+    }
+
+    #[test]
+    fn outside_backends_only_with_all_and_ambient_never() {
+        let outside = mesh_snapshot(json!({}));
+        assert_eq!(
+            decide(
+                &outside,
+                &istio(true, IstioBackends::Mesh),
+                "apps",
+                "web",
+                None
+            )
+            .tls,
+            BackendTls::Plain
+        );
+        assert!(matches!(
+            decide(
+                &outside,
+                &istio(true, IstioBackends::All),
+                "apps",
+                "web",
+                None
+            )
+            .tls,
+            BackendTls::Istio(_)
+        ));
+        let ambient = mesh_snapshot(json!({"istio.io/dataplane-mode": "ambient"}));
+        let d = decide(
+            &ambient,
+            &istio(true, IstioBackends::All),
+            "apps",
+            "web",
+            None,
+        );
+        assert_eq!(d.tls, BackendTls::Plain);
+        assert!(d.warning.unwrap().contains("ambient"));
+    }
+
+    #[test]
+    fn mesh_backends_wait_for_the_istio_objects() {
+        let s = mesh_snapshot(json!({"istio-injection": "enabled"}));
+        let d = decide(&s, &istio(false, IstioBackends::Mesh), "apps", "web", None);
+        assert_eq!(d.tls, BackendTls::IstioPending);
+        assert!(
+            d.warning
+                .unwrap()
+                .contains("waiting for the Istio certificates")
+        );
+    }
+}
