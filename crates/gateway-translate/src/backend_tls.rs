@@ -1,7 +1,10 @@
 //! Which TLS a pool speaks to its backend — one rule for every pool, highest first:
-//! 1. a RouteBackendExtension's `backendTLS`; 2. a BackendTLSPolicy (not yet: see the issue
-//! note); 3. Istio mTLS for a backend in the mesh in sidecar mode (or every backend with
-//! `istio_backends = all`, AKO's behaviour); 4. plaintext.
+//!
+//! 1. a RouteBackendExtension's `backendTLS`;
+//! 2. a BackendTLSPolicy (not yet implemented);
+//! 3. Istio mTLS for a backend in the mesh in sidecar mode (or every backend with
+//!    `istio_backends = all`, AKO's behaviour);
+//! 4. plaintext.
 
 use serde::{Deserialize, Serialize};
 
