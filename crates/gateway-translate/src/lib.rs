@@ -14,10 +14,14 @@ pub mod gateway_class;
 pub mod hostnames;
 pub mod listeners;
 pub mod mesh;
+pub mod model;
 pub mod names;
 pub mod reference_grant;
 pub mod settings;
 pub mod snapshot;
+pub mod translate;
 
+pub use model::AviModel;
 pub use settings::{IstioBackends, IstioRefs, ServiceType, Settings};
 pub use snapshot::{ObjectKey, Snapshot};
+pub use translate::{StatusUpdate, Translation, Warning, translate};

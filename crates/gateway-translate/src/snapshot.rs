@@ -24,6 +24,8 @@ pub struct Snapshot {
     pub http_routes: BTreeMap<ObjectKey, HttpRoute>,
     /// ReferenceGrants.
     pub reference_grants: BTreeMap<ObjectKey, ReferenceGrant>,
+    /// AKO RouteBackendExtensions.
+    pub route_backend_extensions: BTreeMap<ObjectKey, crate::backend_tls::RouteBackendExtension>,
     /// Services.
     pub services: BTreeMap<ObjectKey, Service>,
     /// EndpointSlices.

@@ -1,0 +1,88 @@
+//! The Avi objects a translation wants, as avi-client types, with AKO's layout and names.
+
+use avi_client::models::{
+    HttpPolicySet, Pool, PoolGroup, SslKeyAndCertificate, VirtualService, VsVip,
+};
+use avi_client::{AviError, Desired};
+use serde_json::{Map, Value};
+
+/// Every object the gateway container wants on the controller, sorted by name per kind so the
+/// same snapshot always gives the same model.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AviModel {
+    /// Parent (EVH) and child virtual services.
+    pub virtual_services: Vec<VirtualService>,
+    /// VIPs of the parents.
+    pub vsvips: Vec<VsVip>,
+    /// Pools.
+    pub pools: Vec<Pool>,
+    /// Pool groups.
+    pub pool_groups: Vec<PoolGroup>,
+    /// HTTP policy sets (the default 404 backend; filters).
+    pub http_policy_sets: Vec<HttpPolicySet>,
+    /// Listener certificates.
+    pub ssl_key_and_certificates: Vec<SslKeyAndCertificate>,
+}
+
+impl AviModel {
+    /// Sorts every list by name (and removes duplicates a shared object may have produced).
+    pub(crate) fn normalize(&mut self) {
+        fn sort<T>(v: &mut Vec<T>, name: impl Fn(&T) -> &str) {
+            v.sort_by(|a, b| name(a).cmp(name(b)));
+            v.dedup_by(|a, b| name(a) == name(b));
+        }
+        sort(&mut self.virtual_services, |o| &o.name);
+        sort(&mut self.vsvips, |o| &o.name);
+        sort(&mut self.pools, |o| &o.name);
+        sort(&mut self.pool_groups, |o| &o.name);
+        sort(&mut self.http_policy_sets, |o| &o.name);
+        sort(&mut self.ssl_key_and_certificates, |o| &o.name);
+    }
+
+    /// The model as avi-client sync input.
+    pub fn desired(&self) -> Result<Vec<Desired>, AviError> {
+        let mut out = Vec::new();
+        for o in &self.ssl_key_and_certificates {
+            out.push(Desired::of(o)?);
+        }
+        for o in &self.pools {
+            out.push(Desired::of(o)?);
+        }
+        for o in &self.pool_groups {
+            out.push(Desired::of(o)?);
+        }
+        for o in &self.http_policy_sets {
+            out.push(Desired::of(o)?);
+        }
+        for o in &self.vsvips {
+            out.push(Desired::of(o)?);
+        }
+        for o in &self.virtual_services {
+            out.push(Desired::of(o)?);
+        }
+        Ok(out)
+    }
+
+    /// `{"<avi type>": [objects...]}` as the dry-run CLI prints it. Keys are written out: this
+    /// is for operators' eyes on their own files.
+    pub fn to_json(&self) -> Value {
+        fn list<T: serde::Serialize>(v: &[T]) -> Value {
+            Value::Array(
+                v.iter()
+                    .filter_map(|o| serde_json::to_value(o).ok())
+                    .collect(),
+            )
+        }
+        let mut m = Map::new();
+        m.insert("virtualservice".into(), list(&self.virtual_services));
+        m.insert("vsvip".into(), list(&self.vsvips));
+        m.insert("pool".into(), list(&self.pools));
+        m.insert("poolgroup".into(), list(&self.pool_groups));
+        m.insert("httppolicyset".into(), list(&self.http_policy_sets));
+        m.insert(
+            "sslkeyandcertificate".into(),
+            list(&self.ssl_key_and_certificates),
+        );
+        Value::Object(m)
+    }
+}

@@ -1,0 +1,276 @@
+//! The Istio guide's scenario end to end, plus the failure paths a user meets first.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::ByteString;
+use k8s_openapi::jiff::Timestamp;
+use serde_json::{Value, json};
+
+use super::*;
+use crate::settings::{IstioBackends, IstioRefs};
+
+const CERT: &str = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUX2Lv5SGpHbF8zSGg4Sx+gGFhLwIwCgYIKoZIzj0EAwIw\n-----END CERTIFICATE-----\n";
+const KEY: &str = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n";
+
+fn obj<T: serde::de::DeserializeOwned>(v: Value) -> T {
+    serde_json::from_value(v).unwrap()
+}
+
+fn now() -> Time {
+    Time(Timestamp::from_second(1_700_000_000).unwrap())
+}
+
+/// GatewayClass avi-lb; Gateway infra/gw (HTTP 80, HTTPS 443) allowing all namespaces; Service
+/// apps/web:80 → 8080 with two ready sidecar pods; HTTPRoute apps/web for web.example.com.
+fn scenario(ns_labels: Value, route_rule: Value) -> Snapshot {
+    let mut s = Snapshot::default();
+    s.gateway_classes.insert("avi-lb".into(), obj(json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GatewayClass",
+        "metadata": {"name": "avi-lb", "generation": 1}, "spec": {"controllerName": "ako.vmware.com/avi-lb"}})));
+    s.gateways.insert(("infra".into(), "gw".into()), obj(json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+        "metadata": {"name": "gw", "namespace": "infra", "generation": 1},
+        "spec": {"gatewayClassName": "avi-lb", "listeners": [
+            {"name": "http", "port": 80, "protocol": "HTTP", "allowedRoutes": {"namespaces": {"from": "All"}}},
+            {"name": "https", "port": 443, "protocol": "HTTPS", "hostname": "*.example.com",
+             "tls": {"certificateRefs": [{"name": "tls"}]}, "allowedRoutes": {"namespaces": {"from": "All"}}}]}})));
+    let mut secret: k8s_openapi::api::core::v1::Secret = obj(
+        json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "tls", "namespace": "infra"}, "type": "kubernetes.io/tls"}),
+    );
+    secret.data = Some(BTreeMap::from([
+        ("tls.crt".to_owned(), ByteString(CERT.as_bytes().to_vec())),
+        ("tls.key".to_owned(), ByteString(KEY.as_bytes().to_vec())),
+    ]));
+    s.secrets.insert(("infra".into(), "tls".into()), secret);
+    s.namespaces.insert("apps".into(), obj(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "apps", "labels": ns_labels}})));
+    s.services.insert(("apps".into(), "web".into()), obj(json!({"apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "web", "namespace": "apps"}, "spec": {"ports": [{"name": "http", "port": 80, "targetPort": 8080}]}})));
+    let mut endpoints = Vec::new();
+    for i in 0..2 {
+        let pod = format!("web-{i}");
+        s.pods.insert(("apps".into(), pod.clone()), obj(json!({"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": pod, "namespace": "apps", "annotations": {"sidecar.istio.io/status": "{}"}}})));
+        endpoints.push(json!({"addresses": [format!("10.244.0.{}", i + 10)], "targetRef": {"kind": "Pod", "name": pod}}));
+    }
+    s.endpoint_slices.insert(("apps".into(), "web-abc".into()), obj(json!({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+        "addressType": "IPv4", "metadata": {"name": "web-abc", "namespace": "apps", "labels": {"kubernetes.io/service-name": "web"}},
+        "ports": [{"name": "http", "port": 8080}], "endpoints": endpoints})));
+    s.http_routes.insert(("apps".into(), "web".into()), obj(json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+        "metadata": {"name": "web", "namespace": "apps", "generation": 4},
+        "spec": {"parentRefs": [{"name": "gw", "namespace": "infra"}], "hostnames": ["web.example.com"], "rules": [route_rule]}})));
+    s
+}
+
+fn istio() -> Settings {
+    Settings {
+        istio_enabled: true,
+        istio_refs: Some(IstioRefs::for_cluster("cluster", "avi-system")),
+        ..Settings::default()
+    }
+}
+
+fn plain_rule() -> Value {
+    json!({"matches": [{"path": {"type": "PathPrefix", "value": "/"}}], "backendRefs": [{"name": "web", "port": 80}]})
+}
+
+fn route_conditions(t: &Translation) -> Vec<(String, String, String)> {
+    t.statuses
+        .iter()
+        .find_map(|s| match s {
+            StatusUpdate::HttpRoute { status, .. } => Some(status.parents[0].conditions.clone()),
+            _ => None,
+        })
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.type_, c.status, c.reason))
+        .collect()
+}
+
+#[test]
+fn istio_guide_gateway_and_route() {
+    let t = translate(
+        &scenario(json!({"istio-injection": "enabled"}), plain_rule()),
+        &istio(),
+        &now(),
+    );
+    let m = &t.model;
+    let parent = m
+        .virtual_services
+        .iter()
+        .find(|v| v.name == "ako-gw-cluster--infra-gw-EVH")
+        .unwrap();
+    assert_eq!(parent.type_, Some(VsType::VhParent));
+    let ports: Vec<(u16, Option<bool>)> = parent
+        .services
+        .iter()
+        .map(|s| (s.port, s.enable_ssl))
+        .collect();
+    assert_eq!(ports.len(), 2);
+    assert!(ports.contains(&(443, Some(true))));
+    assert_eq!(parent.ssl_key_and_certificate_refs.len(), 1);
+    assert_eq!(m.ssl_key_and_certificates.len(), 1);
+    assert!(
+        !format!("{:?}", m.ssl_key_and_certificates).contains("PRIVATE KEY"),
+        "the key never shows in Debug"
+    );
+    assert_eq!(m.vsvips[0].dns_info.len(), 1, "web.example.com");
+
+    let child = m
+        .virtual_services
+        .iter()
+        .find(|v| v.type_ == Some(VsType::VhChild))
+        .unwrap();
+    assert!(
+        child.name.starts_with("ako-gw-cluster--")
+            && child.name.len() == "ako-gw-cluster--".len() + 40
+    );
+    assert_eq!(child.vh_matches[0].host, "web.example.com");
+    assert_eq!(
+        child.vh_matches[0].rules[0]
+            .matches
+            .vs_port
+            .as_ref()
+            .unwrap()
+            .ports,
+        [80, 443]
+    );
+    assert_eq!(m.pool_groups[0].name, child.name);
+    assert_eq!(m.pool_groups[0].members.len(), 1);
+    let pool = &m.pools[0];
+    let servers: Vec<(String, Option<u16>)> = pool
+        .servers
+        .iter()
+        .map(|s| (s.ip.addr.clone(), s.port))
+        .collect();
+    assert_eq!(
+        servers,
+        [
+            ("10.244.0.10".to_owned(), Some(8080)),
+            ("10.244.0.11".to_owned(), Some(8080))
+        ]
+    );
+    assert_eq!(
+        pool.pki_profile_ref.as_ref().unwrap().name(),
+        Some("istio-pki-cluster-avi-system")
+    );
+    assert_eq!(
+        pool.ssl_key_and_certificate_ref.as_ref().unwrap().name(),
+        Some("istio-workload-cluster-avi-system")
+    );
+    assert_eq!(
+        pool.ssl_profile_ref.as_ref().unwrap().name(),
+        Some("System-Standard")
+    );
+    assert!(
+        m.virtual_services
+            .iter()
+            .chain([parent])
+            .all(|v| v.created_by.as_deref() == Some("ako-gw-cluster-avi-system"))
+    );
+
+    assert_eq!(
+        route_conditions(&t),
+        [
+            ("Accepted".into(), "True".into(), "Accepted".into()),
+            ("ResolvedRefs".into(), "True".into(), "ResolvedRefs".into())
+        ]
+    );
+    let gw = t
+        .statuses
+        .iter()
+        .find_map(|s| match s {
+            StatusUpdate::Gateway { status, .. } => Some(status.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert!(gw.listeners.unwrap().iter().all(|l| l.attached_routes == 1));
+    assert!(t.warnings.is_empty());
+}
+
+#[test]
+fn same_snapshot_same_output() {
+    let s = scenario(json!({"istio-injection": "enabled"}), plain_rule());
+    let a = translate(&s, &istio(), &now());
+    let b = translate(&s.clone(), &istio(), &now());
+    assert_eq!(a.model, b.model);
+    assert_eq!(a.statuses, b.statuses);
+}
+
+#[test]
+fn ambient_backends_get_no_istio_refs_and_a_warning() {
+    let t = translate(
+        &scenario(json!({"istio.io/dataplane-mode": "ambient"}), plain_rule()),
+        &istio(),
+        &Time(Timestamp::UNIX_EPOCH),
+    );
+    // The sidecar annotation on the pods wins over the namespace's ambient label.
+    assert!(t.model.pools[0].pki_profile_ref.is_some());
+    let mut s = scenario(json!({"istio.io/dataplane-mode": "ambient"}), plain_rule());
+    for pod in s.pods.values_mut() {
+        pod.metadata.annotations = None;
+    }
+    let t = translate(&s, &istio(), &now());
+    assert!(t.model.pools[0].pki_profile_ref.is_none());
+    assert!(t.warnings[0].message.contains("ambient"));
+    // Outside the mesh with istio_backends = mesh: plain, no warning.
+    let mut s = scenario(json!({}), plain_rule());
+    for pod in s.pods.values_mut() {
+        pod.metadata.annotations = None;
+    }
+    let t = translate(
+        &s,
+        &Settings {
+            istio_backends: IstioBackends::Mesh,
+            ..istio()
+        },
+        &now(),
+    );
+    assert!(t.model.pools[0].pki_profile_ref.is_none() && t.warnings.is_empty());
+}
+
+#[test]
+fn missing_backend_is_backend_not_found() {
+    let rule = json!({"backendRefs": [{"name": "nope", "port": 80}]});
+    let t = translate(&scenario(json!({}), rule), &Settings::default(), &now());
+    assert_eq!(
+        route_conditions(&t)[1],
+        (
+            "ResolvedRefs".into(),
+            "False".into(),
+            "BackendNotFound".into()
+        )
+    );
+    assert!(t.model.pool_groups[0].members.is_empty());
+}
+
+#[test]
+fn unsupported_rules_are_reported_not_dropped_silently() {
+    let rule = json!({"filters": [{"type": "RequestHeaderModifier", "requestHeaderModifier": {"add": [{"name": "x", "value": "y"}]}}],
+                      "backendRefs": [{"name": "web", "port": 80}]});
+    let t = translate(&scenario(json!({}), rule), &Settings::default(), &now());
+    let c = route_conditions(&t);
+    assert_eq!(
+        c[0],
+        ("Accepted".into(), "False".into(), "UnsupportedValue".into())
+    );
+    assert!(t.model.pool_groups.is_empty());
+}
+
+#[test]
+fn model_json_has_the_avi_type_names() {
+    let t = translate(
+        &scenario(json!({}), plain_rule()),
+        &Settings::default(),
+        &now(),
+    );
+    let v = t.model.to_json();
+    for k in [
+        "virtualservice",
+        "vsvip",
+        "pool",
+        "poolgroup",
+        "httppolicyset",
+        "sslkeyandcertificate",
+    ] {
+        assert!(v[k].is_array(), "{k}");
+    }
+    assert_eq!(t.model.desired().unwrap().len(), 1 + 1 + 1 + 1 + 1 + 2);
+}
