@@ -63,8 +63,9 @@ impl AviModel {
         Ok(out)
     }
 
-    /// `{"<avi type>": [objects...]}` as the dry-run CLI prints it. Keys are written out: this
-    /// is for operators' eyes on their own files.
+    /// `{"<avi type>": [objects...]}` as the dry-run CLI prints it. A certificate's private key
+    /// shows as `"<sensitive>"`, as the controller itself shows it: a dry run ends up in
+    /// terminals, CI logs and tickets.
     pub fn to_json(&self) -> Value {
         fn list<T: serde::Serialize>(v: &[T]) -> Value {
             Value::Array(
@@ -79,10 +80,13 @@ impl AviModel {
         m.insert("pool".into(), list(&self.pools));
         m.insert("poolgroup".into(), list(&self.pool_groups));
         m.insert("httppolicyset".into(), list(&self.http_policy_sets));
-        m.insert(
-            "sslkeyandcertificate".into(),
-            list(&self.ssl_key_and_certificates),
-        );
+        let mut certs = list(&self.ssl_key_and_certificates);
+        for cert in certs.as_array_mut().into_iter().flatten() {
+            if let Some(key) = cert.get_mut("key") {
+                *key = Value::String("<sensitive>".into());
+            }
+        }
+        m.insert("sslkeyandcertificate".into(), certs);
         Value::Object(m)
     }
 }

@@ -49,3 +49,123 @@ pub fn key_of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta)
         meta.name.clone().unwrap_or_default(),
     )
 }
+
+/// Why an object could not be added to a snapshot.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InsertError {
+    /// `apiVersion`/`kind` of an object the translation does not read.
+    #[error("{api_version} {kind} is not an input of the translation")]
+    Unsupported {
+        /// apiVersion.
+        api_version: String,
+        /// kind.
+        kind: String,
+    },
+    /// The object does not have the shape of its kind.
+    #[error("{kind} {name}: {detail}")]
+    Invalid {
+        /// kind.
+        kind: String,
+        /// name.
+        name: String,
+        /// The parse error.
+        detail: String,
+    },
+}
+
+impl Snapshot {
+    /// Adds one object given as JSON (as read from a manifest or a watch), dispatching on its
+    /// `apiVersion` and `kind`. Namespaced objects without a namespace go to `default`, as
+    /// `kubectl apply` would put them.
+    pub fn insert_json(&mut self, mut value: serde_json::Value) -> Result<(), InsertError> {
+        let text = |v: &serde_json::Value, k: &str| {
+            v.get(k)
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let api_version = text(&value, "apiVersion");
+        let kind = text(&value, "kind");
+        let name = value
+            .pointer("/metadata/name")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let cluster_scoped = matches!(kind.as_str(), "GatewayClass" | "Node" | "Namespace");
+        if !cluster_scoped
+            && value.pointer("/metadata/namespace").is_none()
+            && let Some(meta) = value
+                .get_mut("metadata")
+                .and_then(serde_json::Value::as_object_mut)
+        {
+            meta.insert(
+                "namespace".into(),
+                serde_json::Value::String("default".into()),
+            );
+        }
+        let ns = value
+            .pointer("/metadata/namespace")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let key = (ns, name.clone());
+        let group = api_version.rsplit_once('/').map_or("", |(g, _)| g);
+        fn parse<T: serde::de::DeserializeOwned>(
+            v: serde_json::Value,
+            kind: &str,
+            name: &str,
+        ) -> Result<T, InsertError> {
+            serde_json::from_value(v).map_err(|e| InsertError::Invalid {
+                kind: kind.to_owned(),
+                name: name.to_owned(),
+                detail: e.to_string(),
+            })
+        }
+        match (group, kind.as_str()) {
+            ("gateway.networking.k8s.io", "GatewayClass") => {
+                self.gateway_classes
+                    .insert(name.clone(), parse(value, &kind, &name)?);
+            }
+            ("gateway.networking.k8s.io", "Gateway") => {
+                self.gateways.insert(key, parse(value, &kind, &name)?);
+            }
+            ("gateway.networking.k8s.io", "HTTPRoute") => {
+                self.http_routes.insert(key, parse(value, &kind, &name)?);
+            }
+            ("gateway.networking.k8s.io", "ReferenceGrant") => {
+                self.reference_grants
+                    .insert(key, parse(value, &kind, &name)?);
+            }
+            ("ako.vmware.com", "RouteBackendExtension") => {
+                self.route_backend_extensions
+                    .insert(key, parse(value, &kind, &name)?);
+            }
+            ("", "Service") => {
+                self.services.insert(key, parse(value, &kind, &name)?);
+            }
+            ("discovery.k8s.io", "EndpointSlice") => {
+                self.endpoint_slices
+                    .insert(key, parse(value, &kind, &name)?);
+            }
+            ("", "Node") => {
+                self.nodes.insert(name.clone(), parse(value, &kind, &name)?);
+            }
+            ("", "Namespace") => {
+                self.namespaces
+                    .insert(name.clone(), parse(value, &kind, &name)?);
+            }
+            ("", "Pod") => {
+                self.pods.insert(key, parse(value, &kind, &name)?);
+            }
+            ("", "Secret") => {
+                self.secrets.insert(key, parse(value, &kind, &name)?);
+            }
+            ("", "ConfigMap") => {
+                self.config_maps.insert(key, parse(value, &kind, &name)?);
+            }
+            _ => return Err(InsertError::Unsupported { api_version, kind }),
+        }
+        Ok(())
+    }
+}
