@@ -126,6 +126,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             StatusUpdate::HttpRoute { key, status } => {
                 json!({"kind": "HTTPRoute", "namespace": key.0, "name": key.1, "status": status})
             }
+            StatusUpdate::Route { kind, key, status } => {
+                json!({"kind": kind, "namespace": key.0, "name": key.1, "status": status})
+            }
         })
         .collect();
     let doc = json!({"avi": t.model.to_json(), "status": statuses,

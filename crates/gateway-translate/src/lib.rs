@@ -24,4 +24,7 @@ pub mod translate;
 pub use model::AviModel;
 pub use settings::{IstioBackends, IstioRefs, ServiceType, Settings};
 pub use snapshot::{ObjectKey, Snapshot};
-pub use translate::{StatusUpdate, Translation, Warning, translate};
+pub use translate::{
+    Attachments, Context, HttpRouteTranslator, StatusUpdate, Translation, Translator, Warning,
+    translate, translate_with,
+};

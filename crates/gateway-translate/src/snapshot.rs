@@ -40,6 +40,9 @@ pub struct Snapshot {
     pub secrets: BTreeMap<ObjectKey, Secret>,
     /// ConfigMaps (BackendTLSPolicy CA certificates).
     pub config_maps: BTreeMap<ObjectKey, ConfigMap>,
+    /// Objects of kinds the built-in translation does not read, for custom [`crate::Translator`]s:
+    /// keyed by `(apiVersion group, kind)` then `(namespace, name)`.
+    pub extra: BTreeMap<(String, String), BTreeMap<ObjectKey, serde_json::Value>>,
 }
 
 /// The key of any namespaced Kubernetes object.
@@ -75,6 +78,25 @@ pub enum InsertError {
 }
 
 impl Snapshot {
+    /// Adds an object of a kind the built-in translation does not read, for a custom translator.
+    pub fn insert_extra(&mut self, value: serde_json::Value) {
+        let s = |k: &str| {
+            value
+                .pointer(k)
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let group = s("/apiVersion")
+            .rsplit_once('/')
+            .map_or(String::new(), |(g, _)| g.to_owned());
+        let key = (s("/metadata/namespace"), s("/metadata/name"));
+        self.extra
+            .entry((group, s("/kind")))
+            .or_default()
+            .insert(key, value);
+    }
+
     /// Adds one object given as JSON (as read from a manifest or a watch), dispatching on its
     /// `apiVersion` and `kind`. Namespaced objects without a namespace go to `default`, as
     /// `kubectl apply` would put them.

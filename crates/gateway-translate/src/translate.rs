@@ -52,6 +52,15 @@ pub enum StatusUpdate {
         /// Status.
         status: GatewayStatus,
     },
+    /// A route of another kind, from a custom [`Translator`].
+    Route {
+        /// Its kind.
+        kind: &'static str,
+        /// Namespace and name.
+        key: ObjectKey,
+        /// Its status, as the kind defines it.
+        status: serde_json::Value,
+    },
     /// An HTTPRoute with at least one parent of ours.
     HttpRoute {
         /// Namespace and name.
@@ -95,8 +104,93 @@ fn markers(settings: &Settings, extra: &[(&str, &str)]) -> Vec<Marker> {
     m
 }
 
-/// Translates a snapshot.
+/// What a route translator sees: the snapshot, the settings, the clock, and every Gateway of
+/// our class with its evaluated listeners.
+pub struct Context<'a> {
+    /// The objects.
+    pub snapshot: &'a Snapshot,
+    /// The deployment's settings.
+    pub settings: &'a Settings,
+    /// Now, for condition transition times.
+    pub now: &'a Time,
+    /// Gateways of our class and their listeners.
+    pub listeners: &'a BTreeMap<ObjectKey, Vec<Listener>>,
+}
+
+/// Routes of one kind and the parents each attaches to.
+pub type Attachments = Vec<(ObjectKey, Vec<ParentAttachment>)>;
+
+/// Translates one route kind. HTTPRoute is [`HttpRouteTranslator`]; another kind (GRPCRoute,
+/// Ingress, a kind of your own) is added by implementing this trait and passing it to
+/// [`translate_with`], without touching the others.
+pub trait Translator {
+    /// The route kind (`HTTPRoute`).
+    fn kind(&self) -> &'static str;
+    /// Every route of this kind with at least one parent of ours, and how it attaches: the
+    /// Gateways count attached routes and collect hostnames from this.
+    fn attachments(&self, ctx: &Context<'_>) -> Attachments;
+    /// The Avi objects, statuses and warnings for these routes.
+    fn translate(&self, ctx: &Context<'_>, attachments: &Attachments, out: &mut Translation);
+}
+
+/// The HTTPRoute translator.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HttpRouteTranslator;
+
+impl Translator for HttpRouteTranslator {
+    fn kind(&self) -> &'static str {
+        "HTTPRoute"
+    }
+
+    fn attachments(&self, ctx: &Context<'_>) -> Attachments {
+        ctx.snapshot
+            .http_routes
+            .iter()
+            .map(|(k, r)| {
+                (
+                    k.clone(),
+                    attach(r, ctx.snapshot, ctx.settings, ctx.listeners),
+                )
+            })
+            .filter(|(_, a)| !a.is_empty())
+            .collect()
+    }
+
+    fn translate(&self, ctx: &Context<'_>, attachments: &Attachments, out: &mut Translation) {
+        for (key, parents) in attachments {
+            let Some(route) = ctx.snapshot.http_routes.get(key) else {
+                continue;
+            };
+            let status = route_objects(
+                ctx.snapshot,
+                ctx.settings,
+                key,
+                route,
+                parents,
+                ctx.listeners,
+                ctx.now,
+                out,
+            );
+            out.statuses.push(StatusUpdate::HttpRoute {
+                key: key.clone(),
+                status,
+            });
+        }
+    }
+}
+
+/// Translates a snapshot with the built-in route kinds (HTTPRoute).
 pub fn translate(snapshot: &Snapshot, settings: &Settings, now: &Time) -> Translation {
+    translate_with(snapshot, settings, now, &[&HttpRouteTranslator])
+}
+
+/// Translates a snapshot with the given route translators.
+pub fn translate_with(
+    snapshot: &Snapshot,
+    settings: &Settings,
+    now: &Time,
+    translators: &[&dyn Translator],
+) -> Translation {
     let mut out = Translation::default();
     for (name, class) in &snapshot.gateway_classes {
         if let Some(status) = gateway_class::status(class, settings, now) {
@@ -121,13 +215,15 @@ pub fn translate(snapshot: &Snapshot, settings: &Settings, now: &Time) -> Transl
         .iter()
         .map(|(k, g)| (k.clone(), evaluate(g, snapshot)))
         .collect();
-    let attachments: Vec<(ObjectKey, Vec<ParentAttachment>)> = snapshot
-        .http_routes
-        .iter()
-        .map(|(k, r)| (k.clone(), attach(r, snapshot, settings, &listeners)))
-        .filter(|(_, a)| !a.is_empty())
-        .collect();
-    let counts = attached_counts(&attachments);
+    let ctx = Context {
+        snapshot,
+        settings,
+        now,
+        listeners: &listeners,
+    };
+    let per_kind: Vec<Attachments> = translators.iter().map(|t| t.attachments(&ctx)).collect();
+    let all: Attachments = per_kind.iter().flatten().cloned().collect();
+    let counts = attached_counts(&all);
 
     for (key, gw) in &gateways {
         let ls = &listeners[key];
@@ -140,20 +236,11 @@ pub fn translate(snapshot: &Snapshot, settings: &Settings, now: &Time) -> Transl
             status: gateway_status(gw, ls, &per_listener, &addresses, now),
         });
         if ls.iter().any(Listener::is_valid) {
-            parent_objects(settings, key, ls, &addresses, &attachments, &mut out.model);
+            parent_objects(settings, key, ls, &addresses, &all, &mut out.model);
         }
     }
-    for (key, parents) in &attachments {
-        let Some(route) = snapshot.http_routes.get(key) else {
-            continue;
-        };
-        let status = route_objects(
-            snapshot, settings, key, route, parents, &listeners, now, &mut out,
-        );
-        out.statuses.push(StatusUpdate::HttpRoute {
-            key: key.clone(),
-            status,
-        });
+    for (t, attachments) in translators.iter().zip(&per_kind) {
+        t.translate(&ctx, attachments, &mut out);
     }
     out.model.normalize();
     out
