@@ -7,6 +7,7 @@
 use std::collections::BTreeSet;
 
 use k8s_openapi::api::core::v1::{Service, ServicePort};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
 
 use crate::listeners::Problem;
 use crate::settings::ServiceType;
@@ -96,6 +97,25 @@ pub fn members(
     Ok(out.into_iter().collect())
 }
 
+/// The EndpointSlices of Service `namespace/name` (by the `kubernetes.io/service-name` label).
+pub(crate) fn slices_of<'a>(
+    snapshot: &'a Snapshot,
+    namespace: &'a str,
+    name: &'a str,
+) -> impl Iterator<Item = &'a EndpointSlice> {
+    snapshot
+        .endpoint_slices
+        .iter()
+        .filter_map(move |((ns, _), slice)| {
+            let owner = slice
+                .metadata
+                .labels
+                .as_ref()
+                .and_then(|l| l.get(SERVICE_NAME_LABEL));
+            (ns == namespace && owner.map(String::as_str) == Some(name)).then_some(slice)
+        })
+}
+
 /// `(address, target port, node)` of every ready, non-terminating endpoint of the Service port.
 fn ready_endpoints(
     snapshot: &Snapshot,
@@ -104,15 +124,7 @@ fn ready_endpoints(
     sp: &ServicePort,
 ) -> Vec<(String, i32, Option<String>)> {
     let mut out = Vec::new();
-    for ((ns, _), slice) in &snapshot.endpoint_slices {
-        let owner = slice
-            .metadata
-            .labels
-            .as_ref()
-            .and_then(|l| l.get(SERVICE_NAME_LABEL));
-        if ns != namespace || owner.map(String::as_str) != Some(name) {
-            continue;
-        }
+    for slice in slices_of(snapshot, namespace, name) {
         // The slice port with the Service port's name (both unnamed for single-port Services).
         let Some(port) = slice
             .ports

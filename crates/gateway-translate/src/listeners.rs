@@ -12,7 +12,7 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::conditions::{Wanted, conditions};
-use crate::reference_grant::{self, From, To};
+use crate::reference_grant::{self, Referent, Referrer};
 use crate::snapshot::Snapshot;
 
 /// The Gateway API group.
@@ -224,12 +224,12 @@ fn resolve_certificate(
         ));
     }
     let ns = r.namespace.clone().unwrap_or_else(|| gw_ns.to_owned());
-    let from = From {
+    let from = Referrer {
         group: GATEWAY_GROUP,
         kind: "Gateway",
         namespace: gw_ns,
     };
-    let to = To {
+    let to = Referent {
         group: "",
         kind: "Secret",
         namespace: &ns,

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::Pod;
 
-use crate::endpoints::SERVICE_NAME_LABEL;
+use crate::endpoints::slices_of;
 use crate::snapshot::Snapshot;
 
 /// How a backend's pods are meshed.
@@ -57,13 +57,8 @@ pub fn mesh_mode(snapshot: &Snapshot, namespace: &str, name: &str) -> MeshMode {
         .namespaces
         .get(namespace)
         .and_then(|n| n.metadata.labels.as_ref());
-    let pods: Vec<&Pod> = snapshot
-        .endpoint_slices
-        .iter()
-        .filter(|((ns, _), s)| {
-            ns == namespace && label(s.metadata.labels.as_ref(), SERVICE_NAME_LABEL) == Some(name)
-        })
-        .flat_map(|(_, s)| s.endpoints.iter())
+    let pods: Vec<&Pod> = slices_of(snapshot, namespace, name)
+        .flat_map(|s| s.endpoints.iter())
         .filter_map(|ep| ep.target_ref.as_ref())
         .filter(|r| r.kind.as_deref() == Some("Pod"))
         .filter_map(|r| {

@@ -6,7 +6,7 @@ use crate::snapshot::Snapshot;
 
 /// The referring side: group, kind and namespace of the object holding the reference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct From<'a> {
+pub struct Referrer<'a> {
     /// API group (`gateway.networking.k8s.io`).
     pub group: &'a str,
     /// Kind (`Gateway`, `HTTPRoute`).
@@ -17,7 +17,7 @@ pub struct From<'a> {
 
 /// The referred side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct To<'a> {
+pub struct Referent<'a> {
     /// API group (`""` for core).
     pub group: &'a str,
     /// Kind (`Secret`, `Service`).
@@ -31,7 +31,7 @@ pub struct To<'a> {
 /// Same-namespace references are always allowed; a cross-namespace one needs a ReferenceGrant
 /// in the target's namespace whose `from` names the referrer and whose `to` names the target
 /// (by kind, and by name when the grant gives one).
-pub fn permits(snapshot: &Snapshot, from: From<'_>, to: To<'_>) -> bool {
+pub fn permits(snapshot: &Snapshot, from: Referrer<'_>, to: Referent<'_>) -> bool {
     if from.namespace == to.namespace {
         return true;
     }
@@ -42,7 +42,7 @@ pub fn permits(snapshot: &Snapshot, from: From<'_>, to: To<'_>) -> bool {
         .any(|(_, grant)| grant_allows(grant, from, to))
 }
 
-fn grant_allows(grant: &ReferenceGrant, from: From<'_>, to: To<'_>) -> bool {
+fn grant_allows(grant: &ReferenceGrant, from: Referrer<'_>, to: Referent<'_>) -> bool {
     let from_ok = grant
         .spec
         .from
@@ -68,7 +68,7 @@ mod tests {
         .unwrap()
     }
 
-    const FROM: From<'static> = From {
+    const FROM: Referrer<'static> = Referrer {
         group: "gateway.networking.k8s.io",
         kind: "Gateway",
         namespace: "infra",
@@ -76,7 +76,7 @@ mod tests {
 
     #[test]
     fn cross_namespace_needs_a_matching_grant() {
-        let to = To {
+        let to = Referent {
             group: "",
             kind: "Secret",
             namespace: "certs",
@@ -88,7 +88,7 @@ mod tests {
             permits(
                 &s,
                 FROM,
-                To {
+                Referent {
                     namespace: "infra",
                     ..to
                 }
@@ -106,7 +106,7 @@ mod tests {
         assert!(!permits(&s, FROM, to), "grant for another name");
         assert!(!permits(
             &s,
-            From {
+            Referrer {
                 namespace: "elsewhere",
                 ..FROM
             },
@@ -115,7 +115,7 @@ mod tests {
         assert!(!permits(
             &s,
             FROM,
-            To {
+            Referent {
                 kind: "ConfigMap",
                 ..to
             }

@@ -13,8 +13,9 @@ use k8s_openapi::api::discovery::v1::EndpointSlice;
 pub type ObjectKey = (String, String);
 
 /// Everything the translation reads. Maps are ordered by key, so the same objects give the same
-/// snapshot whatever order they were inserted in.
-#[derive(Debug, Clone, Default)]
+/// snapshot whatever order they were inserted in. `Debug` shows counts only: Secrets hold
+/// private keys.
+#[derive(Clone, Default)]
 pub struct Snapshot {
     /// GatewayClasses by name.
     pub gateway_classes: BTreeMap<String, GatewayClass>,
@@ -43,6 +44,32 @@ pub struct Snapshot {
     /// Objects of kinds the built-in translation does not read, for custom [`crate::Translator`]s:
     /// keyed by `(apiVersion group, kind)` then `(namespace, name)`.
     pub extra: BTreeMap<(String, String), BTreeMap<ObjectKey, serde_json::Value>>,
+}
+
+impl std::fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Snapshot")
+            .field("gateway_classes", &self.gateway_classes.len())
+            .field("gateways", &self.gateways.len())
+            .field("http_routes", &self.http_routes.len())
+            .field("reference_grants", &self.reference_grants.len())
+            .field(
+                "route_backend_extensions",
+                &self.route_backend_extensions.len(),
+            )
+            .field("services", &self.services.len())
+            .field("endpoint_slices", &self.endpoint_slices.len())
+            .field("nodes", &self.nodes.len())
+            .field("namespaces", &self.namespaces.len())
+            .field("pods", &self.pods.len())
+            .field("secrets", &self.secrets.len())
+            .field("config_maps", &self.config_maps.len())
+            .field(
+                "extra",
+                &self.extra.values().map(BTreeMap::len).sum::<usize>(),
+            )
+            .finish()
+    }
 }
 
 /// The key of any namespaced Kubernetes object.

@@ -30,7 +30,7 @@ use crate::endpoints::members;
 use crate::listeners::{GATEWAY_GROUP, Listener, Problem, evaluate, gateway_status};
 use crate::model::AviModel;
 use crate::names::{self, RouteRef};
-use crate::reference_grant::{self, From, To};
+use crate::reference_grant::{self, Referent, Referrer};
 use crate::settings::Settings;
 use crate::snapshot::{ObjectKey, Snapshot};
 use crate::{gateway_class, hostnames::EffectiveHostnames};
@@ -269,6 +269,7 @@ fn parent_objects(
     let (ns, gw) = key;
     let cluster = &settings.cluster_name;
     let vs_name = names::parent_vs(cluster, ns, gw);
+    let vsvip_name = names::vsvip(&vs_name);
     let created_by = Some(settings.created_by());
     let services: BTreeSet<(u16, bool)> = ls
         .iter()
@@ -319,7 +320,7 @@ fn parent_objects(
         None => Vip::auto_allocated("0"),
     };
     model.vsvips.push(VsVip {
-        name: names::vsvip(&vs_name),
+        name: vsvip_name.clone(),
         created_by: created_by.clone(),
         markers: markers(settings, &[("GatewayName", gw), ("GatewayNamespace", ns)]),
         vip: vec![vip],
@@ -362,9 +363,7 @@ fn parent_objects(
                 }
             })
             .collect(),
-        vsvip_ref: Some(AviRef::by_name(names::vsvip(&names::parent_vs(
-            cluster, ns, gw,
-        )))),
+        vsvip_ref: Some(AviRef::by_name(vsvip_name.clone())),
         ssl_key_and_certificate_refs: cert_refs,
         // The default backend always sits last: routes' children are matched first.
         http_policies: vec![HttpPolicies::new(0, AviRef::by_name(policy))],
@@ -622,12 +621,12 @@ fn backend_pool(
         });
     }
     let ns = b.namespace.clone().unwrap_or_else(|| route_ns.to_owned());
-    let from = From {
+    let from = Referrer {
         group: GATEWAY_GROUP,
         kind: "HTTPRoute",
         namespace: route_ns,
     };
-    let to = To {
+    let to = Referent {
         group: "",
         kind: "Service",
         namespace: &ns,

@@ -274,3 +274,14 @@ fn model_json_has_the_avi_type_names() {
     }
     assert_eq!(t.model.desired().unwrap().len(), 1 + 1 + 1 + 1 + 1 + 2);
 }
+
+#[test]
+fn snapshot_debug_shows_no_secret_data() {
+    let s = scenario(json!({}), plain_rule());
+    let text = format!("{s:?}");
+    assert!(text.contains("secrets: 1"), "{text}");
+    assert!(
+        !text.contains("tls.key") && !text.contains("ByteString"),
+        "{text}"
+    );
+}
