@@ -24,6 +24,23 @@ pub(super) fn fast_options() -> WatchOptions {
     }
 }
 
+/// The watcher's status once its counters caught up with what the store published: the
+/// watcher publishes first and counts just after, so a reader woken by the store can be early.
+pub(super) async fn settled_status(watcher: &Watcher, store: &CertStore) -> WatchStatus {
+    let published = store.history.lock().map(|h| h.len()).unwrap_or_default() as u64;
+    let mut rx = watcher.status_receiver();
+    let settled = tokio::time::timeout(
+        Duration::from_secs(5),
+        rx.wait_for(|s| s.published >= published),
+    )
+    .await;
+    assert!(
+        settled.is_ok(),
+        "status never counted {published} publications"
+    );
+    watcher.status()
+}
+
 /// Waits until the store holds the set of `cert` (same leaf).
 pub(super) async fn wait_for_leaf(store: &CertStore, cert: &WorkloadCert, within: Duration) {
     let mut rx = store.subscribe();
@@ -61,7 +78,7 @@ async fn publishes_the_existing_set_then_each_rotation() {
         write_dir(dir.path(), &next);
         wait_for_leaf(&store, &next, Duration::from_secs(5)).await;
     }
-    let status = watcher.status();
+    let status = settled_status(&watcher, &store).await;
     assert_eq!(status.published, 4, "{status:?}");
     assert_eq!(status.last_problem, None);
 }

@@ -97,7 +97,10 @@ async fn torn_rotations(n: usize, seed: u64, options: WatchOptions) -> (WatchSta
         .await
         .unwrap()
         .unwrap();
-    (watcher.status(), observed)
+    (
+        super::tests::settled_status(&watcher, &store).await,
+        observed,
+    )
 }
 
 fn aggressive() -> WatchOptions {
