@@ -61,6 +61,9 @@ enum Command {
         /// Which backends get Istio mTLS.
         #[arg(long, value_enum, default_value_t = Backends::Mesh)]
         istio_backends: Backends,
+        /// The Avi controller API version the objects are for (AKO's `controllerVersion`).
+        #[arg(long, default_value = "22.1.3")]
+        controller_version: String,
         /// Output format.
         #[arg(long, short, value_enum, default_value_t = Output::Json)]
         output: Output,
@@ -86,6 +89,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         service_type,
         istio,
         istio_backends,
+        controller_version,
         output,
     } = cli.command;
     let service_type = match service_type.as_str() {
@@ -104,6 +108,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Backends::Mesh => IstioBackends::Mesh,
             Backends::All => IstioBackends::All,
         },
+        controller_version,
         ..Settings::default()
     };
     let mut snapshot = Snapshot::default();
@@ -125,6 +130,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             StatusUpdate::HttpRoute { key, status } => {
                 json!({"kind": "HTTPRoute", "namespace": key.0, "name": key.1, "status": status})
+            }
+            StatusUpdate::BackendTlsPolicy { key, status } => {
+                json!({"kind": "BackendTLSPolicy", "namespace": key.0, "name": key.1, "status": status})
             }
             StatusUpdate::Route { kind, key, status } => {
                 json!({"kind": kind, "namespace": key.0, "name": key.1, "status": status})

@@ -8,14 +8,18 @@
 
 pub mod attach;
 pub mod backend_tls;
+pub mod backend_tls_policy;
 pub mod conditions;
 pub mod endpoints;
+pub mod filters;
 pub mod gateway_class;
 pub mod hostnames;
 pub mod listeners;
+pub mod matches;
 pub mod mesh;
 pub mod model;
 pub mod names;
+pub mod precedence;
 pub mod reference_grant;
 pub mod settings;
 pub mod snapshot;

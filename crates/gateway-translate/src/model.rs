@@ -1,7 +1,7 @@
 //! The Avi objects a translation wants, as avi-client types, with AKO's layout and names.
 
 use avi_client::models::{
-    HttpPolicySet, Pool, PoolGroup, SslKeyAndCertificate, VirtualService, VsVip,
+    HttpPolicySet, PkiProfile, Pool, PoolGroup, SslKeyAndCertificate, VirtualService, VsVip,
 };
 use avi_client::{AviError, Desired};
 use serde_json::{Map, Value};
@@ -22,6 +22,8 @@ pub struct AviModel {
     pub http_policy_sets: Vec<HttpPolicySet>,
     /// Listener certificates.
     pub ssl_key_and_certificates: Vec<SslKeyAndCertificate>,
+    /// PKI profiles of BackendTLSPolicies (their CA certificates).
+    pub pki_profiles: Vec<PkiProfile>,
 }
 
 impl AviModel {
@@ -37,12 +39,16 @@ impl AviModel {
         sort(&mut self.pool_groups, |o| &o.name);
         sort(&mut self.http_policy_sets, |o| &o.name);
         sort(&mut self.ssl_key_and_certificates, |o| &o.name);
+        sort(&mut self.pki_profiles, |o| &o.name);
     }
 
     /// The model as avi-client sync input.
     pub fn desired(&self) -> Result<Vec<Desired>, AviError> {
         let mut out = Vec::new();
         for o in &self.ssl_key_and_certificates {
+            out.push(Desired::of(o)?);
+        }
+        for o in &self.pki_profiles {
             out.push(Desired::of(o)?);
         }
         for o in &self.pools {
@@ -80,6 +86,7 @@ impl AviModel {
         m.insert("pool".into(), list(&self.pools));
         m.insert("poolgroup".into(), list(&self.pool_groups));
         m.insert("httppolicyset".into(), list(&self.http_policy_sets));
+        m.insert("pkiprofile".into(), list(&self.pki_profiles));
         let mut certs = list(&self.ssl_key_and_certificates);
         for cert in certs.as_array_mut().into_iter().flatten() {
             if let Some(key) = cert.get_mut("key") {

@@ -60,6 +60,9 @@ pub struct Settings {
     pub istio_backends: IstioBackends,
     /// The Istio Avi objects, once they exist.
     pub istio_refs: Option<IstioRefs>,
+    /// The controller API version objects are written for (`X-Avi-Version`, AKO's
+    /// `controllerVersion`): fields newer than it are not used.
+    pub controller_version: String,
 }
 
 impl Default for Settings {
@@ -73,6 +76,7 @@ impl Default for Settings {
             istio_enabled: false,
             istio_backends: IstioBackends::Mesh,
             istio_refs: None,
+            controller_version: "22.1.3".into(),
         }
     }
 }
@@ -83,8 +87,43 @@ impl Settings {
         format!("ako-gw-{}-{}", self.cluster_name, self.ako_namespace)
     }
 
+    /// Whether an HTTP policy may answer any status code (`other_status_code`, Avi 30.2.1+).
+    pub fn answers_any_status(&self) -> bool {
+        version_at_least(&self.controller_version, [30, 2, 1])
+    }
+
     /// The name prefix of every object: `ako-gw-<cluster>--`.
     pub fn name_prefix(&self) -> String {
         format!("ako-gw-{}--", self.cluster_name)
+    }
+}
+
+/// `version` (`22.1.3`, `30.2.1-9000`) is at least `min`; an unparsable version is not.
+fn version_at_least(version: &str, min: [u32; 3]) -> bool {
+    let core = version.split(['-', '+']).next().unwrap_or_default();
+    let mut parts = core.split('.').map(str::parse::<u32>);
+    let mut have = [0u32; 3];
+    for slot in &mut have {
+        match parts.next() {
+            Some(Ok(n)) => *slot = n,
+            Some(Err(_)) => return false,
+            None => break,
+        }
+    }
+    have >= min
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn controller_versions_compare_numerically() {
+        assert!(version_at_least("30.2.1", [30, 2, 1]));
+        assert!(version_at_least("31.1.1-9000", [30, 2, 1]));
+        assert!(version_at_least("30.10", [30, 2, 1]));
+        assert!(!version_at_least("22.1.3", [30, 2, 1]));
+        assert!(!version_at_least("30.2", [30, 2, 1]));
+        assert!(!version_at_least("latest", [30, 2, 1]));
     }
 }

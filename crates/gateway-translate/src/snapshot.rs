@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use gateway_api::backendtlspolicies::BackendTlsPolicy;
 use gateway_api::gatewayclasses::GatewayClass;
 use gateway_api::gateways::Gateway;
 use gateway_api::httproutes::HttpRoute;
@@ -25,6 +26,8 @@ pub struct Snapshot {
     pub http_routes: BTreeMap<ObjectKey, HttpRoute>,
     /// ReferenceGrants.
     pub reference_grants: BTreeMap<ObjectKey, ReferenceGrant>,
+    /// BackendTLSPolicies (`v1`, and `v1alpha3` read into the same type).
+    pub backend_tls_policies: BTreeMap<ObjectKey, BackendTlsPolicy>,
     /// AKO RouteBackendExtensions.
     pub route_backend_extensions: BTreeMap<ObjectKey, crate::backend_tls::RouteBackendExtension>,
     /// Services.
@@ -53,6 +56,7 @@ impl std::fmt::Debug for Snapshot {
             .field("gateways", &self.gateways.len())
             .field("http_routes", &self.http_routes.len())
             .field("reference_grants", &self.reference_grants.len())
+            .field("backend_tls_policies", &self.backend_tls_policies.len())
             .field(
                 "route_backend_extensions",
                 &self.route_backend_extensions.len(),
@@ -184,6 +188,17 @@ impl Snapshot {
             }
             ("gateway.networking.k8s.io", "ReferenceGrant") => {
                 self.reference_grants
+                    .insert(key, parse(value, &kind, &name)?);
+            }
+            // v1alpha3 (v1.1–v1.3, still served by v1.4) has the same fields as v1, so both
+            // read into the v1 type; conformance mixes the two (§6.6 ConflictResolution).
+            ("gateway.networking.k8s.io", "BackendTLSPolicy")
+                if matches!(
+                    api_version.as_str(),
+                    "gateway.networking.k8s.io/v1" | "gateway.networking.k8s.io/v1alpha3"
+                ) =>
+            {
+                self.backend_tls_policies
                     .insert(key, parse(value, &kind, &name)?);
             }
             ("ako.vmware.com", "RouteBackendExtension") => {

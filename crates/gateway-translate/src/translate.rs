@@ -1,39 +1,41 @@
 //! The translation: a [`Snapshot`] in; the Avi model, the status updates and the warnings out.
 //!
-//! Work in progress (see the issue note): HTTPRoute filters, query-parameter and method
-//! matches, and BackendTLSPolicy are not translated yet; rules using them are reported with
-//! `UnsupportedValue` rather than silently changed.
+//! What Avi cannot express (see [`crate::matches`] and [`crate::filters`]) drops the rule
+//! with `UnsupportedValue` on the route, never silently.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use avi_client::AviRef;
 use avi_client::models::{
-    HdrMatch, HdrMatchCriteria, HttpPolicies, HttpPolicySet, HttpRequestPolicy, HttpRequestRule,
-    HttpSwitchingAction, IpAddr, LocalResponseStatusCode, Marker, MatchCase, MatchTarget,
-    PathMatch, PathMatchCriteria, Pool, PoolGroup, PoolGroupMember, PortMatch, SecretKey, Server,
+    HttpPolicies, HttpPolicySet, HttpRequestPolicy, HttpRequestRule, HttpResponsePolicy,
+    HttpSwitchingAction, HttpSwitchingActionType, IpAddr, LocalResponseStatusCode, Marker,
+    MatchTarget, PathMatch, PathMatchCriteria, Pool, PoolGroup, PoolGroupMember, SecretKey, Server,
     Service, SslCertificate, SslKeyAndCertificate, VhMatch, VhMatchRule, VhType, Vip,
     VirtualService, VsType, VsVip,
 };
 use gateway_api::gatewayclasses::GatewayClassStatus;
 use gateway_api::gateways::{Gateway, GatewayStatus};
 use gateway_api::httproutes::{
-    HttpRoute, HttpRouteRules, HttpRouteRulesMatches,
-    HttpRouteRulesMatchesHeadersType as HeaderType, HttpRouteRulesMatchesPathType as PathType,
+    HttpRoute, HttpRouteRules, HttpRouteRulesMatches, HttpRouteRulesMatchesPathType,
     HttpRouteStatus, HttpRouteStatusParents, HttpRouteStatusParentsParentRef,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use crate::attach::{ParentAttachment, attach, attached_counts};
 use crate::backend_tls::{BackendTls, decide};
+use crate::backend_tls_policy::{self, BackendTlsPolicies, BackendUses, PolicyOutcome};
 use crate::conditions::{Wanted, conditions};
 use crate::endpoints::members;
+use crate::filters::{ListenerPort, check_backend_filters, rule_policy};
 use crate::listeners::{GATEWAY_GROUP, Listener, Problem, evaluate, gateway_status};
 use crate::model::AviModel;
 use crate::names::{self, RouteRef};
+use crate::precedence::{self, ChildOrder, TargetOrigin};
 use crate::reference_grant::{self, Referent, Referrer};
 use crate::settings::Settings;
 use crate::snapshot::{ObjectKey, Snapshot};
 use crate::{gateway_class, hostnames::EffectiveHostnames};
+use gateway_api::backendtlspolicies::BackendTlsPolicyStatus;
 
 /// A status to write.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,6 +70,14 @@ pub enum StatusUpdate {
         /// Status.
         status: HttpRouteStatus,
     },
+    /// A BackendTLSPolicy that applies to a backend of one of our Gateways: our `ancestors`
+    /// entries, other controllers' entries kept.
+    BackendTlsPolicy {
+        /// Namespace and name.
+        key: ObjectKey,
+        /// Status.
+        status: BackendTlsPolicyStatus,
+    },
 }
 
 /// Something an operator should hear about (an Event on the object).
@@ -92,6 +102,10 @@ pub struct Translation {
     pub statuses: Vec<StatusUpdate>,
     /// Events to emit.
     pub warnings: Vec<Warning>,
+    /// Where each HTTPRoute child stands in the Gateway API order (for [`precedence`]).
+    pub(crate) orders: BTreeMap<String, ChildOrder>,
+    /// Which Gateways reach which Service ports (for BackendTLSPolicy status).
+    pub(crate) backend_uses: BackendUses,
 }
 
 fn markers(settings: &Settings, extra: &[(&str, &str)]) -> Vec<Marker> {
@@ -115,6 +129,8 @@ pub struct Context<'a> {
     pub now: &'a Time,
     /// Gateways of our class and their listeners.
     pub listeners: &'a BTreeMap<ObjectKey, Vec<Listener>>,
+    /// The BackendTLSPolicies, resolved per Service port.
+    pub backend_tls: &'a BackendTlsPolicies,
 }
 
 /// Routes of one kind and the parents each attaches to.
@@ -161,16 +177,7 @@ impl Translator for HttpRouteTranslator {
             let Some(route) = ctx.snapshot.http_routes.get(key) else {
                 continue;
             };
-            let status = route_objects(
-                ctx.snapshot,
-                ctx.settings,
-                key,
-                route,
-                parents,
-                ctx.listeners,
-                ctx.now,
-                out,
-            );
+            let status = route_objects(ctx, key, route, parents, ctx.listeners, ctx.now, out);
             out.statuses.push(StatusUpdate::HttpRoute {
                 key: key.clone(),
                 status,
@@ -215,11 +222,13 @@ pub fn translate_with(
         .iter()
         .map(|(k, g)| (k.clone(), evaluate(g, snapshot)))
         .collect();
+    let backend_tls = backend_tls_policy::resolve(snapshot, settings);
     let ctx = Context {
         snapshot,
         settings,
         now,
         listeners: &listeners,
+        backend_tls: &backend_tls,
     };
     let per_kind: Vec<Attachments> = translators.iter().map(|t| t.attachments(&ctx)).collect();
     let all: Attachments = per_kind.iter().flatten().cloned().collect();
@@ -241,6 +250,20 @@ pub fn translate_with(
     }
     for (t, attachments) in translators.iter().zip(&per_kind) {
         t.translate(&ctx, attachments, &mut out);
+    }
+    for update in backend_tls.statuses(snapshot, settings, &out.backend_uses, now) {
+        out.statuses.push(StatusUpdate::BackendTlsPolicy {
+            key: update.policy,
+            status: update.status,
+        });
+    }
+    for overlap in precedence::make_disjoint(&mut out.model.virtual_services, &out.orders) {
+        out.warnings.push(Warning {
+            kind: "HTTPRoute",
+            key: overlap.route,
+            reason: "OverlappingRules",
+            message: overlap.message,
+        });
     }
     out.model.normalize();
     out
@@ -374,68 +397,201 @@ fn parent_objects(
     });
 }
 
-/// Why a rule cannot be expressed yet, if it cannot.
-fn unsupported(rule: &HttpRouteRules) -> Option<String> {
-    if rule.filters.as_ref().is_some_and(|f| !f.is_empty()) {
-        return Some("HTTPRoute filters are not supported yet".into());
-    }
-    for m in rule.matches.iter().flatten() {
-        if m.query_params.as_ref().is_some_and(|q| !q.is_empty()) {
-            return Some("query parameter matches are not supported yet".into());
-        }
-        if m.method.is_some() {
-            return Some("method matches are not supported yet".into());
-        }
-        if m.headers
-            .iter()
-            .flatten()
-            .any(|h| matches!(h.r#type, Some(HeaderType::RegularExpression)))
-        {
-            return Some("RegularExpression header matches are not supported yet".into());
-        }
-    }
-    None
+/// Everything a rule becomes on one parent, or why it cannot be expressed.
+struct RuleObjects {
+    child: VirtualService,
+    origins: Vec<TargetOrigin>,
+    pool_group: PoolGroup,
+    pools: Vec<Pool>,
+    policy: Option<HttpPolicySet>,
 }
 
-fn match_target(m: &HttpRouteRulesMatches, ports: &[u16]) -> MatchTarget {
-    let path = m.path.as_ref();
-    let value = path
-        .and_then(|p| p.value.clone())
-        .unwrap_or_else(|| "/".into());
-    let criteria = match path
-        .and_then(|p| p.r#type.clone())
-        .unwrap_or(PathType::PathPrefix)
-    {
-        PathType::Exact => PathMatchCriteria::Equals,
-        PathType::PathPrefix => PathMatchCriteria::BeginsWith,
-        PathType::RegularExpression => PathMatchCriteria::RegexMatch,
-    };
-    let mut path = PathMatch::new(criteria, [value]);
-    path.match_case = Some(MatchCase::Sensitive);
-    MatchTarget {
-        path: Some(path),
-        hdrs: m
-            .headers
-            .iter()
-            .flatten()
-            .map(|h| HdrMatch {
-                hdr: h.name.clone(),
-                match_criteria: HdrMatchCriteria::Equals,
-                match_case: Some(MatchCase::Sensitive),
-                value: vec![h.value.clone()],
-                extra: Default::default(),
-            })
-            .collect(),
-        vs_port: Some(PortMatch::is_in(ports.iter().copied())),
-        ..MatchTarget::default()
+/// The child VS, pool group, pools and policy set of one rule on one parent.
+#[allow(clippy::too_many_arguments)]
+fn rule_objects(
+    ctx: &Context<'_>,
+    rr: &RouteRef<'_>,
+    rule: &HttpRouteRules,
+    hosts: &BTreeSet<String>,
+    ports: &[ListenerPort],
+    backend_problem: &mut Option<Problem>,
+    out: &mut Translation,
+) -> Result<RuleObjects, String> {
+    let settings = ctx.settings;
+    let cluster = &settings.cluster_name;
+    let created_by = Some(settings.created_by());
+    let child = rr.child_vs(cluster);
+    let default_matches = vec![HttpRouteRulesMatches::default()];
+    let matches = rule
+        .matches
+        .clone()
+        .filter(|m| !m.is_empty())
+        .unwrap_or(default_matches);
+    let port_numbers: Vec<u16> = ports.iter().map(|p| p.port).collect();
+    let mut targets = Vec::new();
+    let mut origins = Vec::new();
+    for (i, m) in matches.iter().enumerate() {
+        let ts = crate::matches::targets(m, &port_numbers).map_err(|e| e.to_string())?;
+        let origin = TargetOrigin {
+            match_index: i,
+            exact: m
+                .path
+                .as_ref()
+                .is_some_and(|p| p.r#type == Some(HttpRouteRulesMatchesPathType::Exact)),
+            method: m.method.is_some(),
+            headers: m.headers.as_ref().map_or(0, Vec::len),
+            query: m.query_params.as_ref().map_or(0, Vec::len),
+        };
+        origins.extend(std::iter::repeat_n(origin, ts.len()));
+        targets.extend(ts);
     }
+    let filters = rule.filters.clone().unwrap_or_default();
+    let policy = rule_policy(&child, &filters, &matches, ports).map_err(|e| e.to_string())?;
+    for b in rule.backend_refs.iter().flatten() {
+        check_backend_filters(b.filters.as_deref().unwrap_or_default())
+            .map_err(|e| e.to_string())?;
+    }
+
+    let mut pools = Vec::new();
+    let mut weighted = Vec::new();
+    if !policy.redirects {
+        for b in rule.backend_refs.iter().flatten() {
+            match backend_pool(ctx, rr, b, &created_by, out) {
+                Ok((pool, weight)) => {
+                    weighted.push((pool.name.clone(), weight));
+                    pools.push(pool);
+                }
+                Err(problem) => {
+                    backend_problem.get_or_insert(problem);
+                }
+            }
+        }
+    }
+    let ratios = ratios(&weighted.iter().map(|(_, w)| *w).collect::<Vec<_>>());
+    let members: Vec<PoolGroupMember> = weighted
+        .iter()
+        .zip(ratios)
+        .map(|((name, _), ratio)| {
+            PoolGroupMember::new(AviRef::by_name(name.clone())).with_ratio(ratio)
+        })
+        .collect();
+    let mut request = policy.request;
+    let serves_nothing = !policy.redirects && members.iter().all(|m| m.ratio == Some(0));
+    if serves_nothing && settings.answers_any_status() {
+        // Gateway API: a rule whose backends are all invalid answers 500 (§4.1). Avi can send
+        // a 500 from a policy only from 30.2.1 on; before that the empty pool group answers
+        // 503, which is the closest a controller of that version can do.
+        let mut rule = HttpRequestRule::new(
+            format!("{child}-no-backend"),
+            u32::try_from(request.len()).unwrap_or(0),
+        );
+        rule.switching_action = Some(HttpSwitchingAction {
+            action: HttpSwitchingActionType::SelectLocal,
+            other_status_code: Some(500),
+            ..HttpSwitchingAction::default()
+        });
+        request.push(rule);
+    }
+    let policy_set = (!request.is_empty() || !policy.response.is_empty()).then(|| HttpPolicySet {
+        name: child.clone(),
+        created_by: created_by.clone(),
+        markers: markers(settings, &[]),
+        http_request_policy: (!request.is_empty()).then(|| HttpRequestPolicy {
+            rules: request,
+            ..HttpRequestPolicy::default()
+        }),
+        http_response_policy: (!policy.response.is_empty()).then(|| HttpResponsePolicy {
+            rules: policy.response,
+            ..HttpResponsePolicy::default()
+        }),
+        ..HttpPolicySet::default()
+    });
+    let vh_matches = hosts
+        .iter()
+        .map(|h| VhMatch {
+            host: h.clone(),
+            rules: targets
+                .iter()
+                .enumerate()
+                .map(|(i, t)| VhMatchRule {
+                    name: format!("rule-{i}"),
+                    matches: t.clone(),
+                    extra: Default::default(),
+                })
+                .collect(),
+            extra: Default::default(),
+        })
+        .collect();
+    let child_vs = VirtualService {
+        name: child.clone(),
+        created_by: created_by.clone(),
+        markers: markers(
+            settings,
+            &[
+                ("GatewayName", rr.gw),
+                ("GatewayNamespace", rr.gw_ns),
+                ("HTTPRouteName", rr.route),
+                ("HTTPRouteNamespace", rr.route_ns),
+            ],
+        ),
+        type_: Some(VsType::VhChild),
+        vh_type: Some(VhType::Enhanced),
+        vh_parent_vs_ref: Some(AviRef::by_name(names::parent_vs(cluster, rr.gw_ns, rr.gw))),
+        vh_matches,
+        pool_group_ref: Some(AviRef::by_name(child.clone())),
+        http_policies: policy_set
+            .iter()
+            .map(|p| HttpPolicies::new(0, AviRef::by_name(p.name.clone())))
+            .collect(),
+        application_profile_ref: Some("/api/applicationprofile/?name=System-HTTP".into()),
+        min_pools_up: Some(1),
+        service_metadata: Some(
+            serde_json::json!({"gateway": format!("{}/{}", rr.gw_ns, rr.gw),
+                "httproute": format!("{}/{}", rr.route_ns, rr.route),
+                "httproute_rule_name": names::rule_label(rule)})
+            .to_string(),
+        ),
+        ..VirtualService::default()
+    };
+    Ok(RuleObjects {
+        child: child_vs,
+        origins,
+        pool_group: PoolGroup {
+            name: child,
+            created_by,
+            markers: markers(settings, &[]),
+            members,
+            ..PoolGroup::default()
+        },
+        pools,
+        policy: policy_set,
+    })
+}
+
+/// Gateway API weights (0..=1,000,000) as Avi ratios (0..=1000), keeping the proportions as
+/// closely as integers allow and never turning a positive weight into 0.
+pub fn ratios(weights: &[u32]) -> Vec<u32> {
+    let max = weights.iter().copied().max().unwrap_or(0);
+    if max <= 1000 {
+        return weights.to_vec();
+    }
+    weights
+        .iter()
+        .map(|&w| {
+            if w == 0 {
+                0
+            } else {
+                let scaled = (u64::from(w) * 1000 + u64::from(max) / 2) / u64::from(max);
+                u32::try_from(scaled).unwrap_or(1000).max(1)
+            }
+        })
+        .collect()
 }
 
 /// Child virtual services, pool groups and pools of one route; returns its status.
 #[allow(clippy::too_many_arguments)]
 fn route_objects(
-    snapshot: &Snapshot,
-    settings: &Settings,
+    ctx: &Context<'_>,
     key: &ObjectKey,
     route: &HttpRoute,
     parents: &[ParentAttachment],
@@ -444,8 +600,7 @@ fn route_objects(
     out: &mut Translation,
 ) -> HttpRouteStatus {
     let (route_ns, route_name) = key;
-    let cluster = &settings.cluster_name;
-    let created_by = Some(settings.created_by());
+    let settings = ctx.settings;
     let rules = route.spec.rules.clone().unwrap_or_default();
     let mut backend_problem: Option<Problem> = None;
     let mut rule_problem: Option<String> = None;
@@ -456,13 +611,19 @@ fn route_objects(
             Err(problem) => Wanted::no("Accepted", problem.reason, problem.message.clone()),
             Ok(attached) => {
                 let ls = &listeners[&gw_key];
-                let mut ports: Vec<u16> = attached
+                let mut ports: Vec<ListenerPort> = attached
                     .iter()
-                    .filter(|a| ls[a.listener].is_valid())
-                    .filter_map(|a| u16::try_from(ls[a.listener].port).ok())
+                    .map(|a| &ls[a.listener])
+                    .filter(|l| l.is_valid())
+                    .filter_map(|l| {
+                        Some(ListenerPort {
+                            port: u16::try_from(l.port).ok()?,
+                            https: l.certificate.is_some(),
+                        })
+                    })
                     .collect();
                 ports.sort_unstable();
-                ports.dedup();
+                ports.dedup_by_key(|p| p.port);
                 let mut hosts: BTreeSet<String> = BTreeSet::new();
                 for a in attached {
                     match &a.hostnames {
@@ -475,12 +636,7 @@ fn route_objects(
                     }
                 }
                 let mut implemented = 0;
-                for rule in &rules {
-                    if let Some(why) = unsupported(rule) {
-                        rule_problem.get_or_insert(why);
-                        continue;
-                    }
-                    implemented += 1;
+                for (rule_index, rule) in rules.iter().enumerate() {
                     let hash = names::rule_hash(rule);
                     let rr = RouteRef {
                         gw_ns: &gw_key.0,
@@ -489,66 +645,31 @@ fn route_objects(
                         route: route_name,
                         rule_hash: &hash,
                     };
-                    let child = rr.child_vs(cluster);
-                    let mut members = Vec::new();
-                    for b in rule.backend_refs.iter().flatten() {
-                        match backend_pool(snapshot, settings, &rr, route_ns, b, &created_by, out) {
-                            Ok((pool, weight)) => {
-                                members.push(
-                                    PoolGroupMember::new(AviRef::by_name(pool.name.clone()))
-                                        .with_ratio(weight),
-                                );
-                                out.model.pools.push(pool);
-                            }
-                            Err(problem) => {
-                                backend_problem.get_or_insert(problem);
-                            }
+                    match rule_objects(ctx, &rr, rule, &hosts, &ports, &mut backend_problem, out) {
+                        Ok(objects) => {
+                            implemented += 1;
+                            out.orders.insert(
+                                objects.child.name.clone(),
+                                ChildOrder {
+                                    created: route
+                                        .metadata
+                                        .creation_timestamp
+                                        .as_ref()
+                                        .map(|t| t.0.to_string()),
+                                    route: key.clone(),
+                                    rule: rule_index,
+                                    targets: objects.origins,
+                                },
+                            );
+                            out.model.virtual_services.push(objects.child);
+                            out.model.pool_groups.push(objects.pool_group);
+                            out.model.pools.extend(objects.pools);
+                            out.model.http_policy_sets.extend(objects.policy);
+                        }
+                        Err(why) => {
+                            rule_problem.get_or_insert(why);
                         }
                     }
-                    out.model.pool_groups.push(PoolGroup {
-                        name: child.clone(),
-                        created_by: created_by.clone(),
-                        markers: markers(settings, &[]),
-                        members,
-                        ..PoolGroup::default()
-                    });
-                    let default_matches = vec![HttpRouteRulesMatches::default()];
-                    let matches = rule
-                        .matches
-                        .clone()
-                        .filter(|m| !m.is_empty())
-                        .unwrap_or(default_matches);
-                    let vh_matches = hosts
-                        .iter()
-                        .map(|h| VhMatch {
-                            host: h.clone(),
-                            rules: matches
-                                .iter()
-                                .enumerate()
-                                .map(|(i, m)| VhMatchRule {
-                                    name: format!("rule-{i}"),
-                                    matches: match_target(m, &ports),
-                                    extra: Default::default(),
-                                })
-                                .collect(),
-                            extra: Default::default(),
-                        })
-                        .collect();
-                    out.model.virtual_services.push(VirtualService {
-                        name: child.clone(),
-                        created_by: created_by.clone(),
-                        markers: markers(settings, &[("GatewayName", &gw_key.1), ("GatewayNamespace", &gw_key.0), ("HTTPRouteName", route_name), ("HTTPRouteNamespace", route_ns)]),
-                        type_: Some(VsType::VhChild),
-                        vh_type: Some(VhType::Enhanced),
-                        vh_parent_vs_ref: Some(AviRef::by_name(names::parent_vs(cluster, &gw_key.0, &gw_key.1))),
-                        vh_matches,
-                        pool_group_ref: Some(AviRef::by_name(child)),
-                        application_profile_ref: Some("/api/applicationprofile/?name=System-HTTP".into()),
-                        min_pools_up: Some(1),
-                        service_metadata: Some(serde_json::json!({"gateway": format!("{}/{}", gw_key.0, gw_key.1),
-                            "httproute": format!("{route_ns}/{route_name}"), "httproute_rule_name": names::rule_label(rule)}).to_string()),
-                        ..VirtualService::default()
-                    });
                 }
                 if implemented == 0 && !rules.is_empty() {
                     Wanted::no(
@@ -604,14 +725,14 @@ fn route_objects(
 
 /// The pool of one backendRef, and its weight; or why it has none.
 fn backend_pool(
-    snapshot: &Snapshot,
-    settings: &Settings,
+    ctx: &Context<'_>,
     rr: &RouteRef<'_>,
-    route_ns: &str,
     b: &gateway_api::httproutes::HttpRouteRulesBackendRefs,
     created_by: &Option<String>,
     out: &mut Translation,
 ) -> Result<(Pool, u32), Problem> {
+    let (snapshot, settings) = (ctx.snapshot, ctx.settings);
+    let route_ns = rr.route_ns;
     let group = b.group.as_deref().unwrap_or("");
     let kind = b.kind.as_deref().unwrap_or("Service");
     if !group.is_empty() || kind != "Service" {
@@ -657,7 +778,36 @@ fn backend_pool(
                 .route_backend_extensions
                 .get(&(ns.clone(), e.name.clone()))
         });
-    let decision = decide(snapshot, settings, &ns, &b.name, extension);
+    out.backend_uses
+        .record(&ns, &b.name, port, (rr.gw_ns.to_owned(), rr.gw.to_owned()));
+    // One rule for every pool, highest first: the RouteBackendExtension, a BackendTLSPolicy,
+    // Istio, plaintext.
+    let has_extension_tls = extension.is_some_and(|e| e.spec.backend_tls.is_some());
+    let policy = if has_extension_tls {
+        None
+    } else {
+        ctx.backend_tls.for_backend(&ns, &b.name, port)
+    };
+    if let Some(PolicyOutcome::Invalid {
+        policy, message, ..
+    }) = policy
+    {
+        // Never plaintext when TLS was asked for: the backend is invalid, like a missing one.
+        return Err(Problem {
+            reason: "InvalidBackendTLSPolicy",
+            message: format!(
+                "BackendTLSPolicy {}/{} for Service {ns}/{} cannot be honoured: {message}",
+                policy.0, policy.1, b.name
+            ),
+        });
+    }
+    let decision = match policy {
+        Some(PolicyOutcome::Valid(_)) => crate::backend_tls::Decision {
+            tls: BackendTls::Plain,
+            warning: None,
+        },
+        _ => decide(snapshot, settings, &ns, &b.name, extension),
+    };
     if let Some(message) = decision.warning.clone() {
         out.warnings.push(Warning {
             kind: "HTTPRoute",
@@ -696,6 +846,10 @@ fn backend_pool(
             pool.host_check_enabled = Some(host_check);
             pool.domain_name = domain_names;
         }
+    }
+    if let Some(PolicyOutcome::Valid(tls)) = policy {
+        tls.apply(&mut pool);
+        out.model.pki_profiles.push(tls.pki_profile.clone());
     }
     let weight = u32::try_from(b.weight.unwrap_or(1)).unwrap_or(0);
     Ok((pool, weight))

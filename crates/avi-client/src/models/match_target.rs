@@ -92,8 +92,106 @@ pub struct MatchTarget {
     /// The virtual service port the request came in on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vs_port: Option<PortMatch>,
-    /// Fields this client does not model (`method`, `query`, `cookie`, `protocol`,
-    /// `client_ip`, ...), kept for read-modify-write.
+    /// The request method.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<MethodMatch>,
+    /// The query string.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<QueryMatch>,
+    /// Fields this client does not model (`cookie`, `protocol`, `client_ip`, ...), kept for
+    /// read-modify-write.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+wire_enum! {
+    /// How a method list is applied.
+    pub enum MethodMatchCriteria {
+        /// The method is one of the list.
+        default IsIn = "IS_IN",
+        /// The method is none of the list.
+        IsNotIn = "IS_NOT_IN",
+    }
+}
+
+wire_enum! {
+    /// An HTTP method as Avi names it.
+    pub enum HttpMethod {
+        /// GET.
+        default Get = "HTTP_METHOD_GET",
+        /// HEAD.
+        Head = "HTTP_METHOD_HEAD",
+        /// PUT.
+        Put = "HTTP_METHOD_PUT",
+        /// DELETE.
+        Delete = "HTTP_METHOD_DELETE",
+        /// POST.
+        Post = "HTTP_METHOD_POST",
+        /// OPTIONS.
+        Options = "HTTP_METHOD_OPTIONS",
+        /// TRACE.
+        Trace = "HTTP_METHOD_TRACE",
+        /// CONNECT.
+        Connect = "HTTP_METHOD_CONNECT",
+        /// PATCH.
+        Patch = "HTTP_METHOD_PATCH",
+    }
+}
+
+/// A method match (`MethodMatch`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MethodMatch {
+    /// IS_IN or IS_NOT_IN.
+    #[serde(default)]
+    pub match_criteria: MethodMatchCriteria,
+    /// The methods.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub methods: Vec<HttpMethod>,
+    /// Fields this client does not model.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl MethodMatch {
+    /// The method is `method`.
+    pub fn is(method: HttpMethod) -> Self {
+        MethodMatch {
+            match_criteria: MethodMatchCriteria::IsIn,
+            methods: vec![method],
+            extra: Map::new(),
+        }
+    }
+}
+
+wire_enum! {
+    /// How a query string is compared (`QueryMatch.match_criteria`; the subset this client sets).
+    pub enum QueryMatchCriteria {
+        /// The query string contains one of the strings.
+        default Contains = "QUERY_MATCH_CONTAINS",
+        /// The query string equals one of the strings.
+        Equals = "QUERY_MATCH_EQUALS",
+        /// The query string matches one of the regular expressions.
+        RegexMatch = "QUERY_MATCH_REGEX_MATCH",
+        /// The query string matches none of the regular expressions.
+        RegexDoesNotMatch = "QUERY_MATCH_REGEX_DOES_NOT_MATCH",
+        /// The query string exists.
+        Exists = "QUERY_MATCH_EXISTS",
+    }
+}
+
+/// A match on the whole query string (`QueryMatch`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct QueryMatch {
+    /// The comparison.
+    #[serde(default)]
+    pub match_criteria: QueryMatchCriteria,
+    /// Case sensitivity (default INSENSITIVE on the controller).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub match_case: Option<MatchCase>,
+    /// The strings (any may match).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub match_str: Vec<String>,
+    /// Fields this client does not model.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }

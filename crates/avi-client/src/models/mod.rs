@@ -181,8 +181,9 @@ pub use http_policy_set::{
 pub use ip_addr::{IpAddr, IpAddrType};
 pub use marker::Marker;
 pub use match_target::{
-    HdrMatch, HdrMatchCriteria, HostHdrMatch, MatchCase, MatchTarget, PathMatch, PathMatchCriteria,
-    PortMatch, PortMatchCriteria, ResponseMatchTarget,
+    HdrMatch, HdrMatchCriteria, HostHdrMatch, HttpMethod, MatchCase, MatchTarget, MethodMatch,
+    MethodMatchCriteria, PathMatch, PathMatchCriteria, PortMatch, PortMatchCriteria, QueryMatch,
+    QueryMatchCriteria, ResponseMatchTarget,
 };
 pub use pki_profile::PkiProfile;
 pub use pool::{LbAlgorithm, LbAlgorithmHash, Pool, Server};

@@ -243,7 +243,7 @@ fn missing_backend_is_backend_not_found() {
 
 #[test]
 fn unsupported_rules_are_reported_not_dropped_silently() {
-    let rule = json!({"filters": [{"type": "RequestHeaderModifier", "requestHeaderModifier": {"add": [{"name": "x", "value": "y"}]}}],
+    let rule = json!({"filters": [{"type": "RequestMirror", "requestMirror": {"backendRef": {"name": "web", "port": 80}}}],
                       "backendRefs": [{"name": "web", "port": 80}]});
     let t = translate(&scenario(json!({}), rule), &Settings::default(), &now());
     let c = route_conditions(&t);
@@ -252,6 +252,15 @@ fn unsupported_rules_are_reported_not_dropped_silently() {
         ("Accepted".into(), "False".into(), "UnsupportedValue".into())
     );
     assert!(t.model.pool_groups.is_empty());
+    let StatusUpdate::HttpRoute { status, .. } = t.statuses.last().unwrap() else {
+        panic!()
+    };
+    assert!(
+        status.parents[0].conditions[0]
+            .message
+            .contains("RequestMirror"),
+        "{status:?}"
+    );
 }
 
 #[test]
