@@ -8,9 +8,10 @@
 //!    exact, then the longest wildcard suffix, then `*`; there is no fall-through to a less
 //!    specific host;
 //! 3. among the children with a match rule under that host that matches the request (path,
-//!    headers, query, method, port, all ANDed), the most specific rule wins: EQUALS path,
-//!    then BEGINS_WITH, then REGEX; then the longer path string; then a method condition;
-//!    then more headers; then a query condition;
+//!    headers, query, method, port, all ANDed), the most specific path wins: EQUALS, then
+//!    BEGINS_WITH, then REGEX, then the longer string. Nothing else is ranked: the translator
+//!    makes children with the same host and path disjoint, and two children matching equally
+//!    fail the test (Avi's choice would be undefined);
 //! 4. no child: the parent's policies (the default backend answers 404);
 //! 5. the child's HTTP request policy applies in index order (redirect, local response,
 //!    header changes, URL rewrite), then a pool group member by ratio.
@@ -19,8 +20,8 @@ use std::collections::BTreeMap;
 
 use avi_client::models::{
     HdrMatchCriteria, HttpHdrAction, HttpHdrActionType, HttpPolicySet, HttpSwitchingActionType,
-    MatchCase, MatchTarget, PathMatchCriteria, QueryMatchCriteria, RedirectProtocol,
-    RedirectStatusCode, UriParam, UriTokenType, VirtualService, VsType,
+    MatchCase, MatchTarget, MethodMatchCriteria, PathMatchCriteria, QueryMatchCriteria,
+    RedirectProtocol, RedirectStatusCode, UriParam, UriTokenType, VirtualService, VsType,
 };
 use gateway_translate::AviModel;
 
@@ -141,8 +142,7 @@ fn host_rank(pattern: &str, host: &str) -> Option<(u8, usize)> {
     }
     if let Some(suffix) = pattern.strip_prefix('*') {
         // `*.example.com` needs at least one more label.
-        return (host.len() > suffix.len() && host.ends_with(suffix))
-            .then_some((1, pattern.len()));
+        return (host.len() > suffix.len() && host.ends_with(suffix)).then_some((1, pattern.len()));
     }
     (pattern.eq_ignore_ascii_case(host)).then_some((2, pattern.len()))
 }
@@ -152,12 +152,19 @@ fn path_matches(t: &MatchTarget, path: &str) -> Option<(u8, usize)> {
         return Some((0, 0));
     };
     let sensitive = p.match_case == Some(MatchCase::Sensitive);
-    let eq = |a: &str, b: &str| if sensitive { a == b } else { a.eq_ignore_ascii_case(b) };
+    let eq = |a: &str, b: &str| {
+        if sensitive {
+            a == b
+        } else {
+            a.eq_ignore_ascii_case(b)
+        }
+    };
     for s in &p.match_str {
         let hit = match p.match_criteria {
             PathMatchCriteria::Equals => eq(path, s).then_some((3, s.len())),
-            PathMatchCriteria::BeginsWith => (path.len() >= s.len() && eq(&path[..s.len()], s))
-                .then_some((2, s.len())),
+            PathMatchCriteria::BeginsWith => {
+                (path.len() >= s.len() && eq(&path[..s.len()], s)).then_some((2, s.len()))
+            }
             PathMatchCriteria::RegexMatch => regex::Regex::new(s)
                 .ok()
                 .filter(|re| re.is_match(path))
@@ -172,7 +179,7 @@ fn path_matches(t: &MatchTarget, path: &str) -> Option<(u8, usize)> {
 }
 
 /// The rank of a matching target, or None.
-fn target_rank(t: &MatchTarget, req: &Request) -> Option<(u8, usize, bool, usize, bool)> {
+fn target_rank(t: &MatchTarget, req: &Request) -> Option<(u8, usize)> {
     let (path, query) = req.split();
     if let Some(ports) = &t.vs_port
         && !ports.ports.contains(&req.port)
@@ -181,10 +188,9 @@ fn target_rank(t: &MatchTarget, req: &Request) -> Option<(u8, usize, bool, usize
     }
     let path_rank = path_matches(t, path)?;
     for h in &t.hdrs {
-        assert_eq!(h.match_criteria, HdrMatchCriteria::Equals);
         let values = req.header_values(&h.hdr);
         let sensitive = h.match_case == Some(MatchCase::Sensitive);
-        let ok = values.iter().any(|v| {
+        let equal = values.iter().any(|v| {
             h.value.iter().any(|want| {
                 if sensitive {
                     v == want
@@ -193,33 +199,40 @@ fn target_rank(t: &MatchTarget, req: &Request) -> Option<(u8, usize, bool, usize
                 }
             })
         });
+        let ok = match h.match_criteria {
+            HdrMatchCriteria::Equals => equal,
+            // An absent header does not equal anything.
+            HdrMatchCriteria::DoesNotEqual => !equal,
+            ref other => panic!("the translator never emits header criteria {other:?}"),
+        };
         if !ok {
             return None;
         }
     }
     if let Some(m) = &t.method {
         let wire = format!("HTTP_METHOD_{}", req.method);
-        if !m.methods.iter().any(|x| x.as_str() == wire) {
+        let listed = m.methods.iter().any(|x| x.as_str() == wire);
+        let ok = match m.match_criteria {
+            MethodMatchCriteria::IsIn => listed,
+            MethodMatchCriteria::IsNotIn => !listed,
+            ref other => panic!("unknown method criteria {other:?}"),
+        };
+        if !ok {
             return None;
         }
     }
     if let Some(q) = &t.query {
         assert_eq!(q.match_criteria, QueryMatchCriteria::RegexMatch);
-        if !q
-            .match_str
-            .iter()
-            .any(|s| regex::Regex::new(s).unwrap().is_match(query))
-        {
+        if !q.match_str.iter().any(|s| {
+            fancy_regex::Regex::new(s)
+                .unwrap_or_else(|e| panic!("query regex {s:?}: {e}"))
+                .is_match(query)
+                .unwrap()
+        }) {
             return None;
         }
     }
-    Some((
-        path_rank.0,
-        path_rank.1,
-        t.method.is_some(),
-        t.hdrs.len(),
-        t.query.is_some(),
-    ))
+    Some(path_rank)
 }
 
 fn uri_param(p: &UriParam, req_path: &str) -> String {
@@ -230,7 +243,8 @@ fn uri_param(p: &UriParam, req_path: &str) -> String {
             UriTokenType::String => parts.push(t.str_value.clone().unwrap_or_default()),
             UriTokenType::Path => {
                 let start = t.start_index.unwrap_or(0) as usize;
-                let end = (t.end_index.unwrap_or(65535) as usize).min(segments.len().saturating_sub(1));
+                let end =
+                    (t.end_index.unwrap_or(65535) as usize).min(segments.len().saturating_sub(1));
                 if start < segments.len() && start <= end {
                     parts.push(segments[start..=end].join("/"));
                 }
@@ -247,7 +261,11 @@ fn apply_hdr_actions(headers: &mut Vec<(String, String)>, actions: &[HttpHdrActi
     for a in sorted {
         let h = a.hdr.as_ref().unwrap();
         let name = h.name.clone().unwrap();
-        let value = h.value.as_ref().and_then(|v| v.val.clone()).unwrap_or_default();
+        let value = h
+            .value
+            .as_ref()
+            .and_then(|v| v.val.clone())
+            .unwrap_or_default();
         match a.action {
             HttpHdrActionType::Add => headers.push((name, value)),
             HttpHdrActionType::Replace => {
@@ -296,7 +314,7 @@ pub fn resolve(model: &AviModel, parent: &str, req: &Request) -> Outcome {
         .filter_map(|m| host_rank(&m.host, &host).map(|r| (r, m.host.clone())))
         .max()
         .map(|(_, h)| h);
-    let mut best: Option<((u8, usize, bool, usize, bool), &VirtualService)> = None;
+    let mut best: Option<((u8, usize), &VirtualService)> = None;
     let mut tied = false;
     if let Some(best_host) = &best_host {
         for c in &children {
@@ -304,7 +322,7 @@ pub fn resolve(model: &AviModel, parent: &str, req: &Request) -> Outcome {
                 for r in &m.rules {
                     if let Some(rank) = target_rank(&r.matches, req) {
                         match &best {
-                            Some((b, bc)) if *b > rank => {}
+                            Some((b, _)) if *b > rank => {}
                             Some((b, bc)) if *b == rank && bc.name == c.name => {}
                             Some((b, bc)) if *b == rank => {
                                 // Equal specificity in two children: recorded, first by name kept.
@@ -322,7 +340,10 @@ pub fn resolve(model: &AviModel, parent: &str, req: &Request) -> Outcome {
             }
         }
     }
-    assert!(!tied, "request {req:?} matches two children equally: Avi's choice is undefined");
+    assert!(
+        !tied,
+        "request {req:?} matches two children equally: Avi's choice is undefined"
+    );
     let Some((_, child)) = best else {
         // The parent's policies: the default backend.
         for hp in &parent_vs.http_policies {
@@ -345,7 +366,11 @@ pub fn resolve(model: &AviModel, parent: &str, req: &Request) -> Outcome {
     let mut response_actions = Vec::new();
     for hp in &child.http_policies {
         let ps = policies[hp.http_policy_set_ref.name().unwrap()];
-        let mut rules: Vec<_> = ps.http_request_policy.iter().flat_map(|p| p.rules.iter()).collect();
+        let mut rules: Vec<_> = ps
+            .http_request_policy
+            .iter()
+            .flat_map(|p| p.rules.iter())
+            .collect();
         rules.sort_by_key(|r| r.index);
         for rule in rules {
             if let Some(m) = &rule.match_
@@ -367,7 +392,10 @@ pub fn resolve(model: &AviModel, parent: &str, req: &Request) -> Outcome {
                     Some(p) => format!(":{p}"),
                     None => String::new(),
                 };
-                let p = r.path.as_ref().map_or(path.to_owned(), |p| uri_param(p, path));
+                let p = r
+                    .path
+                    .as_ref()
+                    .map_or(path.to_owned(), |p| uri_param(p, path));
                 let q = if r.keep_query != Some(false) && !query.is_empty() {
                     format!("?{query}")
                 } else {
@@ -405,7 +433,11 @@ pub fn resolve(model: &AviModel, parent: &str, req: &Request) -> Outcome {
     if !query.is_empty() {
         out_path = format!("{out_path}?{query}");
     }
-    let pg_name = child.pool_group_ref.as_ref().and_then(|r| r.name()).unwrap();
+    let pg_name = child
+        .pool_group_ref
+        .as_ref()
+        .and_then(|r| r.name())
+        .unwrap();
     let pg = model
         .pool_groups
         .iter()
@@ -448,6 +480,10 @@ fn local_status(a: &avi_client::models::HttpSwitchingAction) -> u16 {
     if let Some(code) = a.other_status_code {
         return u16::try_from(code).unwrap();
     }
-    let wire = a.status_code.as_ref().map(|s| s.as_str().to_owned()).unwrap_or_default();
+    let wire = a
+        .status_code
+        .as_ref()
+        .map(|s| s.as_str().to_owned())
+        .unwrap_or_default();
     wire.rsplit('_').next().unwrap().parse().unwrap()
 }

@@ -1,0 +1,4 @@
+//! Shared by the cross-module tests of this crate.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+pub mod resolve;
