@@ -8,7 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::mesh::{MeshMode, mesh_mode};
+use crate::endpoints::SliceIndex;
+use crate::mesh::{MeshMode, mesh_mode_with};
 use crate::settings::{IstioBackends, IstioRefs, Settings};
 use crate::snapshot::Snapshot;
 
@@ -105,6 +106,19 @@ pub fn decide(
     name: &str,
     extension: Option<&RouteBackendExtension>,
 ) -> Decision {
+    let index = SliceIndex::of_namespace(snapshot, namespace);
+    decide_with(snapshot, &index, settings, namespace, name, extension)
+}
+
+/// [`decide`] with the EndpointSlices looked up in `index`.
+pub fn decide_with(
+    snapshot: &Snapshot,
+    index: &SliceIndex<'_>,
+    settings: &Settings,
+    namespace: &str,
+    name: &str,
+    extension: Option<&RouteBackendExtension>,
+) -> Decision {
     if let Some(tls) = extension.and_then(|e| e.spec.backend_tls.as_ref()) {
         let ext_ns = extension
             .and_then(|e| e.metadata.namespace.clone())
@@ -128,7 +142,7 @@ pub fn decide(
             warning: None,
         };
     }
-    let mode = mesh_mode(snapshot, namespace, name);
+    let mode = mesh_mode_with(snapshot, index, namespace, name);
     let wants_istio = match (mode, settings.istio_backends) {
         (MeshMode::Ambient, _) => {
             return Decision {

@@ -4,7 +4,7 @@
 //! the Service's nodePort; with `externalTrafficPolicy: Local`, only nodes hosting a ready
 //! endpoint.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use k8s_openapi::api::core::v1::{Service, ServicePort};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
@@ -43,9 +43,77 @@ fn service_port(service: &Service, port: i32) -> Option<&ServicePort> {
         .find(|p| p.port == port)
 }
 
+/// The EndpointSlices of each Service (by the `kubernetes.io/service-name` label), built once
+/// per translation so that finding a backend's endpoints does not scan every slice.
+#[derive(Debug, Default)]
+pub struct SliceIndex<'a> {
+    by_service: HashMap<&'a str, HashMap<&'a str, Vec<&'a EndpointSlice>>>,
+}
+
+impl<'a> SliceIndex<'a> {
+    /// Every slice of the snapshot.
+    pub fn new(snapshot: &'a Snapshot) -> Self {
+        Self::from_slices(snapshot.endpoint_slices.iter())
+    }
+
+    /// The slices of one namespace only: enough for one Service, without reading the others
+    /// (an incremental update of one backend).
+    pub fn of_namespace(snapshot: &'a Snapshot, namespace: &str) -> Self {
+        Self::from_slices(
+            snapshot
+                .endpoint_slices
+                .range((namespace.to_owned(), String::new())..)
+                .take_while(|((ns, _), _)| ns == namespace),
+        )
+    }
+
+    fn from_slices(
+        slices: impl Iterator<Item = (&'a crate::snapshot::ObjectKey, &'a EndpointSlice)>,
+    ) -> Self {
+        let mut by_service: HashMap<&str, HashMap<&str, Vec<&EndpointSlice>>> = HashMap::new();
+        for ((ns, _), slice) in slices {
+            if let Some(owner) = slice
+                .metadata
+                .labels
+                .as_ref()
+                .and_then(|l| l.get(SERVICE_NAME_LABEL))
+            {
+                by_service
+                    .entry(ns.as_str())
+                    .or_default()
+                    .entry(owner.as_str())
+                    .or_default()
+                    .push(slice);
+            }
+        }
+        SliceIndex { by_service }
+    }
+
+    /// The slices of Service `namespace/name`, in key order.
+    pub fn slices(&self, namespace: &str, name: &str) -> &[&'a EndpointSlice] {
+        self.by_service
+            .get(namespace)
+            .and_then(|m| m.get(name))
+            .map_or(&[], Vec::as_slice)
+    }
+}
+
 /// Members of Service `namespace/name` port `port`, sorted and without duplicates.
 pub fn members(
     snapshot: &Snapshot,
+    namespace: &str,
+    name: &str,
+    port: i32,
+    mode: ServiceType,
+) -> Result<Vec<Member>, Problem> {
+    let index = SliceIndex::of_namespace(snapshot, namespace);
+    members_with(snapshot, &index, namespace, name, port, mode)
+}
+
+/// [`members`] with the slices looked up in `index`.
+pub fn members_with(
+    snapshot: &Snapshot,
+    index: &SliceIndex<'_>,
     namespace: &str,
     name: &str,
     port: i32,
@@ -57,7 +125,7 @@ pub fn members(
         .ok_or_else(|| not_found(format!("Service {namespace}/{name} does not exist")))?;
     let sp = service_port(service, port)
         .ok_or_else(|| not_found(format!("Service {namespace}/{name} has no port {port}")))?;
-    let ready = ready_endpoints(snapshot, namespace, name, sp);
+    let ready = ready_endpoints(index.slices(namespace, name), sp);
     let out: BTreeSet<Member> = match mode {
         ServiceType::ClusterIP => ready
             .into_iter()
@@ -97,34 +165,13 @@ pub fn members(
     Ok(out.into_iter().collect())
 }
 
-/// The EndpointSlices of Service `namespace/name` (by the `kubernetes.io/service-name` label).
-pub(crate) fn slices_of<'a>(
-    snapshot: &'a Snapshot,
-    namespace: &'a str,
-    name: &'a str,
-) -> impl Iterator<Item = &'a EndpointSlice> {
-    snapshot
-        .endpoint_slices
-        .iter()
-        .filter_map(move |((ns, _), slice)| {
-            let owner = slice
-                .metadata
-                .labels
-                .as_ref()
-                .and_then(|l| l.get(SERVICE_NAME_LABEL));
-            (ns == namespace && owner.map(String::as_str) == Some(name)).then_some(slice)
-        })
-}
-
 /// `(address, target port, node)` of every ready, non-terminating endpoint of the Service port.
 fn ready_endpoints(
-    snapshot: &Snapshot,
-    namespace: &str,
-    name: &str,
+    slices: &[&EndpointSlice],
     sp: &ServicePort,
 ) -> Vec<(String, i32, Option<String>)> {
     let mut out = Vec::new();
-    for slice in slices_of(snapshot, namespace, name) {
+    for slice in slices {
         // The slice port with the Service port's name (both unnamed for single-port Services).
         let Some(port) = slice
             .ports

@@ -14,6 +14,7 @@ pub mod endpoints;
 pub mod filters;
 pub mod gateway_class;
 pub mod hostnames;
+pub mod incremental;
 pub mod listeners;
 pub mod matches;
 pub mod mesh;
@@ -25,6 +26,7 @@ pub mod settings;
 pub mod snapshot;
 pub mod translate;
 
+pub use incremental::{Incremental, Update};
 pub use model::AviModel;
 pub use settings::{IstioBackends, IstioRefs, ServiceType, Settings};
 pub use snapshot::{ObjectKey, Snapshot};

@@ -326,6 +326,21 @@ fn mark_conflicts(listeners: &mut [Listener]) {
     }
 }
 
+/// The `spec.addresses` whose type we cannot assign: only `IPAddress` (the default) becomes an
+/// Avi VIP. Each is `type value`, for the condition message.
+pub fn unsupported_addresses(gateway: &Gateway) -> Vec<String> {
+    gateway
+        .spec
+        .addresses
+        .iter()
+        .flatten()
+        .filter_map(|a| {
+            let t = a.r#type.as_deref().unwrap_or("IPAddress");
+            (t != "IPAddress").then(|| format!("{t} {}", a.value.as_deref().unwrap_or("")))
+        })
+        .collect()
+}
+
 /// The Gateway's status. `attached_routes[i]` is the count for listener `i`; `addresses` are
 /// the VIPs once known.
 pub fn gateway_status(
@@ -343,7 +358,19 @@ pub fn gateway_status(
         .map(|l| l.name.as_str())
         .collect();
     let valid = listeners.len() - invalid.len();
-    let accepted = if invalid.is_empty() {
+    let unsupported = unsupported_addresses(gateway);
+    let accepted = if !unsupported.is_empty() {
+        // §1.1: an address type the implementation does not support is `UnsupportedAddress`,
+        // and nothing is programmed (see `translate`).
+        Wanted::no(
+            "Accepted",
+            "UnsupportedAddress",
+            format!(
+                "address types not supported (only IPAddress): {}",
+                unsupported.join(", ")
+            ),
+        )
+    } else if invalid.is_empty() {
         Wanted::yes("Accepted", "Accepted", "Gateway is valid")
     } else if valid > 0 {
         Wanted::yes(
@@ -358,7 +385,9 @@ pub fn gateway_status(
             format!("no valid listener: {}", invalid.join(", ")),
         )
     };
-    let programmed = if valid > 0 {
+    let programmed = if !unsupported.is_empty() {
+        Wanted::no("Programmed", "Invalid", "the Gateway is not accepted")
+    } else if valid > 0 {
         Wanted::yes(
             "Programmed",
             "Programmed",

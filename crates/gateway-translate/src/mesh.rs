@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::Pod;
 
-use crate::endpoints::slices_of;
+use crate::endpoints::SliceIndex;
 use crate::snapshot::Snapshot;
 
 /// How a backend's pods are meshed.
@@ -53,11 +53,28 @@ fn pod_mode(pod: &Pod, ns_labels: Option<&BTreeMap<String, String>>) -> MeshMode
 /// The mesh mode of Service `namespace/name`, from its pods (found through its EndpointSlices'
 /// `targetRef`s), or from its namespace's labels when no pod is known yet.
 pub fn mesh_mode(snapshot: &Snapshot, namespace: &str, name: &str) -> MeshMode {
+    mesh_mode_with(
+        snapshot,
+        &SliceIndex::of_namespace(snapshot, namespace),
+        namespace,
+        name,
+    )
+}
+
+/// [`mesh_mode`] with the slices looked up in `index`.
+pub fn mesh_mode_with(
+    snapshot: &Snapshot,
+    index: &SliceIndex<'_>,
+    namespace: &str,
+    name: &str,
+) -> MeshMode {
     let ns_labels = snapshot
         .namespaces
         .get(namespace)
         .and_then(|n| n.metadata.labels.as_ref());
-    let pods: Vec<&Pod> = slices_of(snapshot, namespace, name)
+    let pods: Vec<&Pod> = index
+        .slices(namespace, name)
+        .iter()
         .flat_map(|s| s.endpoints.iter())
         .filter_map(|ep| ep.target_ref.as_ref())
         .filter(|r| r.kind.as_deref() == Some("Pod"))

@@ -21,20 +21,23 @@ use gateway_api::httproutes::{
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
-use crate::attach::{ParentAttachment, attach, attached_counts};
-use crate::backend_tls::{BackendTls, decide};
+use crate::attach::{Attached, ParentAttachment, attach, attached_counts};
+use crate::backend_tls::{BackendTls, decide_with};
 use crate::backend_tls_policy::{self, BackendTlsPolicies, BackendUses, PolicyOutcome};
 use crate::conditions::{Wanted, conditions};
-use crate::endpoints::members;
+use crate::endpoints::{SliceIndex, members_with};
 use crate::filters::{ListenerPort, check_backend_filters, rule_policy};
-use crate::listeners::{GATEWAY_GROUP, Listener, Problem, evaluate, gateway_status};
+use crate::gateway_class;
+use crate::hostnames::{EffectiveHostnames, Hostname};
+use crate::listeners::{
+    GATEWAY_GROUP, Listener, Problem, evaluate, gateway_status, unsupported_addresses,
+};
 use crate::model::AviModel;
 use crate::names::{self, RouteRef};
 use crate::precedence::{self, ChildOrder, TargetOrigin};
 use crate::reference_grant::{self, Referent, Referrer};
 use crate::settings::Settings;
 use crate::snapshot::{ObjectKey, Snapshot};
-use crate::{gateway_class, hostnames::EffectiveHostnames};
 use gateway_api::backendtlspolicies::BackendTlsPolicyStatus;
 
 /// A status to write.
@@ -106,6 +109,8 @@ pub struct Translation {
     pub(crate) orders: BTreeMap<String, ChildOrder>,
     /// Which Gateways reach which Service ports (for BackendTLSPolicy status).
     pub(crate) backend_uses: BackendUses,
+    /// The Service port behind each pool (for [`crate::Incremental`]).
+    pub(crate) pool_backends: BTreeMap<String, PoolBackend>,
 }
 
 fn markers(settings: &Settings, extra: &[(&str, &str)]) -> Vec<Marker> {
@@ -131,6 +136,8 @@ pub struct Context<'a> {
     pub listeners: &'a BTreeMap<ObjectKey, Vec<Listener>>,
     /// The BackendTLSPolicies, resolved per Service port.
     pub backend_tls: &'a BackendTlsPolicies,
+    /// The EndpointSlices of each Service.
+    pub endpoints: &'a SliceIndex<'a>,
 }
 
 /// Routes of one kind and the parents each attaches to.
@@ -223,7 +230,9 @@ pub fn translate_with(
         .map(|(k, g)| (k.clone(), evaluate(g, snapshot)))
         .collect();
     let backend_tls = backend_tls_policy::resolve(snapshot, settings);
+    let endpoints = SliceIndex::new(snapshot);
     let ctx = Context {
+        endpoints: &endpoints,
         snapshot,
         settings,
         now,
@@ -239,12 +248,19 @@ pub fn translate_with(
         let per_listener: Vec<i32> = (0..ls.len())
             .map(|i| counts.get(&(key.clone(), i)).copied().unwrap_or(0))
             .collect();
-        let addresses = static_addresses(gw);
+        // A Gateway asking for an address type we cannot assign is not accepted: nothing is
+        // programmed for it, so it has no address either.
+        let addresses_ok = unsupported_addresses(gw).is_empty();
+        let addresses = if addresses_ok {
+            static_addresses(gw)
+        } else {
+            Vec::new()
+        };
         out.statuses.push(StatusUpdate::Gateway {
             key: key.clone(),
             status: gateway_status(gw, ls, &per_listener, &addresses, now),
         });
-        if ls.iter().any(Listener::is_valid) {
+        if addresses_ok && ls.iter().any(Listener::is_valid) {
             parent_objects(settings, key, ls, &addresses, &all, &mut out.model);
         }
     }
@@ -602,14 +618,25 @@ fn route_objects(
     let (route_ns, route_name) = key;
     let settings = ctx.settings;
     let rules = route.spec.rules.clone().unwrap_or_default();
+    let hashes = rule_hashes(&rules);
     let mut backend_problem: Option<Problem> = None;
     let mut rule_problem: Option<String> = None;
     let mut status_parents = Vec::new();
+    let mut accepted_on: BTreeMap<ObjectKey, Wanted> = BTreeMap::new();
     for p in parents {
         let gw_key = p.parent.gateway().unwrap_or_default();
         let accepted = match &p.result {
             Err(problem) => Wanted::no("Accepted", problem.reason, problem.message.clone()),
-            Ok(attached) => {
+            // Several parentRefs to one Gateway (different listeners) make one set of
+            // children, named after the Gateway: it serves the listeners of all of them.
+            Ok(_) if accepted_on.contains_key(&gw_key) => accepted_on[&gw_key].clone(),
+            Ok(_) => {
+                let attached: Vec<&Attached> = parents
+                    .iter()
+                    .filter(|q| q.parent.gateway().as_ref() == Some(&gw_key))
+                    .filter_map(|q| q.result.as_ref().ok())
+                    .flatten()
+                    .collect();
                 let ls = &listeners[&gw_key];
                 let mut ports: Vec<ListenerPort> = attached
                     .iter()
@@ -630,22 +657,37 @@ fn route_objects(
                         EffectiveHostnames::Any => {
                             hosts.insert("*".into());
                         }
-                        only => {
-                            hosts.extend(only.hostnames().iter().map(|h| h.as_str().to_owned()))
-                        }
+                        only => hosts.extend(
+                            only.hostnames()
+                                .iter()
+                                .filter(|h| !claimed_elsewhere(ls, a.listener, h))
+                                .map(|h| h.as_str().to_owned()),
+                        ),
                     }
                 }
+                // Children are only made where they can serve: on a parent that exists (a
+                // valid listener, addresses we support) and on at least one port and host.
+                // Otherwise Avi would refuse a child naming a missing parent.
+                let parent_vs = names::parent_vs(&settings.cluster_name, &gw_key.0, &gw_key.1);
+                let serves = !ports.is_empty()
+                    && !hosts.is_empty()
+                    && out
+                        .model
+                        .virtual_services
+                        .iter()
+                        .any(|v| v.name == parent_vs);
                 let mut implemented = 0;
                 for (rule_index, rule) in rules.iter().enumerate() {
-                    let hash = names::rule_hash(rule);
+                    let hash = &hashes[rule_index];
                     let rr = RouteRef {
                         gw_ns: &gw_key.0,
                         gw: &gw_key.1,
                         route_ns,
                         route: route_name,
-                        rule_hash: &hash,
+                        rule_hash: hash,
                     };
                     match rule_objects(ctx, &rr, rule, &hosts, &ports, &mut backend_problem, out) {
+                        Ok(_) if !serves => implemented += 1,
                         Ok(objects) => {
                             implemented += 1;
                             out.orders.insert(
@@ -671,7 +713,7 @@ fn route_objects(
                         }
                     }
                 }
-                if implemented == 0 && !rules.is_empty() {
+                let accepted = if implemented == 0 && !rules.is_empty() {
                     Wanted::no(
                         "Accepted",
                         "UnsupportedValue",
@@ -679,7 +721,9 @@ fn route_objects(
                     )
                 } else {
                     Wanted::yes("Accepted", "Accepted", "Route is accepted")
-                }
+                };
+                accepted_on.insert(gw_key.clone(), accepted.clone());
+                accepted
             }
         };
         let resolved = match &backend_problem {
@@ -721,6 +765,47 @@ fn route_objects(
     HttpRouteStatus {
         parents: status_parents,
     }
+}
+
+/// The `h` of each rule's object names: AKO's [`names::rule_hash`], except that a rule whose
+/// hash an earlier rule of the route already has gets its position appended. AKO names an
+/// unnamed rule after its path and header matches only, so rules told apart by method or query
+/// parameters (or identical ones) would share a child, and the later would replace the earlier.
+fn rule_hashes(rules: &[HttpRouteRules]) -> Vec<String> {
+    let mut seen = BTreeSet::new();
+    rules
+        .iter()
+        .enumerate()
+        .map(|(i, rule)| {
+            let hash = names::rule_hash(rule);
+            if seen.insert(hash.clone()) {
+                hash
+            } else {
+                // Decimal digits never contain `-`: this cannot meet another rule's hash.
+                format!("{hash}-{i}")
+            }
+        })
+        .collect()
+}
+
+/// Listener isolation (§1.3): a request belongs to the most specific listener its host
+/// matches. A hostname a route has on listener `i` that a more specific valid listener on the
+/// same port covers entirely never reaches listener `i`, so it is not served there (Avi picks
+/// the most specific `vh_matches` host among all children of the parent, whatever listener
+/// they came from).
+fn claimed_elsewhere(ls: &[Listener], i: usize, h: &Hostname) -> bool {
+    let hostname = |l: &Listener| {
+        l.hostname
+            .as_deref()
+            .and_then(|x| x.parse::<Hostname>().ok())
+    };
+    let mine = hostname(&ls[i]).map(|x| x.specificity());
+    ls.iter().enumerate().any(|(j, other)| {
+        j != i
+            && other.is_valid()
+            && other.port == ls[i].port
+            && hostname(other).is_some_and(|o| Some(o.specificity()) > mine && o.covers(h))
+    })
 }
 
 /// The pool of one backendRef, and its weight; or why it has none.
@@ -766,7 +851,14 @@ fn backend_pool(
         reason: "BackendNotFound",
         message: format!("backendRef {ns}/{} has no port", b.name),
     })?;
-    let servers = members(snapshot, &ns, &b.name, port, settings.service_type)?;
+    let servers = members_with(
+        snapshot,
+        ctx.endpoints,
+        &ns,
+        &b.name,
+        port,
+        settings.service_type,
+    )?;
     let extension = b
         .filters
         .iter()
@@ -806,7 +898,7 @@ fn backend_pool(
             tls: BackendTls::Plain,
             warning: None,
         },
-        _ => decide(snapshot, settings, &ns, &b.name, extension),
+        _ => decide_with(snapshot, ctx.endpoints, settings, &ns, &b.name, extension),
     };
     if let Some(message) = decision.warning.clone() {
         out.warnings.push(Warning {
@@ -820,16 +912,42 @@ fn backend_pool(
         name: names::pool(&settings.cluster_name, rr, &ns, &b.name, port),
         created_by: created_by.clone(),
         markers: markers(settings, &[("BackendName", &b.name), ("BackendNs", &ns)]),
-        servers: servers
-            .iter()
-            .filter_map(|m| {
-                let ip = m.ip.parse::<std::net::IpAddr>().ok()?;
-                Some(Server::new(IpAddr::from(ip)).with_port(u16::try_from(m.port).ok()?))
-            })
-            .collect(),
+        servers: pool_servers(&servers),
         ..Pool::default()
     };
-    match decision.tls {
+    apply_tls(&mut pool, decision.tls);
+    out.pool_backends.insert(
+        pool.name.clone(),
+        PoolBackend {
+            namespace: ns.clone(),
+            service: b.name.clone(),
+            port,
+            // Only the Istio decision reads the endpoints (their pods' sidecars).
+            mesh_dependent: policy.is_none() && !has_extension_tls,
+        },
+    );
+    if let Some(PolicyOutcome::Valid(tls)) = policy {
+        tls.apply(&mut pool);
+        out.model.pki_profiles.push(tls.pki_profile.clone());
+    }
+    let weight = u32::try_from(b.weight.unwrap_or(1)).unwrap_or(0);
+    Ok((pool, weight))
+}
+
+/// Avi servers of the members (an address that is not an IP is skipped).
+pub(crate) fn pool_servers(members: &[crate::endpoints::Member]) -> Vec<Server> {
+    members
+        .iter()
+        .filter_map(|m| {
+            let ip = m.ip.parse::<std::net::IpAddr>().ok()?;
+            Some(Server::new(IpAddr::from(ip)).with_port(u16::try_from(m.port).ok()?))
+        })
+        .collect()
+}
+
+/// Sets a pool's TLS towards its backend.
+pub(crate) fn apply_tls(pool: &mut Pool, tls: BackendTls) {
+    match tls {
         BackendTls::Plain | BackendTls::IstioPending => {}
         BackendTls::Istio(refs) => {
             pool.pki_profile_ref = Some(AviRef::by_name(refs.pki_profile));
@@ -847,12 +965,15 @@ fn backend_pool(
             pool.domain_name = domain_names;
         }
     }
-    if let Some(PolicyOutcome::Valid(tls)) = policy {
-        tls.apply(&mut pool);
-        out.model.pki_profiles.push(tls.pki_profile.clone());
-    }
-    let weight = u32::try_from(b.weight.unwrap_or(1)).unwrap_or(0);
-    Ok((pool, weight))
+}
+
+/// The Service port behind a pool, for incremental endpoint updates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PoolBackend {
+    pub(crate) namespace: String,
+    pub(crate) service: String,
+    pub(crate) port: i32,
+    pub(crate) mesh_dependent: bool,
 }
 
 #[cfg(test)]

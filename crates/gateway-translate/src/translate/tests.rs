@@ -294,3 +294,116 @@ fn snapshot_debug_shows_no_secret_data() {
         "{text}"
     );
 }
+
+fn children(t: &Translation) -> Vec<&VirtualService> {
+    t.model
+        .virtual_services
+        .iter()
+        .filter(|v| v.type_ == Some(VsType::VhChild))
+        .collect()
+}
+
+fn route_mut(s: &mut Snapshot) -> &mut HttpRoute {
+    s.http_routes
+        .get_mut(&("apps".to_owned(), "web".to_owned()))
+        .unwrap()
+}
+
+#[test]
+fn rules_told_apart_only_by_method_get_a_child_each() {
+    let mut s = scenario(json!({}), plain_rule());
+    route_mut(&mut s).spec.rules = Some(obj(json!([
+        {"matches": [{"method": "GET"}], "backendRefs": [{"name": "web", "port": 80}]},
+        {"matches": [{"method": "POST"}], "backendRefs": [{"name": "web", "port": 80}]}])));
+    let t = translate(&s, &Settings::default(), &now());
+    // AKO's names are made of path and header matches only: the second rule's would be the
+    // first's, and its child would replace the first one.
+    let names: BTreeSet<&str> = children(&t).iter().map(|v| v.name.as_str()).collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+}
+
+#[test]
+fn two_parent_refs_to_one_gateway_make_one_child_serving_both_listeners() {
+    let mut s = scenario(json!({}), plain_rule());
+    route_mut(&mut s).spec.parent_refs = Some(obj(json!([
+        {"name": "gw", "namespace": "infra", "sectionName": "http"},
+        {"name": "gw", "namespace": "infra", "sectionName": "https"}])));
+    let t = translate(&s, &Settings::default(), &now());
+    let c = children(&t);
+    assert_eq!(c.len(), 1);
+    let ports = c[0].vh_matches[0].rules[0]
+        .matches
+        .vs_port
+        .clone()
+        .unwrap()
+        .ports;
+    assert_eq!(ports, [80, 443]);
+    let StatusUpdate::HttpRoute { status, .. } = t.statuses.last().unwrap() else {
+        panic!()
+    };
+    assert_eq!(status.parents.len(), 2);
+}
+
+#[test]
+fn hostnames_a_more_specific_listener_owns_are_not_served_on_a_catch_all_listener() {
+    let mut s = scenario(json!({}), plain_rule());
+    let gw = s
+        .gateways
+        .get_mut(&("infra".to_owned(), "gw".to_owned()))
+        .unwrap();
+    gw.spec
+        .listeners
+        .push(obj(json!({"name": "web", "port": 80, "protocol": "HTTP",
+        "hostname": "web.example.com", "allowedRoutes": {"namespaces": {"from": "All"}}})));
+    let route = route_mut(&mut s);
+    route.spec.parent_refs = Some(obj(
+        json!([{"name": "gw", "namespace": "infra", "sectionName": "http"}]),
+    ));
+    route.spec.hostnames = Some(vec!["web.example.com".into(), "other.org".into()]);
+    let t = translate(&s, &Settings::default(), &now());
+    // Listener isolation: web.example.com requests belong to listener `web`, where the route
+    // is not attached.
+    let hosts: Vec<&str> = children(&t)[0]
+        .vh_matches
+        .iter()
+        .map(|m| m.host.as_str())
+        .collect();
+    assert_eq!(hosts, ["other.org"]);
+}
+
+#[test]
+fn an_unsupported_address_type_is_not_accepted_and_nothing_is_programmed() {
+    let mut s = scenario(json!({}), plain_rule());
+    let gw = s
+        .gateways
+        .get_mut(&("infra".to_owned(), "gw".to_owned()))
+        .unwrap();
+    gw.spec.addresses = Some(obj(
+        json!([{"type": "Hostname", "value": "lb.example.com"}]),
+    ));
+    let t = translate(&s, &Settings::default(), &now());
+    let gw_status = t
+        .statuses
+        .iter()
+        .find_map(|s| match s {
+            StatusUpdate::Gateway { status, .. } => Some(status.clone()),
+            _ => None,
+        })
+        .unwrap();
+    let accepted = &gw_status.conditions.unwrap()[0];
+    assert_eq!(
+        (
+            accepted.type_.as_str(),
+            accepted.status.as_str(),
+            accepted.reason.as_str()
+        ),
+        ("Accepted", "False", "UnsupportedAddress")
+    );
+    // No parent, and no child naming a parent that does not exist.
+    assert!(
+        t.model.virtual_services.is_empty(),
+        "{:?}",
+        t.model.virtual_services
+    );
+    assert!(gw_status.addresses.is_none());
+}

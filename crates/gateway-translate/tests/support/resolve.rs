@@ -255,7 +255,7 @@ fn uri_param(p: &UriParam, req_path: &str) -> String {
     format!("/{}", parts.join("/"))
 }
 
-fn apply_hdr_actions(headers: &mut Vec<(String, String)>, actions: &[HttpHdrAction]) {
+pub fn apply_hdr_actions(headers: &mut Vec<(String, String)>, actions: &[HttpHdrAction]) {
     let mut sorted: Vec<&HttpHdrAction> = actions.iter().collect();
     sorted.sort_by_key(|a| a.hdr_index.unwrap_or(0));
     for a in sorted {
