@@ -129,6 +129,12 @@ impl AviClient {
             .cloned())
     }
 
+    /// Every object of a kind in this client's tenant, whoever made it (all pages): to find,
+    /// say, the pools that still refer to an object before deleting it.
+    pub async fn list_all_raw(&self, kind: Kind) -> Result<Vec<Value>> {
+        self.list_raw(kind, "").await
+    }
+
     /// Every object of a kind created by `created_by` (all pages).
     pub async fn list_owned_raw(&self, kind: Kind, created_by: &str) -> Result<Vec<Value>> {
         self.list_raw(kind, &owner::owner_query(kind, created_by))

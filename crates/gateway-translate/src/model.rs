@@ -29,8 +29,12 @@ pub struct AviModel {
 impl AviModel {
     /// Sorts every list by name (and removes duplicates a shared object may have produced).
     pub(crate) fn normalize(&mut self) {
+        // Avi objects are large: sort positions, then move each object once.
         fn sort<T>(v: &mut Vec<T>, name: impl Fn(&T) -> &str) {
-            v.sort_by(|a, b| name(a).cmp(name(b)));
+            let mut order: Vec<usize> = (0..v.len()).collect();
+            order.sort_by(|&a, &b| name(&v[a]).cmp(name(&v[b])).then(a.cmp(&b)));
+            let mut slots: Vec<Option<T>> = v.drain(..).map(Some).collect();
+            v.extend(order.into_iter().filter_map(|i| slots[i].take()));
             v.dedup_by(|a, b| name(a) == name(b));
         }
         sort(&mut self.virtual_services, |o| &o.name);

@@ -62,19 +62,8 @@ pub struct Overlap {
     pub message: String,
 }
 
-struct Entry {
-    child: usize,
-    target: MatchTarget,
-    origin: TargetOrigin,
-    order: (Option<String>, ObjectKey, usize),
-}
-
-fn path_key(t: &MatchTarget) -> (String, Vec<String>) {
-    t.path.as_ref().map_or_else(
-        || (String::new(), Vec::new()),
-        |p| (p.match_criteria.as_str().to_owned(), p.match_str.clone()),
-    )
-}
+/// One target of one child under one host: `(child, vh_match, rule)` positions.
+type Slot = (usize, usize, usize);
 
 /// Rewrites the children of `virtual_services` named in `orders` so that children sharing a
 /// parent, a host and a path never match the same request.
@@ -83,70 +72,76 @@ pub fn make_disjoint(
     orders: &BTreeMap<String, ChildOrder>,
 ) -> Vec<Overlap> {
     let mut overlaps = Vec::new();
-    // (parent, host) → entries.
-    let mut groups: BTreeMap<(String, String), Vec<Entry>> = BTreeMap::new();
-    for (i, vs) in virtual_services.iter().enumerate() {
-        let Some(order) = orders.get(&vs.name) else {
-            continue;
-        };
-        let parent = vs
-            .vh_parent_vs_ref
-            .as_ref()
-            .and_then(|r| r.name())
-            .unwrap_or_default()
-            .to_owned();
-        for m in &vs.vh_matches {
-            for (r, origin) in m.rules.iter().zip(&order.targets) {
-                groups
-                    .entry((parent.clone(), m.host.clone()))
-                    .or_default()
-                    .push(Entry {
-                        child: i,
-                        target: r.matches.clone(),
-                        origin: *origin,
-                        order: (order.created.clone(), order.route.clone(), order.rule),
+    // The new targets of every slot that needs them; most slots share their path with no
+    // other child and are left as they are (no clone, no rename).
+    let mut replaced: BTreeMap<Slot, Vec<MatchTarget>> = BTreeMap::new();
+    {
+        let vss: &[VirtualService] = virtual_services;
+        // (parent, host, path criteria, path strings) → slots.
+        type Key<'a> = (&'a str, &'a str, &'a str, &'a [String]);
+        let mut groups: BTreeMap<Key<'_>, Vec<Slot>> = BTreeMap::new();
+        for (i, vs) in vss.iter().enumerate() {
+            if !orders.contains_key(&vs.name) {
+                continue;
+            }
+            let parent = vs
+                .vh_parent_vs_ref
+                .as_ref()
+                .and_then(|r| r.name())
+                .unwrap_or_default();
+            for (mi, m) in vs.vh_matches.iter().enumerate() {
+                for (ri, r) in m.rules.iter().enumerate() {
+                    let (criteria, strings) = r.matches.path.as_ref().map_or(("", &[][..]), |p| {
+                        (p.match_criteria.as_str(), p.match_str.as_slice())
                     });
+                    groups
+                        .entry((parent, m.host.as_str(), criteria, strings))
+                        .or_default()
+                        .push((i, mi, ri));
+                }
             }
         }
-    }
-    // Rebuilt rules per (child, host).
-    let mut rebuilt: BTreeMap<(usize, String), Vec<MatchTarget>> = BTreeMap::new();
-    for ((_, host), mut entries) in groups {
-        entries.sort_by(|a, b| {
-            let key = |e: &Entry| {
-                (
-                    path_key(&e.target),
-                    std::cmp::Reverse((
-                        e.origin.exact,
-                        e.origin.method,
-                        e.origin.headers,
-                        e.origin.query,
-                    )),
-                    e.order.0.is_none(),
-                    e.order.clone(),
-                    e.origin.match_index,
-                )
-            };
-            key(a).cmp(&key(b))
-        });
-        let mut i = 0;
-        while i < entries.len() {
-            let path = path_key(&entries[i].target);
-            let mut j = i;
-            while j < entries.len() && path_key(&entries[j].target) == path {
-                j += 1;
+        for ((_, host, _, _), mut slots) in groups {
+            if slots.iter().all(|s| s.0 == slots[0].0) {
+                continue;
             }
-            let same_path = &entries[i..j];
-            for (k, b) in same_path.iter().enumerate() {
-                let mut targets = vec![b.target.clone()];
-                for a in same_path[..k].iter().filter(|a| a.child != b.child) {
+            let origin = |s: &Slot| -> TargetOrigin {
+                orders[&vss[s.0].name]
+                    .targets
+                    .get(s.2)
+                    .copied()
+                    .unwrap_or(TargetOrigin {
+                        match_index: 0,
+                        exact: false,
+                        method: false,
+                        headers: 0,
+                        query: 0,
+                    })
+            };
+            slots.sort_by_cached_key(|s| {
+                let o = origin(s);
+                let order = &orders[&vss[s.0].name];
+                (
+                    std::cmp::Reverse((o.exact, o.method, o.headers, o.query)),
+                    order.created.is_none(),
+                    order.created.clone(),
+                    order.route.clone(),
+                    order.rule,
+                    o.match_index,
+                )
+            });
+            let target = |s: &Slot| &vss[s.0].vh_matches[s.1].rules[s.2].matches;
+            for (k, b) in slots.iter().enumerate() {
+                let mut targets = vec![target(b).clone()];
+                let route = &orders[&vss[b.0].name].route;
+                for a in slots[..k].iter().filter(|a| a.0 != b.0) {
                     let mut next = Vec::new();
                     for t in &targets {
-                        match subtract(t, &a.target) {
+                        match subtract(t, target(a)) {
                             Ok(parts) => next.extend(parts),
                             Err(why) => {
                                 overlaps.push(Overlap {
-                                    route: b.order.1.clone(),
+                                    route: route.clone(),
                                     message: why,
                                 });
                                 next.push(t.clone());
@@ -155,7 +150,7 @@ pub fn make_disjoint(
                     }
                     if next.len() > MAX_TARGETS {
                         overlaps.push(Overlap {
-                            route: b.order.1.clone(),
+                            route: route.clone(),
                             message: format!(
                                 "separating a rule from higher-precedence rules on {host} would need more than {MAX_TARGETS} matches; it may take their requests"
                             ),
@@ -164,30 +159,33 @@ pub fn make_disjoint(
                     }
                     targets = next;
                 }
-                rebuilt
-                    .entry((b.child, host.clone()))
-                    .or_default()
-                    .extend(targets);
+                replaced.insert(*b, targets);
             }
-            i = j;
         }
     }
-    for (i, vs) in virtual_services.iter_mut().enumerate() {
-        if !orders.contains_key(&vs.name) {
-            continue;
+    let touched: std::collections::BTreeSet<(usize, usize)> =
+        replaced.keys().map(|(i, mi, _)| (*i, *mi)).collect();
+    for (i, mi) in touched {
+        let m = &mut virtual_services[i].vh_matches[mi];
+        let old = std::mem::take(&mut m.rules);
+        let mut targets = Vec::new();
+        for (ri, r) in old.into_iter().enumerate() {
+            match replaced.remove(&(i, mi, ri)) {
+                Some(new) => targets.extend(new),
+                None => targets.push(r.matches),
+            }
         }
-        for m in &mut vs.vh_matches {
-            let targets = rebuilt.remove(&(i, m.host.clone())).unwrap_or_default();
-            m.rules = targets
-                .into_iter()
-                .enumerate()
-                .map(|(n, t)| VhMatchRule {
-                    name: format!("rule-{n}"),
-                    matches: t,
-                    extra: Default::default(),
-                })
-                .collect();
-        }
+        m.rules = targets
+            .into_iter()
+            .enumerate()
+            .map(|(n, t)| VhMatchRule {
+                name: format!("rule-{n}"),
+                matches: t,
+                extra: Default::default(),
+            })
+            .collect();
+    }
+    for vs in virtual_services.iter_mut() {
         // A host whose every target is shadowed by higher-precedence rules matches nothing;
         // Avi needs at least one rule per host, so the host goes.
         vs.vh_matches.retain(|m| !m.rules.is_empty());

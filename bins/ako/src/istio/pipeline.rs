@@ -1,0 +1,180 @@
+//! The loop: every set the CertStore publishes is written (see [`Publisher`]), retried with
+//! backoff until it succeeds, and a newer set always replaces a pending retry of an older one.
+//! A set already written (same fingerprint) writes nothing, and `istio-secret` deleted or
+//! edited by hand is put back.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use istio_certs::secret::SECRET_NAME;
+use istio_certs::{CertStore, Fingerprint, IstioBundle};
+use k8s_openapi::api::core::v1::Secret;
+use kube::Api;
+use kube::runtime::{WatchStreamExt, watcher};
+use rand::Rng;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::objects::objects;
+use super::publish::Publisher;
+
+/// Retry timing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PipelineOptions {
+    /// First retry delay after a failure.
+    pub retry_initial: Duration,
+    /// Longest retry delay.
+    pub retry_max: Duration,
+}
+
+impl Default for PipelineOptions {
+    fn default() -> Self {
+        PipelineOptions {
+            retry_initial: Duration::from_millis(500),
+            retry_max: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What the pipeline has done so far.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PipelineStatus {
+    /// The fingerprint of the set on the controller, once one is.
+    pub published: Option<Fingerprint>,
+    /// Sets written successfully (including ones that needed no write).
+    pub publications: u64,
+    /// Avi writes made.
+    pub avi_writes: u64,
+    /// Secret writes made.
+    pub secret_writes: u64,
+    /// Failed attempts.
+    pub failures: u64,
+    /// The last failure, until a success clears it: `(reason, message)`.
+    pub last_error: Option<(&'static str, String)>,
+}
+
+/// The pipeline, ready to run.
+pub struct Pipeline {
+    publisher: Publisher,
+    store: CertStore,
+    options: PipelineOptions,
+}
+
+impl Pipeline {
+    /// A pipeline writing what `store` holds through `publisher`.
+    pub fn new(publisher: Publisher, store: CertStore, options: PipelineOptions) -> Self {
+        Pipeline {
+            publisher,
+            store,
+            options,
+        }
+    }
+
+    /// Runs until the handle is aborted; the receiver follows its status.
+    pub fn spawn(self) -> (watch::Receiver<PipelineStatus>, JoinHandle<()>) {
+        let (tx, rx) = watch::channel(PipelineStatus::default());
+        (rx, tokio::spawn(self.run(tx)))
+    }
+
+    async fn run(self, status: watch::Sender<PipelineStatus>) {
+        let mut sets = self.store.subscribe();
+        let secrets: Api<Secret> =
+            Api::namespaced(self.publisher.kube(), &self.publisher.names().namespace);
+        let mut secret_events = watcher(secrets, watcher::Config::default())
+            .default_backoff()
+            .boxed();
+        let mut secrets_open = true;
+        let mut written: Option<Fingerprint> = None;
+        let mut retry = self.options.retry_initial;
+        loop {
+            let current: Option<Arc<IstioBundle>> = sets.borrow_and_update().clone();
+            let pending = current
+                .as_ref()
+                .filter(|b| written.as_ref() != Some(&b.fingerprint()));
+            let mut wait = None;
+            if let Some(bundle) = pending {
+                match self.publisher.publish(bundle).await {
+                    Ok(p) => {
+                        let fp = bundle.fingerprint();
+                        if p.avi_writes() > 0 || p.secret {
+                            tracing::info!(
+                                fingerprint = %fp.hex(),
+                                serial = %bundle.facts().serial,
+                                avi_writes = p.avi_writes(),
+                                secret = p.secret,
+                                "Istio certificate set published"
+                            );
+                        }
+                        written = Some(fp.clone());
+                        retry = self.options.retry_initial;
+                        status.send_modify(|s| {
+                            s.published = Some(fp);
+                            s.publications += 1;
+                            s.avi_writes += u64::from(p.avi_writes());
+                            s.secret_writes += u64::from(p.secret);
+                            s.last_error = None;
+                        });
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, retry_in = ?retry, "publishing the Istio certificate set failed; retrying");
+                        status.send_modify(|s| {
+                            s.failures += 1;
+                            s.last_error = Some((e.reason(), e.to_string()));
+                        });
+                        wait = Some(jittered(retry));
+                        retry = (retry * 2).min(self.options.retry_max);
+                    }
+                }
+            }
+            let sleep = async {
+                match wait {
+                    Some(d) => tokio::time::sleep(d).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                changed = sets.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    // A newer set: whatever retry was pending is for a stale one.
+                    retry = self.options.retry_initial;
+                }
+                () = sleep => {}
+                event = secret_events.next(), if secrets_open => {
+                    secrets_open = event.is_some();
+                    if secret_tampered(event, current.as_deref(), &self.publisher) {
+                        tracing::warn!(secret = SECRET_NAME, "Secret deleted or changed by someone else; writing it again");
+                        written = None;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Whether a watch event says `istio-secret` no longer holds the current set.
+fn secret_tampered(
+    event: Option<Result<watcher::Event<Secret>, watcher::Error>>,
+    current: Option<&IstioBundle>,
+    publisher: &Publisher,
+) -> bool {
+    let Some(bundle) = current else {
+        return false;
+    };
+    let named = |s: &Secret| s.metadata.name.as_deref() == Some(SECRET_NAME);
+    match event {
+        Some(Ok(watcher::Event::Delete(s))) => named(&s),
+        Some(Ok(watcher::Event::Apply(s) | watcher::Event::InitApply(s))) => {
+            named(&s) && s.data != objects(bundle, publisher.names()).secret.data
+        }
+        _ => false,
+    }
+}
+
+/// `d` ± 20 %, so that many replicas do not retry in step.
+fn jittered(d: Duration) -> Duration {
+    let f = rand::rng().random_range(0.8..1.2);
+    d.mul_f64(f)
+}
