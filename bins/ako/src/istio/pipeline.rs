@@ -106,7 +106,7 @@ impl Pipeline {
                                 "Istio certificate set published"
                             );
                         }
-                        written = Some(fp.clone());
+                        written = Some(fp);
                         retry = self.options.retry_initial;
                         status.send_modify(|s| {
                             s.published = Some(fp);
