@@ -3,6 +3,7 @@
 //! This first part offers the operator's view of the certificate set:
 //! `ako certs inspect` and `ako certs principal`.
 
+mod authz;
 mod certs;
 
 use std::path::PathBuf;
@@ -26,6 +27,25 @@ enum Command {
     Certs {
         #[command(subcommand)]
         command: CertsCommand,
+    },
+    /// Istio helpers for operators.
+    Istio {
+        #[command(subcommand)]
+        command: IstioCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum IstioCommand {
+    /// Print an AuthorizationPolicy (YAML) that lets the Service Engines, which present AKO's
+    /// workload certificate, into NAMESPACE.
+    AuthzPolicy {
+        /// The namespace of the backends.
+        #[arg(long)]
+        namespace: String,
+        /// The OUTPUT_CERTS directory.
+        #[arg(long, env = "ISTIO_OUTPUT_CERTS", default_value = DEFAULT_CERT_DIR)]
+        dir: PathBuf,
     },
 }
 
@@ -71,5 +91,8 @@ fn main() -> ExitCode {
         Command::Certs {
             command: CertsCommand::Principal { dir },
         } => certs::principal(&dir),
+        Command::Istio {
+            command: IstioCommand::AuthzPolicy { namespace, dir },
+        } => authz::print(&namespace, &dir),
     }
 }

@@ -150,3 +150,36 @@ fn usage_errors_exit_2() {
     );
     assert_eq!(ako(&["certs", "frobnicate"]).status.code(), Some(2));
 }
+
+#[test]
+fn authz_policy_names_the_principal_of_akos_certificate() {
+    let cert = issue();
+    let dir = written(&cert);
+    let out = ako(&[
+        "istio",
+        "authz-policy",
+        "--namespace",
+        "shop",
+        "--dir",
+        arg(dir.path()),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value =
+        serde_saphyr::from_str(&String::from_utf8(out.stdout).unwrap()).unwrap();
+    assert_eq!(doc["kind"], "AuthorizationPolicy");
+    assert_eq!(doc["metadata"]["namespace"], "shop");
+    assert_eq!(
+        doc["spec"]["rules"][0]["from"][0]["source"]["principals"][0],
+        "cluster.local/ns/avi-system/sa/ako-sa"
+    );
+    // And `ako certs principal` prints that principal alone.
+    let p = ako(&["certs", "principal", "--dir", arg(dir.path())]);
+    assert_eq!(
+        String::from_utf8(p.stdout).unwrap().trim(),
+        "cluster.local/ns/avi-system/sa/ako-sa"
+    );
+}

@@ -1,0 +1,73 @@
+//! `ako istio authz-policy`: the AuthorizationPolicy that lets the Service Engines (which
+//! present AKO's own workload certificate) into a namespace whose workloads are otherwise
+//! locked down.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::SystemTime;
+
+use istio_certs::IstioBundle;
+use serde_json::{Value, json};
+
+/// The policy's name.
+pub const POLICY_NAME: &str = "allow-avi-service-engines";
+
+/// An ALLOW AuthorizationPolicy for `namespace` naming `principal`.
+pub fn policy(namespace: &str, principal: &str) -> Value {
+    json!({
+        "apiVersion": "security.istio.io/v1",
+        "kind": "AuthorizationPolicy",
+        "metadata": {
+            "name": POLICY_NAME,
+            "namespace": namespace,
+            "labels": {"app.kubernetes.io/managed-by": "ako"},
+        },
+        "spec": {
+            "action": "ALLOW",
+            "rules": [{"from": [{"source": {"principals": [principal]}}]}],
+        },
+    })
+}
+
+/// Prints the policy for `namespace` with the principal of the set in `dir`.
+pub fn print(namespace: &str, dir: &Path) -> ExitCode {
+    let bundle = match IstioBundle::load(dir, SystemTime::now()) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("invalid Istio certificate set in {}: {e}", dir.display());
+            return ExitCode::from(1);
+        }
+    };
+    let doc = policy(namespace, &bundle.facts().principal.to_string());
+    let text = match serde_saphyr::to_string(&doc) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: cannot render the policy: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            eprintln!("error: cannot write output: {e}");
+            ExitCode::from(2)
+        }
+        _ => ExitCode::SUCCESS,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_policy_allows_exactly_the_principal() {
+        let p = policy("shop", "cluster.local/ns/avi-system/sa/ako-sa");
+        assert_eq!(p["metadata"]["namespace"], "shop");
+        assert_eq!(
+            p["spec"]["rules"][0]["from"][0]["source"]["principals"],
+            json!(["cluster.local/ns/avi-system/sa/ako-sa"])
+        );
+        assert_eq!(p["spec"]["action"], "ALLOW");
+    }
+}
