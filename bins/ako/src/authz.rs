@@ -39,7 +39,7 @@ pub fn print(namespace: &str, dir: &Path) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let doc = policy(namespace, &bundle.facts().principal.to_string());
+    let doc = policy(namespace, bundle.facts().principal.as_ref());
     let text = match serde_saphyr::to_string(&doc) {
         Ok(t) => t,
         Err(e) => {
