@@ -16,6 +16,10 @@ pub enum Kind {
     ServiceEngineGroup,
     /// `sslprofile`.
     SslProfile,
+    /// `applicationprofile` (referenced, e.g. `System-HTTP`).
+    ApplicationProfile,
+    /// `networkprofile` (referenced, e.g. `System-TCP-Proxy`).
+    NetworkProfile,
     /// `pkiprofile`.
     PkiProfile,
     /// `sslkeyandcertificate`.
@@ -38,12 +42,14 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in creation order.
-    pub const ALL: [Kind; 14] = [
+    pub const ALL: [Kind; 16] = [
         Kind::Tenant,
         Kind::Cloud,
         Kind::VrfContext,
         Kind::ServiceEngineGroup,
         Kind::SslProfile,
+        Kind::ApplicationProfile,
+        Kind::NetworkProfile,
         Kind::PkiProfile,
         Kind::SslKeyAndCertificate,
         Kind::HealthMonitor,
@@ -63,6 +69,8 @@ impl Kind {
             Kind::VrfContext => "vrfcontext",
             Kind::ServiceEngineGroup => "serviceenginegroup",
             Kind::SslProfile => "sslprofile",
+            Kind::ApplicationProfile => "applicationprofile",
+            Kind::NetworkProfile => "networkprofile",
             Kind::PkiProfile => "pkiprofile",
             Kind::SslKeyAndCertificate => "sslkeyandcertificate",
             Kind::HealthMonitor => "healthmonitor",

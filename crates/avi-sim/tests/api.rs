@@ -695,3 +695,41 @@ async fn singletons_and_password_change() {
     assert_eq!(login("avi123").await, 401);
     assert_eq!(login("new-secret").await, 200);
 }
+
+#[tokio::test]
+async fn auto_allocated_vips_get_distinct_addresses_kept_across_updates() {
+    let sim = sim().await;
+    let c = Client::login(&sim).await;
+    let vip =
+        |name: &str| json!({"name": name, "vip": [{"vip_id": "0", "auto_allocate_ip": true}]});
+    let (s, a) = c.call(Method::POST, "/api/vsvip", Some(vip("a"))).await;
+    assert_eq!(s, 201, "{a}");
+    let (_, b) = c.call(Method::POST, "/api/vsvip", Some(vip("b"))).await;
+    let addr = |v: &Value| {
+        v["vip"][0]["ip_address"]["addr"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert!(addr(&a).starts_with("10.250.250."));
+    assert_ne!(addr(&a), addr(&b));
+    // A PUT that leaves the address out (the client wants "auto") keeps the allocation.
+    let uuid = a["uuid"].as_str().unwrap();
+    let mut again = vip("a");
+    again["description"] = json!("touched");
+    let (s, updated) = c
+        .call(Method::PUT, &format!("/api/vsvip/{uuid}"), Some(again))
+        .await;
+    assert_eq!(s, 200, "{updated}");
+    assert_eq!(addr(&updated), addr(&a));
+    // A static address is left alone.
+    let (_, st) = c
+        .call(
+            Method::POST,
+            "/api/vsvip",
+            Some(json!({"name": "static", "vip": [{"vip_id": "0",
+                "ip_address": {"addr": "192.0.2.10", "type": "V4"}}]})),
+        )
+        .await;
+    assert_eq!(addr(&st), "192.0.2.10");
+}

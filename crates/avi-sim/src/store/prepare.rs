@@ -1,7 +1,7 @@
 //! The write path shared by POST, PUT and PATCH: validate against the schema, fill defaults and
 //! implicit references, resolve every reference, compute certificate fields, check uniqueness.
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use super::refs::{self, RefSpec};
 use super::types::TypeInfo;
@@ -103,6 +103,9 @@ pub(super) fn prepare(
 
     if info.name == "pool" {
         default_server_hostnames(&mut body);
+    }
+    if info.name == "vsvip" {
+        allocate_vips(&mut body, store, existing);
     }
     let secret = match info.name {
         "sslkeyandcertificate" => certificate_fields(&mut body, key, existing)?,
@@ -340,6 +343,69 @@ fn default_server_hostnames(body: &mut Map<String, Value>) {
             if let Some(addr) = server.get("ip").and_then(|ip| ip.get("addr")).cloned() {
                 server.entry("hostname").or_insert(addr);
             }
+        }
+    }
+}
+
+/// The network the emulated IPAM allocates auto-allocated VIPs from (AKO's own test doubles
+/// use `10.250.250.x` too).
+const IPAM_PREFIX: &str = "10.250.250.";
+
+/// IPAM: a VIP with `auto_allocate_ip` and no address gets one, kept across updates (by
+/// `vip_id`) and never shared with another VS VIP, as a controller with an IPAM profile does.
+fn allocate_vips(body: &mut Map<String, Value>, store: &Store, existing: Option<&Object>) {
+    let previous = |vip_id: &str| -> Option<Value> {
+        existing?
+            .body
+            .get("vip")?
+            .as_array()?
+            .iter()
+            .find(|v| v.get("vip_id").and_then(Value::as_str) == Some(vip_id))?
+            .get("ip_address")
+            .cloned()
+    };
+    let mut used: std::collections::BTreeSet<String> = store
+        .all_objects()
+        .into_iter()
+        .filter(|o| o.ty == "vsvip")
+        .filter(|o| existing.is_none_or(|e| e.uuid != o.uuid))
+        .flat_map(|o| {
+            o.body
+                .get("vip")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter_map(|v| {
+            v.pointer("/ip_address/addr")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .collect();
+    let Some(vips) = body.get_mut("vip").and_then(Value::as_array_mut) else {
+        return;
+    };
+    for vip in vips.iter_mut().filter_map(Value::as_object_mut) {
+        let auto = vip.get("auto_allocate_ip").and_then(Value::as_bool) == Some(true);
+        if !auto || vip.contains_key("ip_address") {
+            continue;
+        }
+        let vip_id = vip
+            .get("vip_id")
+            .and_then(Value::as_str)
+            .unwrap_or("0")
+            .to_owned();
+        let address = previous(&vip_id).or_else(|| {
+            (1..=254)
+                .map(|n| format!("{IPAM_PREFIX}{n}"))
+                .find(|a| !used.contains(a))
+                .map(|a| json!({"addr": a, "type": "V4"}))
+        });
+        if let Some(a) = address {
+            if let Some(addr) = a.get("addr").and_then(Value::as_str) {
+                used.insert(addr.to_owned());
+            }
+            vip.insert("ip_address".into(), a);
         }
     }
 }

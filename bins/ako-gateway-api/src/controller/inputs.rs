@@ -1,0 +1,234 @@
+//! Reflectors for every input of the translation, and the [`Snapshot`] built from their
+//! stores. Any change wakes the reconcile loop.
+
+use std::sync::Arc;
+
+use futures_util::StreamExt;
+use gateway_api::backendtlspolicies::BackendTlsPolicy;
+use gateway_api::gatewayclasses::GatewayClass;
+use gateway_api::gateways::Gateway;
+use gateway_api::httproutes::HttpRoute;
+use gateway_api::referencegrants::ReferenceGrant;
+use gateway_translate::Snapshot;
+use gateway_translate::backend_tls::RouteBackendExtension;
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Node, Pod, Secret, Service};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind};
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Client, Resource};
+use serde::de::DeserializeOwned;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+/// The stores of every input.
+#[derive(Clone)]
+pub struct Inputs {
+    gateway_classes: Store<GatewayClass>,
+    gateways: Store<Gateway>,
+    http_routes: Store<HttpRoute>,
+    reference_grants: Store<ReferenceGrant>,
+    backend_tls_policies: Store<BackendTlsPolicy>,
+    route_backend_extensions: Store<DynamicObject>,
+    services: Store<Service>,
+    endpoint_slices: Store<EndpointSlice>,
+    nodes: Store<Node>,
+    namespaces: Store<Namespace>,
+    pods: Store<Pod>,
+    secrets: Store<Secret>,
+    config_maps: Store<ConfigMap>,
+}
+
+/// The running reflectors; dropping it stops them.
+pub struct Reflectors {
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Drop for Reflectors {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+fn reflect<K>(api: Api<K>, changed: Arc<Notify>, tasks: &mut Vec<JoinHandle<()>>) -> Store<K>
+where
+    K: Resource + Clone + DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
+    K::DynamicType: Default + Eq + std::hash::Hash + Clone + Send + Sync,
+{
+    let (store, writer) = reflector::store();
+    let stream = watcher(api, watcher::Config::default())
+        .default_backoff()
+        .reflect(writer)
+        .touched_objects();
+    tasks.push(tokio::spawn(async move {
+        let mut stream = std::pin::pin!(stream);
+        while let Some(event) = stream.next().await {
+            match event {
+                Ok(_) => changed.notify_one(),
+                Err(e) => tracing::debug!(error = %e, "watch error; the watcher retries"),
+            }
+        }
+    }));
+    store
+}
+
+/// The ApiResource of AKO's RouteBackendExtension.
+pub fn route_backend_extension_resource() -> ApiResource {
+    ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("ako.vmware.com", "v1alpha1", "RouteBackendExtension"),
+        "routebackendextensions",
+    )
+}
+
+impl Inputs {
+    /// Starts a reflector per input; `changed` is notified on every event.
+    pub fn start(client: &Client, changed: Arc<Notify>) -> (Inputs, Reflectors) {
+        let mut tasks = Vec::new();
+        let c = client.clone();
+        let rbe = route_backend_extension_resource();
+        let inputs = Inputs {
+            gateway_classes: reflect(Api::all(c.clone()), changed.clone(), &mut tasks),
+            gateways: reflect(Api::all(c.clone()), changed.clone(), &mut tasks),
+            http_routes: reflect(Api::all(c.clone()), changed.clone(), &mut tasks),
+            reference_grants: reflect(Api::all(c.clone()), changed.clone(), &mut tasks),
+            backend_tls_policies: reflect(Api::all(c.clone()), changed.clone(), &mut tasks),
+            route_backend_extensions: {
+                let writer = reflector::store::Writer::new(rbe.clone());
+                let store = writer.as_reader();
+                let api: Api<DynamicObject> = Api::all_with(c.clone(), &rbe);
+                let stream = watcher(api, watcher::Config::default())
+                    .default_backoff()
+                    .reflect(writer)
+                    .touched_objects();
+                let changed = changed.clone();
+                tasks.push(tokio::spawn(async move {
+                    let mut stream = std::pin::pin!(stream);
+                    while let Some(event) = stream.next().await {
+                        if event.is_ok() {
+                            changed.notify_one();
+                        }
+                    }
+                }));
+                store
+            },
+            services: reflect(Api::all(c.clone()), changed.clone(), &mut tasks),
+            endpoint_slices: reflect(Api::all(c.clone()), changed.clone(), &mut tasks),
+            nodes: reflect(Api::all(c.clone()), changed.clone(), &mut tasks),
+            namespaces: reflect(Api::all(c.clone()), changed.clone(), &mut tasks),
+            pods: reflect(Api::all(c.clone()), changed.clone(), &mut tasks),
+            secrets: reflect(Api::all(c.clone()), changed.clone(), &mut tasks),
+            config_maps: reflect(Api::all(c), changed, &mut tasks),
+        };
+        (inputs, Reflectors { tasks })
+    }
+
+    /// Waits until every store has listed once.
+    pub async fn ready(&self) {
+        let _ = self.gateway_classes.wait_until_ready().await;
+        let _ = self.gateways.wait_until_ready().await;
+        let _ = self.http_routes.wait_until_ready().await;
+        let _ = self.reference_grants.wait_until_ready().await;
+        let _ = self.backend_tls_policies.wait_until_ready().await;
+        let _ = self.route_backend_extensions.wait_until_ready().await;
+        let _ = self.services.wait_until_ready().await;
+        let _ = self.endpoint_slices.wait_until_ready().await;
+        let _ = self.nodes.wait_until_ready().await;
+        let _ = self.namespaces.wait_until_ready().await;
+        let _ = self.pods.wait_until_ready().await;
+        let _ = self.secrets.wait_until_ready().await;
+        let _ = self.config_maps.wait_until_ready().await;
+    }
+
+    /// The HTTPRoutes as they are now (for status comparisons).
+    pub fn http_routes(&self) -> &Store<HttpRoute> {
+        &self.http_routes
+    }
+
+    /// The Gateways as they are now.
+    pub fn gateways(&self) -> &Store<Gateway> {
+        &self.gateways
+    }
+
+    /// The GatewayClasses as they are now.
+    pub fn gateway_classes(&self) -> &Store<GatewayClass> {
+        &self.gateway_classes
+    }
+
+    /// The BackendTLSPolicies as they are now.
+    pub fn backend_tls_policies(&self) -> &Store<BackendTlsPolicy> {
+        &self.backend_tls_policies
+    }
+
+    /// The Secrets as they are now.
+    pub fn secrets(&self) -> &Store<Secret> {
+        &self.secrets
+    }
+
+    /// Everything, as the translation reads it.
+    pub fn snapshot(&self) -> Snapshot {
+        fn key<K: Resource>(o: &K) -> (String, String) {
+            (
+                o.meta().namespace.clone().unwrap_or_default(),
+                o.meta().name.clone().unwrap_or_default(),
+            )
+        }
+        let mut s = Snapshot::default();
+        for o in self.gateway_classes.state() {
+            s.gateway_classes.insert(key(&*o).1, (*o).clone());
+        }
+        for o in self.gateways.state() {
+            s.gateways.insert(key(&*o), (*o).clone());
+        }
+        for o in self.http_routes.state() {
+            s.http_routes.insert(key(&*o), (*o).clone());
+        }
+        for o in self.reference_grants.state() {
+            s.reference_grants.insert(key(&*o), (*o).clone());
+        }
+        for o in self.backend_tls_policies.state() {
+            s.backend_tls_policies.insert(key(&*o), (*o).clone());
+        }
+        for o in self.route_backend_extensions.state() {
+            let k = key(&*o);
+            match serde_json::to_value(&*o)
+                .and_then(serde_json::from_value::<RouteBackendExtension>)
+            {
+                Ok(rbe) => {
+                    s.route_backend_extensions.insert(k, rbe);
+                }
+                Err(e) => {
+                    tracing::warn!(namespace = %k.0, name = %k.1, error = %e, "RouteBackendExtension not understood; ignored")
+                }
+            }
+        }
+        for o in self.services.state() {
+            s.services.insert(key(&*o), (*o).clone());
+        }
+        for o in self.endpoint_slices.state() {
+            s.endpoint_slices.insert(key(&*o), (*o).clone());
+        }
+        for o in self.nodes.state() {
+            s.nodes.insert(key(&*o).1, (*o).clone());
+        }
+        for o in self.namespaces.state() {
+            s.namespaces.insert(key(&*o).1, (*o).clone());
+        }
+        for o in self.pods.state() {
+            // Only the metadata is read (sidecar annotations, mesh labels).
+            let pod = Pod {
+                metadata: o.metadata.clone(),
+                ..Pod::default()
+            };
+            s.pods.insert(key(&*o), pod);
+        }
+        for o in self.secrets.state() {
+            s.secrets.insert(key(&*o), (*o).clone());
+        }
+        for o in self.config_maps.state() {
+            s.config_maps.insert(key(&*o), (*o).clone());
+        }
+        s
+    }
+}

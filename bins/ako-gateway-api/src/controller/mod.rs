@@ -1,0 +1,241 @@
+//! The reconcile loop: reflectors for every input, changes coalesced (a short debounce) into
+//! level-triggered reconciles, the translation synced against what we own on the controller,
+//! then statuses written by server-side apply, only when they differ. A periodic resync
+//! catches what a watch missed and writes nothing when nothing changed.
+
+pub mod inputs;
+pub mod istio;
+pub mod status;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use avi_client::models::VsVip;
+use avi_client::{AviClient, Kind, StepOutcome};
+use gateway_translate::{Settings, StatusUpdate, names, translate};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+
+use self::inputs::Inputs;
+
+/// Every kind the gateway container creates: leftovers of these are deleted.
+pub const OWNED_KINDS: &[Kind] = &[
+    Kind::VirtualService,
+    Kind::VsVip,
+    Kind::HttpPolicySet,
+    Kind::PoolGroup,
+    Kind::Pool,
+    Kind::SslKeyAndCertificate,
+    Kind::PkiProfile,
+];
+
+/// Timing of the loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ControllerOptions {
+    /// Quiet time after a change before reconciling (changes in between coalesce).
+    pub debounce: Duration,
+    /// Full resync period.
+    pub resync: Duration,
+    /// Delay before retrying a failed reconcile (doubles up to `resync`).
+    pub retry: Duration,
+}
+
+impl Default for ControllerOptions {
+    fn default() -> Self {
+        ControllerOptions {
+            debounce: Duration::from_millis(200),
+            resync: Duration::from_secs(600),
+            retry: Duration::from_secs(1),
+        }
+    }
+}
+
+/// What the loop has done.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ControllerStatus {
+    /// Reconciles run.
+    pub reconciles: u64,
+    /// Reconciles where every Avi step succeeded.
+    pub synced: u64,
+    /// Avi steps (creates, updates, deletes) done.
+    pub avi_writes: u64,
+    /// Status patches written.
+    pub status_writes: u64,
+    /// The last failure, cleared by a full success.
+    pub last_error: Option<String>,
+    /// Whether the Istio references were given to the last translation.
+    pub istio_refs: bool,
+}
+
+/// The controller, ready to run.
+pub struct Controller {
+    kube: kube::Client,
+    avi: AviClient,
+    settings: Settings,
+    options: ControllerOptions,
+}
+
+impl Controller {
+    /// A controller for `settings` (its `istio_refs` are decided at each reconcile).
+    pub fn new(
+        kube: kube::Client,
+        avi: AviClient,
+        settings: Settings,
+        options: ControllerOptions,
+    ) -> Self {
+        Controller {
+            kube,
+            avi,
+            settings,
+            options,
+        }
+    }
+
+    /// Runs until the handle is aborted.
+    pub fn spawn(self) -> (watch::Receiver<ControllerStatus>, JoinHandle<()>) {
+        let (tx, rx) = watch::channel(ControllerStatus::default());
+        (rx, tokio::spawn(self.run(tx)))
+    }
+
+    async fn run(self, status: watch::Sender<ControllerStatus>) {
+        let changed = Arc::new(Notify::new());
+        let (inputs, _reflectors) = Inputs::start(&self.kube, changed.clone());
+        inputs.ready().await;
+        let mut retry = self.options.retry;
+        loop {
+            let ok = self.reconcile(&inputs, &status).await;
+            let wait = if ok {
+                retry = self.options.retry;
+                self.options.resync
+            } else {
+                let w = retry;
+                retry = (retry * 2).min(self.options.resync);
+                w
+            };
+            tokio::select! {
+                () = changed.notified() => {
+                    // Coalesce a burst: wait for quiet, bounded by ten debounces.
+                    let deadline = Instant::now() + self.options.debounce * 10;
+                    loop {
+                        let quiet = tokio::time::timeout(self.options.debounce, changed.notified()).await;
+                        if quiet.is_err() || Instant::now() >= deadline {
+                            break;
+                        }
+                    }
+                }
+                () = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
+    /// One level-triggered pass; true when everything succeeded.
+    async fn reconcile(&self, inputs: &Inputs, status: &watch::Sender<ControllerStatus>) -> bool {
+        let snapshot = inputs.snapshot();
+        let mut settings = self.settings.clone();
+        settings.istio_refs = if settings.istio_enabled {
+            istio::refs(&self.avi, inputs, &settings).await
+        } else {
+            None
+        };
+        let now = Time(k8s_openapi::jiff::Timestamp::now());
+        let t = translate(&snapshot, &settings, &now);
+        let mut errors: Vec<String> = Vec::new();
+        let mut writes = 0u64;
+        let mut failed_objects: Vec<(Kind, String, String)> = Vec::new();
+        match t.model.desired() {
+            Err(e) => errors.push(format!("the model cannot be encoded: {e}")),
+            Ok(desired) => {
+                match self
+                    .avi
+                    .sync(&desired, &settings.created_by(), OWNED_KINDS)
+                    .await
+                {
+                    Err(e) => errors.push(format!("Avi sync: {e}")),
+                    Ok(report) => {
+                        writes = report.done() as u64;
+                        for (kind, name, action, outcome) in &report.steps {
+                            match outcome {
+                                StepOutcome::Done => {
+                                    tracing::info!(kind = kind.path(), %name, action, "Avi object synced")
+                                }
+                                StepOutcome::Failed(why) => {
+                                    tracing::warn!(kind = kind.path(), %name, action, error = %why, "Avi step failed");
+                                    failed_objects.push((*kind, name.clone(), why.clone()));
+                                }
+                                StepOutcome::Skipped => {
+                                    failed_objects.push((
+                                        *kind,
+                                        name.clone(),
+                                        "skipped: a step it depends on failed".into(),
+                                    ));
+                                }
+                            }
+                        }
+                        if !failed_objects.is_empty() {
+                            errors.push(format!("{} Avi steps failed", failed_objects.len()));
+                        }
+                    }
+                }
+            }
+        }
+        let synced = errors.is_empty();
+        // Gateway addresses from the VIPs the controller allocated.
+        let mut statuses = t.statuses;
+        for s in &mut statuses {
+            if let StatusUpdate::Gateway { key, status } = s {
+                let parent = names::parent_vs(&settings.cluster_name, &key.0, &key.1);
+                let failure = if synced {
+                    None
+                } else {
+                    Some(
+                        failed_objects
+                            .iter()
+                            .find(|(_, n, _)| n == &parent)
+                            .map_or_else(|| errors.join("; "), |(_, _, why)| why.clone()),
+                    )
+                };
+                let vip = match failure {
+                    None => self.vip(&names::vsvip(&parent)).await,
+                    Some(_) => None,
+                };
+                status::program_gateway(status, vip, failure.as_deref(), &now);
+            }
+        }
+        let status_writes = status::write_all(&self.kube, inputs, &statuses).await;
+        let (written, status_errors) = match status_writes {
+            Ok(n) => (n, None),
+            Err(e) => (0, Some(e)),
+        };
+        if let Some(e) = status_errors {
+            errors.push(format!("status: {e}"));
+        }
+        for w in &t.warnings {
+            tracing::warn!(kind = w.kind, namespace = %w.key.0, name = %w.key.1, reason = w.reason, "{}", w.message);
+        }
+        let ok = errors.is_empty();
+        status.send_modify(|s| {
+            s.reconciles += 1;
+            s.synced += u64::from(synced);
+            s.avi_writes += writes;
+            s.status_writes += written;
+            s.istio_refs = settings.istio_refs.is_some();
+            s.last_error = (!ok).then(|| errors.join("; "));
+        });
+        ok
+    }
+
+    async fn vip(&self, name: &str) -> Option<String> {
+        match self.avi.get_by_name::<VsVip>(name).await {
+            Ok(Some(v)) => v
+                .vip
+                .iter()
+                .find_map(|vip| vip.ip_address.as_ref().map(|a| a.addr.clone())),
+            Ok(None) => None,
+            Err(e) => {
+                tracing::warn!(vsvip = name, error = %e, "cannot read the VIP");
+                None
+            }
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! Statuses: the Gateway's programming outcome and address, then every status written by
+//! server-side apply with our field manager, and only when it differs from the object's.
+
+use gateway_api::gateways::{GatewayStatus, GatewayStatusAddresses};
+use gateway_translate::StatusUpdate;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use kube::Api;
+use kube::api::{Patch, PatchParams};
+use kube::runtime::reflector::ObjectRef;
+use serde_json::{Value, json};
+
+use super::inputs::Inputs;
+
+/// Our field manager.
+pub const FIELD_MANAGER: &str = "ako-gateway-api";
+
+const GROUP_VERSION: &str = "gateway.networking.k8s.io/v1";
+
+fn set(
+    conditions: &mut [Condition],
+    type_: &str,
+    ok: bool,
+    reason: &str,
+    message: &str,
+    now: &Time,
+) {
+    for c in conditions.iter_mut().filter(|c| c.type_ == type_) {
+        let status = if ok { "True" } else { "False" };
+        if c.status != status {
+            c.last_transition_time = now.clone();
+        }
+        c.status = status.into();
+        c.reason = reason.into();
+        c.message = message.into();
+    }
+}
+
+/// Marks a Gateway Programmed (with the VIP as its address) or not (with why).
+pub fn program_gateway(
+    status: &mut GatewayStatus,
+    vip: Option<String>,
+    failure: Option<&str>,
+    now: &Time,
+) {
+    let accepted = status
+        .conditions
+        .iter()
+        .flatten()
+        .any(|c| c.type_ == "Accepted" && c.status == "True");
+    if !accepted {
+        return;
+    }
+    if let Some(why) = failure {
+        let message = format!("the Avi controller did not take the configuration: {why}");
+        if let Some(c) = status.conditions.as_mut() {
+            set(c, "Programmed", false, "Pending", &message, now);
+        }
+        for l in status.listeners.iter_mut().flatten() {
+            set(
+                &mut l.conditions,
+                "Programmed",
+                false,
+                "Pending",
+                &message,
+                now,
+            );
+        }
+        return;
+    }
+    if let Some(ip) = vip {
+        status.addresses = Some(vec![GatewayStatusAddresses {
+            r#type: Some("IPAddress".into()),
+            value: ip,
+        }]);
+    }
+}
+
+async fn apply(
+    kube: &kube::Client,
+    kind: &str,
+    plural_api: ApiKind,
+    namespace: &str,
+    name: &str,
+    status: Value,
+) -> Result<(), kube::Error> {
+    let body = json!({"apiVersion": GROUP_VERSION, "kind": kind, "status": status});
+    let params = PatchParams::apply(FIELD_MANAGER).force();
+    match plural_api {
+        ApiKind::GatewayClass => {
+            Api::<gateway_api::gatewayclasses::GatewayClass>::all(kube.clone())
+                .patch_status(name, &params, &Patch::Apply(&body))
+                .await?;
+        }
+        ApiKind::Gateway => {
+            Api::<gateway_api::gateways::Gateway>::namespaced(kube.clone(), namespace)
+                .patch_status(name, &params, &Patch::Apply(&body))
+                .await?;
+        }
+        ApiKind::HttpRoute => {
+            Api::<gateway_api::httproutes::HttpRoute>::namespaced(kube.clone(), namespace)
+                .patch_status(name, &params, &Patch::Apply(&body))
+                .await?;
+        }
+        ApiKind::BackendTlsPolicy => {
+            Api::<gateway_api::backendtlspolicies::BackendTlsPolicy>::namespaced(
+                kube.clone(),
+                namespace,
+            )
+            .patch_status(name, &params, &Patch::Apply(&body))
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+#[derive(Clone, Copy)]
+enum ApiKind {
+    GatewayClass,
+    Gateway,
+    HttpRoute,
+    BackendTlsPolicy,
+}
+
+/// Writes every status that differs from the object's current one; returns how many.
+pub async fn write_all(
+    kube: &kube::Client,
+    inputs: &Inputs,
+    statuses: &[StatusUpdate],
+) -> Result<u64, String> {
+    let mut written = 0;
+    let mut errors = Vec::new();
+    for s in statuses {
+        let (kind, api, ns, name, wanted, current) = match s {
+            StatusUpdate::GatewayClass { name, status } => (
+                "GatewayClass",
+                ApiKind::GatewayClass,
+                String::new(),
+                name.clone(),
+                serde_json::to_value(status),
+                inputs
+                    .gateway_classes()
+                    .get(&ObjectRef::new(name))
+                    .and_then(|o| o.status.clone())
+                    .map(|s| serde_json::to_value(s).unwrap_or(Value::Null)),
+            ),
+            StatusUpdate::Gateway { key, status } => (
+                "Gateway",
+                ApiKind::Gateway,
+                key.0.clone(),
+                key.1.clone(),
+                serde_json::to_value(status),
+                inputs
+                    .gateways()
+                    .get(&ObjectRef::new(&key.1).within(&key.0))
+                    .and_then(|o| o.status.clone())
+                    .map(|s| serde_json::to_value(s).unwrap_or(Value::Null)),
+            ),
+            StatusUpdate::HttpRoute { key, status } => (
+                "HTTPRoute",
+                ApiKind::HttpRoute,
+                key.0.clone(),
+                key.1.clone(),
+                serde_json::to_value(status),
+                inputs
+                    .http_routes()
+                    .get(&ObjectRef::new(&key.1).within(&key.0))
+                    .and_then(|o| o.status.clone())
+                    .map(|s| serde_json::to_value(s).unwrap_or(Value::Null)),
+            ),
+            StatusUpdate::BackendTlsPolicy { key, status } => (
+                "BackendTLSPolicy",
+                ApiKind::BackendTlsPolicy,
+                key.0.clone(),
+                key.1.clone(),
+                serde_json::to_value(status),
+                inputs
+                    .backend_tls_policies()
+                    .get(&ObjectRef::new(&key.1).within(&key.0))
+                    .and_then(|o| o.status.clone())
+                    .map(|s| serde_json::to_value(s).unwrap_or(Value::Null)),
+            ),
+            // Custom route kinds are written by whoever added them.
+            StatusUpdate::Route { .. } => continue,
+        };
+        let wanted = match wanted {
+            Ok(v) => v,
+            Err(e) => {
+                errors.push(format!("{kind} {ns}/{name}: {e}"));
+                continue;
+            }
+        };
+        if current.as_ref() == Some(&wanted) {
+            continue;
+        }
+        match apply(kube, kind, api, &ns, &name, wanted).await {
+            Ok(()) => written += 1,
+            // Deleted meanwhile: nothing to report on.
+            Err(kube::Error::Api(e)) if e.code == 404 => {}
+            Err(e) => errors.push(format!("{kind} {ns}/{name}: {e}")),
+        }
+    }
+    if errors.is_empty() {
+        Ok(written)
+    } else {
+        Err(errors.join("; "))
+    }
+}

@@ -1,0 +1,497 @@
+//! The reconcile loop against kube-sim and avi-sim: the Istio guide's scenario, endpoint churn,
+//! route deletion, restarts, and Avi faults.
+
+use std::time::Duration;
+
+use ako_gateway_api::controller::{Controller, ControllerOptions, ControllerStatus};
+use avi_client::models::{PkiProfile, Pool, PoolGroup, SslKeyAndCertificate, VirtualService};
+use avi_client::{AviClient, AviConfig, Credentials, RetryPolicy};
+use avi_sim::{AviSim, FaultRule, RunningSim};
+use gateway_api::gateways::Gateway;
+use gateway_api::httproutes::HttpRoute;
+use gateway_translate::Settings;
+use istio_sim::{CaOptions, IstioCa, WorkloadRequest};
+use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use kube::Api;
+use kube::api::{DeleteParams, Patch, PatchParams};
+use kube_sim::{KubeSim, SimConfig};
+use serde_json::{Value, json};
+use tokio::sync::watch;
+
+const CREATED_BY: &str = "ako-gw-cluster-avi-system";
+
+struct World {
+    avi: RunningSim,
+    _kube: KubeSim,
+    avi_client: AviClient,
+    kube_client: kube::Client,
+}
+
+async fn world() -> World {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let avi = AviSim::builder().start().await.unwrap();
+    let mut config = AviConfig::new(
+        avi.base_url(),
+        Credentials::Password {
+            username: "admin".into(),
+            password: "avi123".into(),
+        },
+    );
+    config.retry = RetryPolicy {
+        max_attempts: 3,
+        initial_backoff: Duration::from_millis(5),
+        max_backoff: Duration::from_millis(20),
+        max_elapsed: Duration::from_secs(2),
+    };
+    let avi_client = AviClient::new(config).unwrap();
+    let kube = KubeSim::start(SimConfig::default()).await.unwrap();
+    let mut crds = kube_sim::crds::gateway_api();
+    crds.extend(kube_sim::crds::ako());
+    kube.install(crds).unwrap();
+    let kube_client =
+        kube::Client::try_from(kube::Config::new(kube.url().parse().unwrap())).unwrap();
+    World {
+        avi,
+        _kube: kube,
+        avi_client,
+        kube_client,
+    }
+}
+
+fn fast() -> ControllerOptions {
+    ControllerOptions {
+        debounce: Duration::from_millis(30),
+        resync: Duration::from_secs(3600),
+        retry: Duration::from_millis(50),
+    }
+}
+
+/// Applies manifests (multi-document YAML) by server-side apply, as `kubectl apply
+/// --server-side` would.
+async fn apply(client: &kube::Client, yaml: &str) {
+    let docs: Vec<Value> = serde_saphyr::from_multiple(yaml).unwrap();
+    for doc in docs.into_iter().filter(|d| !d.is_null()) {
+        let api_version = doc["apiVersion"].as_str().unwrap();
+        let kind = doc["kind"].as_str().unwrap();
+        let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+        let gvk = kube::api::GroupVersionKind::gvk(group, version, kind);
+        let (ar, caps) = kube::discovery::pinned_kind(client, &gvk).await.unwrap();
+        let name = doc["metadata"]["name"].as_str().unwrap();
+        let api: Api<kube::api::DynamicObject> = if caps.scope == kube::discovery::Scope::Namespaced
+        {
+            let ns = doc["metadata"]["namespace"].as_str().unwrap_or("default");
+            Api::namespaced_with(client.clone(), ns, &ar)
+        } else {
+            Api::all_with(client.clone(), &ar)
+        };
+        api.patch(
+            name,
+            &PatchParams::apply("test").force(),
+            &Patch::Apply(&doc),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{kind} {name}: {e}"));
+    }
+}
+
+/// Waits up to 20 s for the controller status to satisfy `f`.
+async fn wait(
+    rx: &mut watch::Receiver<ControllerStatus>,
+    f: impl FnMut(&ControllerStatus) -> bool,
+) {
+    let ok = tokio::time::timeout(Duration::from_secs(20), rx.wait_for(f))
+        .await
+        .is_ok_and(|r| r.is_ok());
+    assert!(ok, "controller status: {:?}", *rx.borrow());
+}
+
+/// Polls until `f` holds (the Kubernetes and Avi sides are eventually consistent).
+async fn eventually<F, Fut>(what: &str, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let ok = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            if f().await {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    })
+    .await
+    .is_ok();
+    assert!(ok, "never: {what}");
+}
+
+const NAMESPACES: &str = r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: avi-system}
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: apps
+  labels: {istio-injection: enabled}
+"#;
+
+fn istio_guide(cert_pem: &str, key_pem: &str) -> String {
+    use base64::Engine;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    format!(
+        r#"
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {{name: avi-lb}}
+spec: {{controllerName: ako.vmware.com/avi-lb}}
+---
+apiVersion: v1
+kind: Secret
+metadata: {{name: gateway-tls, namespace: apps}}
+type: kubernetes.io/tls
+data:
+  tls.crt: {cert}
+  tls.key: {key}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {{name: istio-gateway, namespace: apps}}
+spec:
+  gatewayClassName: avi-lb
+  listeners:
+  - name: https
+    protocol: HTTPS
+    port: 443
+    hostname: app.example.com
+    tls: {{mode: Terminate, certificateRefs: [{{name: gateway-tls}}]}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: app-route, namespace: apps}}
+spec:
+  parentRefs: [{{name: istio-gateway}}]
+  hostnames: [app.example.com]
+  rules:
+  - matches: [{{path: {{type: PathPrefix, value: /}}}}]
+    backendRefs: [{{name: app-service, port: 80}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {{name: app-service, namespace: apps}}
+spec:
+  selector: {{app: app}}
+  ports: [{{name: http, port: 80, targetPort: 8080}}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: app-service-abc
+  namespace: apps
+  labels: {{kubernetes.io/service-name: app-service}}
+addressType: IPv4
+ports: [{{name: http, port: 8080}}]
+endpoints:
+- addresses: ["10.244.1.10"]
+  conditions: {{ready: true}}
+  targetRef: {{kind: Pod, name: app-1, namespace: apps}}
+- addresses: ["10.244.1.11"]
+  conditions: {{ready: true}}
+  targetRef: {{kind: Pod, name: app-2, namespace: apps}}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: app-1
+  namespace: apps
+  labels: {{app: app}}
+  annotations: {{sidecar.istio.io/status: '{{"containers":["istio-proxy"]}}'}}
+spec: {{containers: [{{name: app, image: app}}]}}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: app-2
+  namespace: apps
+  labels: {{app: app}}
+  annotations: {{sidecar.istio.io/status: '{{"containers":["istio-proxy"]}}'}}
+spec: {{containers: [{{name: app, image: app}}]}}
+"#,
+        cert = b64(cert_pem),
+        key = b64(key_pem)
+    )
+}
+
+/// A listener certificate for app.example.com.
+fn listener_cert() -> (String, String) {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["app.example.com".into()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    (cert.pem(), key.serialize_pem())
+}
+
+/// What the `ako` container publishes: istio-secret and the two Avi objects.
+async fn publish_istio(w: &World) {
+    let ca = IstioCa::new(CaOptions::default()).unwrap();
+    let cert = ca.issue(&WorkloadRequest::default()).unwrap();
+    let secret: Secret = serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "istio-secret", "namespace": "avi-system"},
+        "stringData": {}, "type": "Opaque",
+    }))
+    .unwrap();
+    let mut secret = secret;
+    secret.data = Some(
+        [
+            ("cert-chain", cert.cert_chain_pem.clone()),
+            ("key", cert.key_pem.clone()),
+            ("root-cert", cert.root_cert_pem.clone()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), k8s_openapi::ByteString(v.into_bytes())))
+        .collect(),
+    );
+    Api::<Secret>::namespaced(w.kube_client.clone(), "avi-system")
+        .patch(
+            "istio-secret",
+            &PatchParams::apply("ako").force(),
+            &Patch::Apply(&secret),
+        )
+        .await
+        .unwrap();
+    w.avi_client
+        .ensure(&PkiProfile {
+            name: "istio-pki-cluster-avi-system".into(),
+            created_by: Some("ako-cluster".into()),
+            ca_certs: vec![avi_client::models::SslCertificate::from_pem(
+                cert.root_cert_pem.clone(),
+            )],
+            ..PkiProfile::default()
+        })
+        .await
+        .unwrap();
+    w.avi_client
+        .ensure(&SslKeyAndCertificate {
+            name: "istio-workload-cluster-avi-system".into(),
+            created_by: Some("ako-cluster".into()),
+            certificate: avi_client::models::SslCertificate::from_pem(cert.cert_chain_pem.clone()),
+            key: Some(avi_client::models::SecretKey::new(cert.key_pem.clone())),
+            type_: Some(avi_client::models::SslCertificateType::VirtualService),
+            ..SslKeyAndCertificate::default()
+        })
+        .await
+        .unwrap();
+}
+
+fn istio_settings() -> Settings {
+    Settings {
+        istio_enabled: true,
+        ..Settings::default()
+    }
+}
+
+async fn pools(w: &World) -> Vec<Pool> {
+    w.avi_client.list_owned::<Pool>(CREATED_BY).await.unwrap()
+}
+
+fn condition(status: &Value, type_: &str) -> Option<(String, String)> {
+    status["conditions"]
+        .as_array()?
+        .iter()
+        .find(|c| c["type"] == type_)
+        .map(|c| {
+            (
+                c["status"].as_str().unwrap_or_default().to_owned(),
+                c["reason"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn istio_guide_scenario_end_to_end() {
+    let w = world().await;
+    apply(&w.kube_client, NAMESPACES).await;
+    let (cert, key) = listener_cert();
+    apply(&w.kube_client, &istio_guide(&cert, &key)).await;
+    let (mut status, task) = Controller::new(
+        w.kube_client.clone(),
+        w.avi_client.clone(),
+        istio_settings(),
+        fast(),
+    )
+    .spawn();
+    wait(&mut status, |s| s.synced >= 1).await;
+    // Istio is on but its objects are not published yet: the pool has no mTLS references.
+    let p = pools(&w).await;
+    assert_eq!(p.len(), 1);
+    assert!(p[0].pki_profile_ref.is_none());
+    let mut ips: Vec<String> = p[0].servers.iter().map(|s| s.ip.addr.clone()).collect();
+    ips.sort();
+    assert_eq!(ips, ["10.244.1.10", "10.244.1.11"]);
+
+    // The ako container publishes: the next resync (triggered by the Secret) uses them.
+    publish_istio(&w).await;
+    wait(&mut status, |s| s.istio_refs && s.last_error.is_none()).await;
+    let p = pools(&w).await;
+    assert_eq!(
+        p[0].pki_profile_ref.as_ref().and_then(|r| r.name()),
+        Some("istio-pki-cluster-avi-system")
+    );
+    assert_eq!(
+        p[0].ssl_key_and_certificate_ref
+            .as_ref()
+            .and_then(|r| r.name()),
+        Some("istio-workload-cluster-avi-system")
+    );
+    let vses = w
+        .avi_client
+        .list_owned::<VirtualService>(CREATED_BY)
+        .await
+        .unwrap();
+    assert_eq!(vses.len(), 2, "parent and child");
+    let pgs = w
+        .avi_client
+        .list_owned::<PoolGroup>(CREATED_BY)
+        .await
+        .unwrap();
+    assert_eq!(pgs.len(), 1);
+
+    // Statuses: the route accepted, the Gateway programmed with the VIP as its address.
+    let routes: Api<HttpRoute> = Api::namespaced(w.kube_client.clone(), "apps");
+    let gateways: Api<Gateway> = Api::namespaced(w.kube_client.clone(), "apps");
+    eventually("route and gateway statuses", || {
+        let (routes, gateways) = (routes.clone(), gateways.clone());
+        async move {
+            let r = routes.get("app-route").await.unwrap();
+            let g = gateways.get("istio-gateway").await.unwrap();
+            let rs = serde_json::to_value(&r.status).unwrap();
+            let gs = serde_json::to_value(&g.status).unwrap();
+            condition(&rs["parents"][0], "Accepted") == Some(("True".into(), "Accepted".into()))
+                && condition(&rs["parents"][0], "ResolvedRefs").is_some_and(|c| c.0 == "True")
+                && condition(&gs, "Programmed") == Some(("True".into(), "Programmed".into()))
+                && gs["addresses"][0]["type"] == "IPAddress"
+        }
+    })
+    .await;
+
+    // A quiet resync writes nothing more.
+    let writes = status.borrow().avi_writes;
+    let status_writes = status.borrow().status_writes;
+    drop(task);
+    let (mut again, _task) = Controller::new(
+        w.kube_client.clone(),
+        w.avi_client.clone(),
+        istio_settings(),
+        fast(),
+    )
+    .spawn();
+    wait(&mut again, |s| s.synced >= 1).await;
+    assert_eq!(again.borrow().avi_writes, 0, "a restart writes nothing");
+    assert_eq!(
+        again.borrow().status_writes,
+        0,
+        "statuses are already right"
+    );
+    let _ = (writes, status_writes);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endpoint_churn_moves_servers_and_route_deletion_removes_its_objects() {
+    let w = world().await;
+    apply(&w.kube_client, NAMESPACES).await;
+    let (cert, key) = listener_cert();
+    apply(&w.kube_client, &istio_guide(&cert, &key)).await;
+    let (mut status, _task) = Controller::new(
+        w.kube_client.clone(),
+        w.avi_client.clone(),
+        Settings::default(),
+        fast(),
+    )
+    .spawn();
+    wait(&mut status, |s| s.synced >= 1).await;
+    let before_vs = w
+        .avi_client
+        .list_owned::<VirtualService>(CREATED_BY)
+        .await
+        .unwrap();
+
+    // One endpoint replaced.
+    let slices: Api<EndpointSlice> = Api::namespaced(w.kube_client.clone(), "apps");
+    slices
+        .patch(
+            "app-service-abc",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"endpoints": [
+                {"addresses": ["10.244.1.10"], "conditions": {"ready": true}},
+                {"addresses": ["10.244.1.99"], "conditions": {"ready": true}}]})),
+        )
+        .await
+        .unwrap();
+    eventually("the pool follows the endpoints", || async {
+        let p = pools(&w).await;
+        p.len() == 1 && p[0].servers.iter().any(|s| s.ip.addr == "10.244.1.99")
+    })
+    .await;
+    // Only the pool changed.
+    let after_vs = w
+        .avi_client
+        .list_owned::<VirtualService>(CREATED_BY)
+        .await
+        .unwrap();
+    assert_eq!(
+        before_vs
+            .iter()
+            .map(|v| &v.last_modified)
+            .collect::<Vec<_>>(),
+        after_vs
+            .iter()
+            .map(|v| &v.last_modified)
+            .collect::<Vec<_>>()
+    );
+
+    // The route goes: its child, pool group and pool go; the parent stays.
+    Api::<HttpRoute>::namespaced(w.kube_client.clone(), "apps")
+        .delete("app-route", &DeleteParams::default())
+        .await
+        .unwrap();
+    eventually("the route's objects are deleted", || async {
+        pools(&w).await.is_empty()
+            && w.avi_client
+                .list_owned::<VirtualService>(CREATED_BY)
+                .await
+                .unwrap()
+                .len()
+                == 1
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn avi_faults_during_sync_converge() {
+    let w = world().await;
+    apply(&w.kube_client, NAMESPACES).await;
+    w.avi.add_fault(FaultRule {
+        method: Some("POST".into()),
+        error_rate: 1.0,
+        status: 503,
+        times: Some(6),
+        ..FaultRule::default()
+    });
+    let (cert, key) = listener_cert();
+    apply(&w.kube_client, &istio_guide(&cert, &key)).await;
+    let (mut status, _task) = Controller::new(
+        w.kube_client.clone(),
+        w.avi_client.clone(),
+        Settings::default(),
+        fast(),
+    )
+    .spawn();
+    wait(&mut status, |s| s.reconciles >= 1).await;
+    // Session expiry in the middle of it all.
+    w.avi.expire_sessions();
+    wait(&mut status, |s| s.last_error.is_none() && s.synced >= 1).await;
+    assert_eq!(pools(&w).await.len(), 1);
+}
