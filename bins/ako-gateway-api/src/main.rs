@@ -6,6 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod run;
+
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use gateway_translate::{
@@ -38,6 +40,8 @@ enum Backends {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the controller (the container's command).
+    Run(Box<run::RunArgs>),
     /// Translate manifests offline and print the Avi model and the statuses.
     Translate {
         /// Manifest files or directories (multi-document YAML or JSON).
@@ -71,7 +75,24 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
+    let result = match Cli::parse().command {
+        Command::Run(args) => {
+            if rustls::crypto::ring::default_provider()
+                .install_default()
+                .is_err()
+            {
+                eprintln!("error: a TLS crypto provider was already installed");
+                return ExitCode::from(2);
+            }
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("cannot start the async runtime")
+                .and_then(|rt| rt.block_on(run::run(*args)))
+        }
+        command => dry_run(command),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -80,7 +101,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+fn dry_run(command: Command) -> anyhow::Result<()> {
     let Command::Translate {
         paths,
         cluster_name,
@@ -91,7 +112,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         istio_backends,
         controller_version,
         output,
-    } = cli.command;
+    } = command
+    else {
+        anyhow::bail!("not a dry-run command");
+    };
     let service_type = match service_type.as_str() {
         "ClusterIP" => ServiceType::ClusterIP,
         "NodePort" => ServiceType::NodePort,

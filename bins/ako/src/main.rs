@@ -5,6 +5,7 @@
 
 mod authz;
 mod certs;
+mod run;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,7 +13,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 /// Where istio-agent writes the workload certificate when `OUTPUT_CERTS` is set as AKO sets it.
-const DEFAULT_CERT_DIR: &str = "/etc/istio-output-certs";
+pub(crate) const DEFAULT_CERT_DIR: &str = "/etc/istio-output-certs";
 
 #[derive(Parser)]
 #[command(name = "ako", version, about = "Istio mTLS for the Avi load balancer")]
@@ -23,6 +24,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the controller (the container's command).
+    Run(Box<run::RunArgs>),
     /// Look at the Istio certificate set in OUTPUT_CERTS.
     Certs {
         #[command(subcommand)]
@@ -76,15 +79,37 @@ fn main() -> ExitCode {
         eprintln!("error: a TLS crypto provider was already installed");
         return ExitCode::from(2);
     }
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .init();
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Run(_)) {
+        // The operator commands log warnings only; `run` sets up its own logging.
+        tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+            )
+            .init();
+    }
     match cli.command {
+        Command::Run(args) => {
+            let runtime = match tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    eprintln!("error: cannot start the async runtime: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            match runtime.block_on(run::run(*args)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::from(1)
+                }
+            }
+        }
         Command::Certs {
             command: CertsCommand::Inspect { dir, output },
         } => certs::inspect(&dir, output),

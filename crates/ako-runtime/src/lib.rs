@@ -25,6 +25,7 @@ pub mod kube_client;
 pub mod leader;
 pub mod logging;
 pub mod metrics;
+pub mod process;
 
 pub use avi_secret::{AVI_SECRET_NAME, AviSecret, avi_config, load_avi_credentials};
 pub use config::{Component, RuntimeConfig, ServiceType};
@@ -35,3 +36,4 @@ pub use kube_client::client;
 pub use leader::{LeaderElector, Leadership, LeaseTiming};
 pub use logging::LogFormat;
 pub use metrics::{Metrics, ReconcileResult};
+pub use process::{Process, shutdown_signal};

@@ -1,0 +1,126 @@
+//! `ako-gateway-api run`: the container. The reconcile loop runs while this replica leads.
+
+use ako_gateway_api::controller::{Controller, ControllerOptions, ControllerStatus};
+use ako_runtime::{Component, Process, ReconcileResult, RuntimeConfig, shutdown_signal};
+use anyhow::Context;
+use gateway_translate::{IstioBackends, ServiceType, Settings};
+use tokio::sync::watch;
+
+/// `ako-gateway-api run` arguments.
+#[derive(clap::Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    runtime: RuntimeConfig,
+    /// With Istio on, which backends get mTLS: `mesh` (sidecar-mode backends) or `all` (AKO's
+    /// behaviour).
+    #[arg(long, env = "ISTIO_BACKENDS", default_value = "mesh")]
+    istio_backends: String,
+    /// Full resync period in seconds.
+    #[arg(long, env = "FULL_SYNC_INTERVAL", default_value_t = 600)]
+    full_sync_interval: u64,
+}
+
+/// Runs the container until SIGTERM.
+pub async fn run(args: RunArgs) -> anyhow::Result<()> {
+    let istio_backends = match args.istio_backends.as_str() {
+        "mesh" => IstioBackends::Mesh,
+        "all" => IstioBackends::All,
+        other => {
+            anyhow::bail!("ISTIO_BACKENDS / --istio-backends must be mesh or all, not {other:?}")
+        }
+    };
+    let process = Process::start(args.runtime, Component::GatewayApi)
+        .await
+        .context("cannot start")?;
+    let c = &process.config;
+    let settings = Settings {
+        cluster_name: c.cluster_name()?.to_owned(),
+        ako_namespace: c.namespace()?.to_owned(),
+        tenant: c.tenant().to_owned(),
+        service_type: match c.service_type {
+            ako_runtime::ServiceType::ClusterIP => ServiceType::ClusterIP,
+            ako_runtime::ServiceType::NodePort => ServiceType::NodePort,
+        },
+        istio_enabled: c.istio_enabled,
+        istio_backends,
+        controller_version: c
+            .controller_version()?
+            .map_or_else(|| process.avi.config().api_version.clone(), str::to_owned),
+        ..Settings::default()
+    };
+    let options = ControllerOptions {
+        resync: std::time::Duration::from_secs(args.full_sync_interval.max(10)),
+        ..ControllerOptions::default()
+    };
+    tokio::select! {
+        () = lead(&process, settings, options) => {}
+        () = shutdown_signal() => {}
+    }
+    tracing::info!("stopping");
+    process.leadership.release().await;
+    let _ = process.server.shutdown().await;
+    Ok(())
+}
+
+async fn lead(process: &Process, settings: Settings, options: ControllerOptions) {
+    let mut leading = process.leadership.subscribe();
+    loop {
+        if !*leading.borrow_and_update() {
+            tracing::info!("not the leader: waiting to write");
+            if leading.changed().await.is_err() {
+                return;
+            }
+            continue;
+        }
+        tracing::info!("leading: reconciling Gateway API objects into Avi");
+        let (status, task) = Controller::new(
+            process.kube.clone(),
+            process.avi.clone(),
+            settings.clone(),
+            options,
+        )
+        .spawn();
+        let reporter = tokio::spawn(report(
+            status,
+            process.metrics.clone(),
+            process.readiness.clone(),
+        ));
+        while *leading.borrow_and_update() {
+            if leading.changed().await.is_err() {
+                break;
+            }
+        }
+        tracing::warn!("lost the leadership: no more writes");
+        task.abort();
+        reporter.abort();
+        process.readiness.set(false);
+    }
+}
+
+/// Reconcile outcomes become metrics; readiness follows the first full success.
+async fn report(
+    mut status: watch::Receiver<ControllerStatus>,
+    metrics: ako_runtime::Metrics,
+    readiness: ako_runtime::Readiness,
+) {
+    let mut seen = ControllerStatus::default();
+    let mut since = std::time::Instant::now();
+    while status.changed().await.is_ok() {
+        let s = status.borrow_and_update().clone();
+        if s.reconciles > seen.reconciles {
+            let result = if s.last_error.is_none() {
+                ReconcileResult::Success
+            } else {
+                ReconcileResult::Error
+            };
+            metrics.reconcile(result, since.elapsed());
+            since = std::time::Instant::now();
+            if s.last_error.is_none() {
+                readiness.set_ready();
+            } else if let Some(e) = &s.last_error {
+                tracing::warn!(error = %e, "reconcile failed; retrying");
+            }
+        }
+        seen = s;
+    }
+}

@@ -1,0 +1,202 @@
+//! `ako run`: the container. With ISTIO_ENABLED the certificate pipeline runs while this replica
+//! leads; without it, the Istio objects are removed (unless pools still use them).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use ako::istio::{IstioNames, Pipeline, PipelineOptions, PipelineStatus, Publisher};
+use ako_runtime::{Component, Process, RuntimeConfig, shutdown_signal};
+use anyhow::Context;
+use istio_certs::{CertStore, WatchOptions, WatchStatus, watch};
+use tokio::sync::watch as channel;
+
+/// How often to say that the certificate directory is still missing or empty.
+const WAITING_LOG_EVERY: Duration = Duration::from_secs(30);
+
+/// `ako run` arguments.
+#[derive(clap::Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    runtime: RuntimeConfig,
+    /// The OUTPUT_CERTS directory istio-agent writes the workload certificate to.
+    #[arg(long, env = "ISTIO_OUTPUT_CERTS", default_value = crate::DEFAULT_CERT_DIR)]
+    certs_dir: PathBuf,
+}
+
+/// Runs the container until SIGTERM.
+pub async fn run(args: RunArgs) -> anyhow::Result<()> {
+    let process = Process::start(args.runtime, Component::Ako)
+        .await
+        .context("cannot start")?;
+    let names = IstioNames {
+        cluster: process.config.cluster_name()?.to_owned(),
+        namespace: process.config.namespace()?.to_owned(),
+    };
+    let publisher = Publisher::new(process.avi.clone(), process.kube.clone(), names);
+    if process.config.istio_enabled {
+        tokio::select! {
+            () = istio_on(&process, publisher, args.certs_dir) => {}
+            () = shutdown_signal() => {}
+        }
+    } else {
+        tokio::select! {
+            () = istio_off(&process, publisher) => {}
+            () = shutdown_signal() => {}
+        }
+    }
+    tracing::info!("stopping");
+    process.leadership.release().await;
+    let _ = process.server.shutdown().await;
+    Ok(())
+}
+
+async fn istio_on(process: &Process, publisher: Publisher, dir: PathBuf) {
+    let store = CertStore::new();
+    let watcher = watch(&dir, WatchOptions::default(), store.clone());
+    tokio::spawn(report_watch(
+        watcher.status_receiver(),
+        store.clone(),
+        dir.clone(),
+        process.metrics.clone(),
+        process.events.clone(),
+        process.pod(),
+    ));
+    let mut leading = process.leadership.subscribe();
+    loop {
+        if !*leading.borrow_and_update() {
+            tracing::info!("not the leader: waiting to write");
+            if leading.changed().await.is_err() {
+                return;
+            }
+            continue;
+        }
+        tracing::info!("leading: publishing the Istio certificate set");
+        let (status, task) =
+            Pipeline::new(publisher.clone(), store.clone(), PipelineOptions::default()).spawn();
+        let reporter = tokio::spawn(report_pipeline(
+            status,
+            store.clone(),
+            process.metrics.clone(),
+            process.readiness.clone(),
+            process.events.clone(),
+            process.pod(),
+        ));
+        // Until leadership is lost.
+        while *leading.borrow_and_update() {
+            if leading.changed().await.is_err() {
+                break;
+            }
+        }
+        tracing::warn!("lost the leadership: no more writes");
+        task.abort();
+        reporter.abort();
+        process.readiness.set(false);
+    }
+}
+
+/// Validation outcomes become metrics, Warning Events and (every 30 s) a log line while
+/// nothing valid has been seen.
+async fn report_watch(
+    mut status: channel::Receiver<WatchStatus>,
+    store: CertStore,
+    dir: PathBuf,
+    metrics: ako_runtime::Metrics,
+    events: ako_runtime::Events,
+    pod: Option<k8s_openapi::api::core::v1::ObjectReference>,
+) {
+    let mut rejected = 0;
+    let mut ticker = tokio::time::interval(WAITING_LOG_EVERY);
+    loop {
+        tokio::select! {
+            changed = status.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                let s = status.borrow_and_update().clone();
+                if s.rejected > rejected {
+                    rejected = s.rejected;
+                    if let Some(p) = &s.last_problem {
+                        metrics.validation_failure(p.kind);
+                        if !p.transient && let Some(pod) = &pod {
+                            let note = format!("Istio certificate set in {} refused: {}", dir.display(), p.message);
+                            let _ = events.warn(pod, "IstioCertificateInvalid", "Validate", &note).await;
+                        }
+                    }
+                }
+            }
+            _ = ticker.tick() => {
+                if store.current().is_none() {
+                    let why = status.borrow().last_problem.as_ref().map(|p| p.message.clone());
+                    tracing::info!(dir = %dir.display(), problem = why.as_deref().unwrap_or("no files yet"), "waiting for the Istio certificate set");
+                }
+            }
+        }
+    }
+}
+
+async fn report_pipeline(
+    mut status: channel::Receiver<PipelineStatus>,
+    store: CertStore,
+    metrics: ako_runtime::Metrics,
+    readiness: ako_runtime::Readiness,
+    events: ako_runtime::Events,
+    pod: Option<k8s_openapi::api::core::v1::ObjectReference>,
+) {
+    let mut seen = PipelineStatus::default();
+    while status.changed().await.is_ok() {
+        let s = status.borrow_and_update().clone();
+        if s.publications > seen.publications {
+            readiness.set_ready();
+            if let Some(b) = store.current() {
+                metrics.cert_expiry(b.facts().not_after.unix_timestamp());
+            }
+            if s.published != seen.published && seen.published.is_some() {
+                metrics.rotation();
+            }
+        }
+        if s.last_error != seen.last_error
+            && let (Some((reason, message)), Some(pod)) = (&s.last_error, &pod)
+        {
+            let _ = events.warn(pod, reason, "Publish", message).await;
+        }
+        seen = s;
+    }
+}
+
+async fn istio_off(process: &Process, publisher: Publisher) {
+    process.leadership.became_leader().await;
+    let mut retry = Duration::from_secs(1);
+    loop {
+        match publisher.remove().await {
+            Ok(removed) => {
+                for d in &removed.deleted {
+                    tracing::info!(object = %d, "Istio disabled: removed");
+                }
+                for (object, pools) in &removed.kept {
+                    let note = format!(
+                        "Istio is disabled but {object} is kept: pools still use it ({})",
+                        pools.join(", ")
+                    );
+                    tracing::warn!("{note}");
+                    if let Some(pod) = process.pod() {
+                        let _ = process
+                            .events
+                            .warn(&pod, "IstioObjectInUse", "Remove", &note)
+                            .await;
+                    }
+                }
+                process.readiness.set_ready();
+                if removed.kept.is_empty() {
+                    std::future::pending::<()>().await;
+                }
+                // Look again later: the pools may go.
+                tokio::time::sleep(Duration::from_secs(60)).await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot remove the Istio objects; retrying");
+                tokio::time::sleep(retry).await;
+                retry = (retry * 2).min(Duration::from_secs(60));
+            }
+        }
+    }
+}

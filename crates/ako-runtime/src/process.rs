@@ -1,0 +1,122 @@
+//! The start of either container, in the order a failure is easiest to read: configuration,
+//! logging, the Kubernetes client, `avi-secret`, the Avi client, the health and metrics
+//! server, then leadership. Each step fails with an error that says what to fix.
+
+use avi_client::AviClient;
+use k8s_openapi::api::core::v1::ObjectReference;
+
+use crate::avi_secret::{avi_config, load_avi_credentials};
+use crate::config::{Component, RuntimeConfig};
+use crate::error::RuntimeError;
+use crate::events::Events;
+use crate::health::{self, HealthServer, Readiness};
+use crate::leader::{LeaderElector, Leadership, LeaseTiming};
+use crate::metrics::Metrics;
+
+/// Everything a started container holds.
+pub struct Process {
+    /// The validated configuration.
+    pub config: RuntimeConfig,
+    /// Kubernetes.
+    pub kube: kube::Client,
+    /// The Avi controller.
+    pub avi: AviClient,
+    /// Metrics.
+    pub metrics: Metrics,
+    /// Readiness (`/readyz`).
+    pub readiness: Readiness,
+    /// The health and metrics server.
+    pub server: HealthServer,
+    /// Whether this replica may write.
+    pub leadership: Leadership,
+    /// Events.
+    pub events: Events,
+}
+
+impl Process {
+    /// Starts the shared parts of `component`.
+    pub async fn start(
+        config: RuntimeConfig,
+        component: Component,
+    ) -> Result<Process, RuntimeError> {
+        config.validate()?;
+        crate::logging::init(config.log_format)?;
+        let kube = crate::kube_client::client(config.kubeconfig.as_deref()).await?;
+        let namespace = config.namespace()?.to_owned();
+        let secret = load_avi_credentials(&kube, &namespace).await?;
+        let avi = AviClient::new(avi_config(&config, &secret)?).map_err(|e| {
+            RuntimeError::Config(crate::error::ConfigError::Invalid {
+                env: "CTRL_IPADDRESS",
+                flag: "--ctrl-ipaddress",
+                value: config.ctrl_ipaddress.clone().unwrap_or_default(),
+                reason: e.to_string(),
+            })
+        })?;
+        let metrics = Metrics::new();
+        let readiness = Readiness::new();
+        let listener = health::bind(config.metrics_addr_for(component)).await?;
+        let server = health::serve(listener, metrics.clone(), readiness.clone()).await?;
+        tracing::info!(addr = %server.local_addr(), "serving /healthz, /readyz and /metrics");
+        let leadership = if config.leader_election {
+            LeaderElector::new(
+                kube.clone(),
+                &namespace,
+                config.lease_name_for(component),
+                config.identity()?,
+                LeaseTiming::default(),
+            )?
+            .with_metrics(metrics.clone())
+            .spawn()
+        } else {
+            metrics.leader(true);
+            Leadership::always()
+        };
+        let events = Events::new(kube.clone(), component, config.pod_name.clone());
+        Ok(Process {
+            config,
+            kube,
+            avi,
+            metrics,
+            readiness,
+            server,
+            leadership,
+            events,
+        })
+    }
+
+    /// The container's own Pod, the object its Events are about (when `POD_NAME` is set).
+    pub fn pod(&self) -> Option<ObjectReference> {
+        Some(ObjectReference {
+            api_version: Some("v1".into()),
+            kind: Some("Pod".into()),
+            name: Some(self.config.pod_name.clone()?),
+            namespace: self.config.pod_namespace.clone(),
+            ..ObjectReference::default()
+        })
+    }
+}
+
+/// Resolves on SIGTERM (Kubernetes stopping the pod) or Ctrl-C.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(
+            tokio::signal::unix::SignalKind::terminate(),
+        ) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM; only Ctrl-C stops the process");
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
