@@ -79,6 +79,7 @@ async fn lead(process: &Process, settings: Settings, options: ControllerOptions)
             settings.clone(),
             options,
         )
+        .with_events(process.events.clone())
         .spawn();
         let reporter = tokio::spawn(report(
             status,

@@ -495,3 +495,68 @@ async fn avi_faults_during_sync_converge() {
     wait(&mut status, |s| s.last_error.is_none() && s.synced >= 1).await;
     assert_eq!(pools(&w).await.len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ambient_backend_gets_no_istio_refs_and_an_event() {
+    let w = world().await;
+    apply(
+        &w.kube_client,
+        r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: avi-system}
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: apps
+  labels: {istio.io/dataplane-mode: ambient}
+"#,
+    )
+    .await;
+    let (cert, key) = listener_cert();
+    // The same scenario, without sidecar annotations mattering: the namespace is ambient.
+    apply(
+        &w.kube_client,
+        &istio_guide(&cert, &key).replace("sidecar.istio.io/status", "x-unrelated"),
+    )
+    .await;
+    publish_istio(&w).await;
+    let events = ako_runtime::Events::new(
+        w.kube_client.clone(),
+        ako_runtime::Component::GatewayApi,
+        Some("ako-0".into()),
+    );
+    let (mut status, _task) = Controller::new(
+        w.kube_client.clone(),
+        w.avi_client.clone(),
+        istio_settings(),
+        fast(),
+    )
+    .with_events(events)
+    .spawn();
+    wait(&mut status, |s| s.synced >= 1 && s.istio_refs).await;
+    let p = pools(&w).await;
+    assert_eq!(p.len(), 1);
+    assert!(
+        p[0].pki_profile_ref.is_none(),
+        "ambient: no sidecar to take mTLS"
+    );
+    let api: Api<k8s_openapi::api::events::v1::Event> =
+        Api::namespaced(w.kube_client.clone(), "apps");
+    eventually("an Event on the route says why", || {
+        let api = api.clone();
+        async move {
+            api.list(&Default::default())
+                .await
+                .unwrap()
+                .items
+                .iter()
+                .any(|e| {
+                    e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some("app-route")
+                        && e.note.as_deref().is_some_and(|n| n.contains("ambient"))
+                })
+        }
+    })
+    .await;
+}

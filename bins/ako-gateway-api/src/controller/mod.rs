@@ -74,6 +74,9 @@ pub struct Controller {
     avi: AviClient,
     settings: Settings,
     options: ControllerOptions,
+    events: Option<ako_runtime::Events>,
+    /// Warnings already raised as Events, so a resync does not repeat them.
+    reported: std::sync::Mutex<std::collections::BTreeSet<(String, String, String, String)>>,
 }
 
 impl Controller {
@@ -89,6 +92,56 @@ impl Controller {
             avi,
             settings,
             options,
+            events: None,
+            reported: Default::default(),
+        }
+    }
+
+    /// Raises the translation's warnings (ambient or mixed backends, Istio objects pending,
+    /// overlapping rules) and route rejections as Events on the objects concerned.
+    pub fn with_events(mut self, events: ako_runtime::Events) -> Self {
+        self.events = Some(events);
+        self
+    }
+
+    async fn raise(&self, warnings: &[gateway_translate::Warning]) {
+        let Some(events) = &self.events else {
+            return;
+        };
+        let mut now_seen = std::collections::BTreeSet::new();
+        for w in warnings {
+            let id = (
+                w.key.0.clone(),
+                w.key.1.clone(),
+                w.reason.to_owned(),
+                w.message.clone(),
+            );
+            now_seen.insert(id.clone());
+            let fresh = self
+                .reported
+                .lock()
+                .map(|r| !r.contains(&id))
+                .unwrap_or(true);
+            if !fresh {
+                continue;
+            }
+            let object = k8s_openapi::api::core::v1::ObjectReference {
+                api_version: Some("gateway.networking.k8s.io/v1".into()),
+                kind: Some(w.kind.into()),
+                namespace: Some(w.key.0.clone()),
+                name: Some(w.key.1.clone()),
+                ..Default::default()
+            };
+            if let Err(e) = events
+                .warn(&object, w.reason, "Translate", &w.message)
+                .await
+            {
+                tracing::debug!(error = %e, "cannot publish an Event");
+            }
+        }
+        // Forget what is no longer true, so it is raised again if it comes back.
+        if let Ok(mut r) = self.reported.lock() {
+            *r = now_seen;
         }
     }
 
@@ -213,6 +266,9 @@ impl Controller {
         for w in &t.warnings {
             tracing::warn!(kind = w.kind, namespace = %w.key.0, name = %w.key.1, reason = w.reason, "{}", w.message);
         }
+        let mut warnings = t.warnings.clone();
+        warnings.extend(rejections(&statuses));
+        self.raise(&warnings).await;
         let ok = errors.is_empty();
         status.send_modify(|s| {
             s.reconciles += 1;
@@ -238,4 +294,31 @@ impl Controller {
             }
         }
     }
+}
+
+/// A Warning per route parent that is not accepted, with the reason the status gives.
+fn rejections(statuses: &[StatusUpdate]) -> Vec<gateway_translate::Warning> {
+    let mut out = Vec::new();
+    for s in statuses {
+        if let StatusUpdate::HttpRoute { key, status } = s {
+            for p in &status.parents {
+                if let Some(c) = p
+                    .conditions
+                    .iter()
+                    .find(|c| c.type_ == "Accepted" && c.status == "False")
+                {
+                    out.push(gateway_translate::Warning {
+                        kind: "HTTPRoute",
+                        key: key.clone(),
+                        reason: "Rejected",
+                        message: format!(
+                            "not accepted by Gateway {}: {} ({})",
+                            p.parent_ref.name, c.message, c.reason
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    out
 }
