@@ -560,3 +560,142 @@ metadata:
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodeport_mode_with_local_traffic_policy_uses_the_nodes_hosting_endpoints() {
+    let w = world().await;
+    apply(
+        &w.kube_client,
+        r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: avi-system}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: apps}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: avi-lb}
+spec: {controllerName: ako.vmware.com/avi-lb}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: apps}
+spec:
+  gatewayClassName: avi-lb
+  listeners: [{name: http, protocol: HTTP, port: 80}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: r, namespace: apps}
+spec:
+  parentRefs: [{name: gw}]
+  rules: [{backendRefs: [{name: web, port: 80}]}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: apps}
+spec:
+  type: NodePort
+  externalTrafficPolicy: Local
+  selector: {app: web}
+  ports: [{name: http, port: 80, targetPort: 8080, nodePort: 30080}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: web-abc
+  namespace: apps
+  labels: {kubernetes.io/service-name: web}
+addressType: IPv4
+ports: [{name: http, port: 8080}]
+endpoints:
+- addresses: ["10.244.1.10"]
+  conditions: {ready: true}
+  nodeName: node-a
+---
+apiVersion: v1
+kind: Node
+metadata: {name: node-a}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: node-b}
+"#,
+    )
+    .await;
+    // Addresses are status: the kubelet writes them through the status subresource.
+    let nodes: Api<k8s_openapi::api::core::v1::Node> = Api::all(w.kube_client.clone());
+    for (name, ip) in [("node-a", "192.168.0.11"), ("node-b", "192.168.0.12")] {
+        nodes
+            .patch_status(
+                name,
+                &PatchParams::default(),
+                &Patch::Merge(
+                    json!({"status": {"addresses": [{"type": "InternalIP", "address": ip}]}}),
+                ),
+            )
+            .await
+            .unwrap();
+    }
+    let settings = Settings {
+        service_type: gateway_translate::ServiceType::NodePort,
+        ..Settings::default()
+    };
+    let (mut status, _task) = Controller::new(
+        w.kube_client.clone(),
+        w.avi_client.clone(),
+        settings,
+        fast(),
+    )
+    .spawn();
+    wait(&mut status, |s| s.synced >= 1).await;
+    let p = pools(&w).await;
+    assert_eq!(p.len(), 1);
+    let servers: Vec<(String, Option<u16>)> = p[0]
+        .servers
+        .iter()
+        .map(|s| (s.ip.addr.clone(), s.port))
+        .collect();
+    // Only node-a hosts a ready endpoint; the port is the nodePort.
+    assert_eq!(servers, [("192.168.0.11".to_owned(), Some(30080))]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropped_and_expired_watches_still_converge() {
+    let w = world().await;
+    apply(&w.kube_client, NAMESPACES).await;
+    let (cert, key) = listener_cert();
+    apply(&w.kube_client, &istio_guide(&cert, &key)).await;
+    let (mut status, _task) = Controller::new(
+        w.kube_client.clone(),
+        w.avi_client.clone(),
+        Settings::default(),
+        fast(),
+    )
+    .spawn();
+    wait(&mut status, |s| s.synced >= 1).await;
+    // Every watch is cut and the next one is told its resourceVersion is gone (410).
+    w._kube.drop_watches();
+    w._kube.expire_next_watch();
+    let slices: Api<EndpointSlice> = Api::namespaced(w.kube_client.clone(), "apps");
+    slices
+        .patch(
+            "app-service-abc",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"endpoints": [
+                {"addresses": ["10.244.1.77"], "conditions": {"ready": true}}]})),
+        )
+        .await
+        .unwrap();
+    eventually(
+        "the change made after the watches broke arrives",
+        || async {
+            let p = pools(&w).await;
+            p.len() == 1 && p[0].servers.iter().any(|s| s.ip.addr == "10.244.1.77")
+        },
+    )
+    .await;
+}
