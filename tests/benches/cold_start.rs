@@ -1,0 +1,228 @@
+//! Cold start of `ako-gateway-api run` (release build, as a process) with 5,000 HTTPRoutes in
+//! kube-sim: the time until every route has its child VS in avi-sim and an Accepted status, the
+//! Avi writes against the minimum, the process's peak RSS; then one endpoint change and the time
+//! until its pool holds the new server.
+//!
+//! `cargo bench -p system-tests --bench cold_start`
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use avi_sim::AviSim;
+use gateway_api::httproutes::HttpRoute;
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use kube::Api;
+use kube::api::{ListParams, Patch, PatchParams};
+use kube_sim::{KubeSim, SimConfig};
+use serde_json::{Value, json};
+
+const NAMESPACES: usize = 50;
+const ROUTES_PER_NS: usize = 100;
+const GATEWAYS: usize = 10;
+
+fn binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("exe");
+    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
+    let path = dir.join("ako-gateway-api");
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--release", "-p", "ako-gateway-api", "--bin", "ako-gateway-api"])
+        .status()
+        .expect("cargo build");
+    assert!(status.success());
+    path
+}
+
+fn objects() -> Vec<Value> {
+    let mut out = vec![
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "avi-system"}}),
+        json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "avi-secret", "namespace": "avi-system"},
+               "stringData": {"username": "admin", "password": "avi123"}}),
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "gateways"}}),
+        json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GatewayClass", "metadata": {"name": "avi-lb"},
+               "spec": {"controllerName": "ako.vmware.com/avi-lb"}}),
+    ];
+    for g in 0..GATEWAYS {
+        out.push(json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+            "metadata": {"name": format!("gw-{g}"), "namespace": "gateways"},
+            "spec": {"gatewayClassName": "avi-lb", "listeners": [
+                {"name": "http", "port": 80, "protocol": "HTTP", "allowedRoutes": {"namespaces": {"from": "All"}}}]}}));
+    }
+    for n in 0..NAMESPACES {
+        let ns = format!("ns-{n}");
+        out.push(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}));
+        for r in 0..ROUTES_PER_NS {
+            let svc = format!("svc-{r}");
+            out.push(json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": svc, "namespace": ns},
+                "spec": {"ports": [{"name": "http", "port": 80, "targetPort": 8080}]}}));
+            out.push(json!({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
+                "metadata": {"name": format!("{svc}-abc"), "namespace": ns, "labels": {"kubernetes.io/service-name": svc}},
+                "ports": [{"name": "http", "port": 8080}],
+                "endpoints": [{"addresses": [format!("10.{}.{}.1", n, r)], "conditions": {"ready": true}},
+                              {"addresses": [format!("10.{}.{}.2", n, r)], "conditions": {"ready": true}}]}));
+            out.push(json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+                "metadata": {"name": format!("route-{r}"), "namespace": ns},
+                "spec": {"parentRefs": [{"name": format!("gw-{}", (n * ROUTES_PER_NS + r) % GATEWAYS), "namespace": "gateways"}],
+                         "hostnames": [format!("r{r}.ns{n}.example.com")],
+                         "rules": [{"backendRefs": [{"name": svc, "port": 80}]}]}}));
+        }
+    }
+    out
+}
+
+fn peak_rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+struct Proc(Child);
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn main() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let bin = binary();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(run(bin));
+}
+
+async fn run(bin: PathBuf) {
+    let avi = AviSim::builder().start().await.expect("avi-sim");
+    let kube = KubeSim::start(SimConfig::default()).await.expect("kube-sim");
+    let mut crds = kube_sim::crds::gateway_api();
+    crds.extend(kube_sim::crds::ako());
+    kube.install(crds).expect("crds");
+    kube.install(objects()).expect("objects");
+    let work = tempfile::tempdir().expect("tempdir");
+    let kubeconfig = work.path().join("kubeconfig");
+    std::fs::write(&kubeconfig, kube.kubeconfig()).expect("kubeconfig");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port();
+
+    let routes_total = NAMESPACES * ROUTES_PER_NS;
+    let started = Instant::now();
+    let child = Proc(
+        Command::new(&bin)
+            .arg("run")
+            .env_clear()
+            .env("RUST_LOG", "warn")
+            .env("CLUSTER_NAME", "cluster")
+            .env("POD_NAMESPACE", "avi-system")
+            .env("POD_NAME", "ako-0")
+            .env("CTRL_IPADDRESS", avi.base_url())
+            .env("KUBECONFIG", &kubeconfig)
+            .env("METRICS_ADDR", format!("127.0.0.1:{port}"))
+            .env("LEADER_ELECTION", "false")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn"),
+    );
+    let pid = child.0.id();
+    let client = kube::Client::try_from(kube::Config::new(kube.url().parse().expect("url"))).expect("client");
+    let routes: Api<HttpRoute> = Api::all(client.clone());
+    let children_expected = routes_total + GATEWAYS;
+    let mut peak = 0;
+    loop {
+        peak = peak.max(peak_rss_kib(pid));
+        let vs = avi.with_store(|s| s.count("virtualservice"));
+        if vs >= children_expected {
+            let accepted = routes
+                .list(&ListParams::default())
+                .await
+                .map(|l| {
+                    l.items
+                        .iter()
+                        .filter(|r| {
+                            r.status.as_ref().is_some_and(|s| {
+                                s.parents.iter().any(|p| {
+                                    p.conditions
+                                        .iter()
+                                        .any(|c| c.type_ == "Accepted" && c.status == "True")
+                                })
+                            })
+                        })
+                        .count()
+                })
+                .unwrap_or(0);
+            if accepted == routes_total {
+                break;
+            }
+        }
+        assert!(started.elapsed() < Duration::from_secs(600), "cold start did not finish");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let cold = started.elapsed();
+    let writes: u64 = ["POST", "PUT", "DELETE"]
+        .iter()
+        .flat_map(|m| {
+            ["virtualservice", "vsvip", "pool", "poolgroup", "httppolicyset"]
+                .iter()
+                .map(move |t| (*m, *t))
+        })
+        .map(|(m, t)| avi.count(m, t, None))
+        .sum();
+    // Parents, VIPs, the default policy, and a child, a pool group and a pool per route.
+    let minimum = (GATEWAYS * 2 + 1 + routes_total * 3) as u64;
+    println!(
+        "cold start, {routes_total} HTTPRoutes on {GATEWAYS} Gateways: {:.1} s until every route has its child VS and Accepted status",
+        cold.as_secs_f64()
+    );
+    println!("Avi writes: {writes} (minimum {minimum}, ratio {:.3})", writes as f64 / minimum as f64);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    peak = peak.max(peak_rss_kib(pid));
+    println!("peak RSS of ako-gateway-api: {:.1} MiB", peak as f64 / 1024.0);
+
+    // One endpoint change.
+    let slices: Api<EndpointSlice> = Api::namespaced(client, "ns-7");
+    let changed = Instant::now();
+    slices
+        .patch(
+            "svc-42-abc",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"endpoints": [
+                {"addresses": ["10.250.0.99"], "conditions": {"ready": true}}]})),
+        )
+        .await
+        .expect("patch");
+    loop {
+        // Read the emulator's store directly: listing 5,000 pools over HTTP would be most of
+        // what is measured.
+        let arrived = avi.with_store(|s| {
+            s.all_objects().into_iter().any(|o| {
+                o.ty == "pool"
+                    && o.body
+                        .get("servers")
+                        .and_then(Value::as_array)
+                        .is_some_and(|v| v.iter().any(|s| s.pointer("/ip/addr") == Some(&json!("10.250.0.99"))))
+            })
+        });
+        if arrived {
+            break;
+        }
+        assert!(changed.elapsed() < Duration::from_secs(60), "endpoint change never arrived");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    println!(
+        "endpoint change → pool updated in avi-sim: {:.0} ms",
+        changed.elapsed().as_secs_f64() * 1e3
+    );
+    drop(child);
+}
