@@ -26,7 +26,14 @@ fn binary() -> PathBuf {
     let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
     let path = dir.join("ako-gateway-api");
     let status = Command::new(env!("CARGO"))
-        .args(["build", "--release", "-p", "ako-gateway-api", "--bin", "ako-gateway-api"])
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "ako-gateway-api",
+            "--bin",
+            "ako-gateway-api",
+        ])
         .status()
         .expect("cargo build");
     assert!(status.success());
@@ -103,7 +110,9 @@ fn main() {
 
 async fn run(bin: PathBuf) {
     let avi = AviSim::builder().start().await.expect("avi-sim");
-    let kube = KubeSim::start(SimConfig::default()).await.expect("kube-sim");
+    let kube = KubeSim::start(SimConfig::default())
+        .await
+        .expect("kube-sim");
     let mut crds = kube_sim::crds::gateway_api();
     crds.extend(kube_sim::crds::ako());
     kube.install(crds).expect("crds");
@@ -130,13 +139,15 @@ async fn run(bin: PathBuf) {
             .env("KUBECONFIG", &kubeconfig)
             .env("METRICS_ADDR", format!("127.0.0.1:{port}"))
             .env("LEADER_ELECTION", "false")
+            .envs(std::env::var("MALLOC_ARENA_MAX").map(|v| ("MALLOC_ARENA_MAX", v)))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("spawn"),
     );
     let pid = child.0.id();
-    let client = kube::Client::try_from(kube::Config::new(kube.url().parse().expect("url"))).expect("client");
+    let client = kube::Client::try_from(kube::Config::new(kube.url().parse().expect("url")))
+        .expect("client");
     let routes: Api<HttpRoute> = Api::all(client.clone());
     let children_expected = routes_total + GATEWAYS;
     let mut peak = 0;
@@ -166,16 +177,25 @@ async fn run(bin: PathBuf) {
                 break;
             }
         }
-        assert!(started.elapsed() < Duration::from_secs(600), "cold start did not finish");
+        assert!(
+            started.elapsed() < Duration::from_secs(600),
+            "cold start did not finish"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let cold = started.elapsed();
     let writes: u64 = ["POST", "PUT", "DELETE"]
         .iter()
         .flat_map(|m| {
-            ["virtualservice", "vsvip", "pool", "poolgroup", "httppolicyset"]
-                .iter()
-                .map(move |t| (*m, *t))
+            [
+                "virtualservice",
+                "vsvip",
+                "pool",
+                "poolgroup",
+                "httppolicyset",
+            ]
+            .iter()
+            .map(move |t| (*m, *t))
         })
         .map(|(m, t)| avi.count(m, t, None))
         .sum();
@@ -185,10 +205,16 @@ async fn run(bin: PathBuf) {
         "cold start, {routes_total} HTTPRoutes on {GATEWAYS} Gateways: {:.1} s until every route has its child VS and Accepted status",
         cold.as_secs_f64()
     );
-    println!("Avi writes: {writes} (minimum {minimum}, ratio {:.3})", writes as f64 / minimum as f64);
+    println!(
+        "Avi writes: {writes} (minimum {minimum}, ratio {:.3})",
+        writes as f64 / minimum as f64
+    );
     tokio::time::sleep(Duration::from_secs(2)).await;
     peak = peak.max(peak_rss_kib(pid));
-    println!("peak RSS of ako-gateway-api: {:.1} MiB", peak as f64 / 1024.0);
+    println!(
+        "peak RSS of ako-gateway-api: {:.1} MiB",
+        peak as f64 / 1024.0
+    );
 
     // One endpoint change.
     let slices: Api<EndpointSlice> = Api::namespaced(client, "ns-7");
@@ -211,13 +237,19 @@ async fn run(bin: PathBuf) {
                     && o.body
                         .get("servers")
                         .and_then(Value::as_array)
-                        .is_some_and(|v| v.iter().any(|s| s.pointer("/ip/addr") == Some(&json!("10.250.0.99"))))
+                        .is_some_and(|v| {
+                            v.iter()
+                                .any(|s| s.pointer("/ip/addr") == Some(&json!("10.250.0.99")))
+                        })
             })
         });
         if arrived {
             break;
         }
-        assert!(changed.elapsed() < Duration::from_secs(60), "endpoint change never arrived");
+        assert!(
+            changed.elapsed() < Duration::from_secs(60),
+            "endpoint change never arrived"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     println!(

@@ -17,20 +17,18 @@ use kube::api::{Patch, PatchParams};
 use kube_sim::{KubeSim, SimConfig};
 use serde_json::Value;
 
-/// A binary of the workspace, built if this test runs alone.
+/// A binary of the workspace, (re)built so that the test never runs a stale one; a no-op when
+/// `cargo test --workspace` already built it.
 fn binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     // target/<profile>/deps/<test> → target/<profile>/<name>
     let dir = exe.parent().unwrap().parent().unwrap();
-    let path = dir.join(name);
-    if !path.exists() {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "-p", name, "--bin", name])
-            .status()
-            .unwrap();
-        assert!(status.success(), "cannot build {name}");
-    }
-    path
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "-p", name, "--bin", name])
+        .status()
+        .unwrap();
+    assert!(status.success(), "cannot build {name}");
+    dir.join(name)
 }
 
 /// A free loopback port for a child's metrics server.

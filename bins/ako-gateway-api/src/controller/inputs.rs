@@ -57,9 +57,28 @@ where
     K: Resource + Clone + DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
     K::DynamicType: Default + Eq + std::hash::Hash + Clone + Send + Sync,
 {
+    reflect_trimmed(api, changed, tasks, |_| {})
+}
+
+/// A reflector whose objects are trimmed before they are stored: managedFields are never
+/// read and are often the largest part of an object.
+fn reflect_trimmed<K>(
+    api: Api<K>,
+    changed: Arc<Notify>,
+    tasks: &mut Vec<JoinHandle<()>>,
+    trim: impl Fn(&mut K) + Send + Sync + 'static,
+) -> Store<K>
+where
+    K: Resource + Clone + DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
+    K::DynamicType: Default + Eq + std::hash::Hash + Clone + Send + Sync,
+{
     let (store, writer) = reflector::store();
     let stream = watcher(api, watcher::Config::default())
         .default_backoff()
+        .modify(move |o| {
+            o.meta_mut().managed_fields = None;
+            trim(o);
+        })
         .reflect(writer)
         .touched_objects();
     tasks.push(tokio::spawn(async move {
@@ -117,7 +136,16 @@ impl Inputs {
             endpoint_slices: reflect(Api::all(c.clone()), changed.clone(), &mut tasks),
             nodes: reflect(Api::all(c.clone()), changed.clone(), &mut tasks),
             namespaces: reflect(Api::all(c.clone()), changed.clone(), &mut tasks),
-            pods: reflect(Api::all(c.clone()), changed.clone(), &mut tasks),
+            // Only a pod's metadata is read (sidecar annotations, mesh labels).
+            pods: reflect_trimmed(
+                Api::all(c.clone()),
+                changed.clone(),
+                &mut tasks,
+                |p: &mut Pod| {
+                    p.spec = None;
+                    p.status = None;
+                },
+            ),
             secrets: reflect(Api::all(c.clone()), changed.clone(), &mut tasks),
             config_maps: reflect(Api::all(c), changed, &mut tasks),
         };

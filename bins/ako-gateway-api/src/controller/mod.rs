@@ -6,12 +6,13 @@
 pub mod inputs;
 pub mod istio;
 pub mod status;
+pub mod sync_cache;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use avi_client::models::VsVip;
-use avi_client::{AviClient, Kind, StepOutcome};
+use avi_client::{AviClient, Kind};
 use gateway_translate::{Settings, StatusUpdate, names, translate};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use tokio::sync::{Notify, watch};
@@ -77,6 +78,8 @@ pub struct Controller {
     events: Option<ako_runtime::Events>,
     /// Warnings already raised as Events, so a resync does not repeat them.
     reported: std::sync::Mutex<std::collections::BTreeSet<(String, String, String, String)>>,
+    /// What was last written to the controller.
+    cache: tokio::sync::Mutex<sync_cache::SyncCache>,
 }
 
 impl Controller {
@@ -94,6 +97,7 @@ impl Controller {
             options,
             events: None,
             reported: Default::default(),
+            cache: Default::default(),
         }
     }
 
@@ -156,16 +160,23 @@ impl Controller {
         let (inputs, _reflectors) = Inputs::start(&self.kube, changed.clone());
         inputs.ready().await;
         let mut retry = self.options.retry;
+        let mut last_full = Instant::now();
+        let mut full = true;
         loop {
-            let ok = self.reconcile(&inputs, &status).await;
+            if full {
+                last_full = Instant::now();
+            }
+            let ok = self.reconcile(&inputs, &status, full).await;
+            let until_full = self.options.resync.saturating_sub(last_full.elapsed());
             let wait = if ok {
                 retry = self.options.retry;
-                self.options.resync
+                until_full
             } else {
                 let w = retry;
                 retry = (retry * 2).min(self.options.resync);
-                w
+                w.min(until_full)
             };
+            full = false;
             tokio::select! {
                 () = changed.notified() => {
                     // Coalesce a burst: wait for quiet, bounded by ten debounces.
@@ -177,13 +188,21 @@ impl Controller {
                         }
                     }
                 }
-                () = tokio::time::sleep(wait) => {}
+                () = tokio::time::sleep(wait) => {
+                    full = last_full.elapsed() >= self.options.resync;
+                }
             }
         }
     }
 
-    /// One level-triggered pass; true when everything succeeded.
-    async fn reconcile(&self, inputs: &Inputs, status: &watch::Sender<ControllerStatus>) -> bool {
+    /// One level-triggered pass (a full sync against everything we own when `full`); true
+    /// when everything succeeded.
+    async fn reconcile(
+        &self,
+        inputs: &Inputs,
+        status: &watch::Sender<ControllerStatus>,
+        full: bool,
+    ) -> bool {
         let snapshot = inputs.snapshot();
         let mut settings = self.settings.clone();
         settings.istio_refs = if settings.istio_enabled {
@@ -199,32 +218,24 @@ impl Controller {
         match t.model.desired() {
             Err(e) => errors.push(format!("the model cannot be encoded: {e}")),
             Ok(desired) => {
-                match self
-                    .avi
-                    .sync(&desired, &settings.created_by(), OWNED_KINDS)
+                let mut cache = self.cache.lock().await;
+                match cache
+                    .sync(
+                        &self.avi,
+                        desired,
+                        &settings.created_by(),
+                        OWNED_KINDS,
+                        full,
+                    )
                     .await
                 {
-                    Err(e) => errors.push(format!("Avi sync: {e}")),
-                    Ok(report) => {
-                        writes = report.done() as u64;
-                        for (kind, name, action, outcome) in &report.steps {
-                            match outcome {
-                                StepOutcome::Done => {
-                                    tracing::info!(kind = kind.path(), %name, action, "Avi object synced")
-                                }
-                                StepOutcome::Failed(why) => {
-                                    tracing::warn!(kind = kind.path(), %name, action, error = %why, "Avi step failed");
-                                    failed_objects.push((*kind, name.clone(), why.clone()));
-                                }
-                                StepOutcome::Skipped => {
-                                    failed_objects.push((
-                                        *kind,
-                                        name.clone(),
-                                        "skipped: a step it depends on failed".into(),
-                                    ));
-                                }
-                            }
-                        }
+                    Err(e) => {
+                        cache.invalidate();
+                        errors.push(format!("Avi sync: {e}"));
+                    }
+                    Ok(outcome) => {
+                        writes = outcome.writes;
+                        failed_objects = outcome.failed;
                         if !failed_objects.is_empty() {
                             errors.push(format!("{} Avi steps failed", failed_objects.len()));
                         }
