@@ -63,39 +63,28 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
 }
 
 async fn lead(process: &Process, settings: Settings, options: ControllerOptions) {
-    let mut leading = process.leadership.subscribe();
-    loop {
-        if !*leading.borrow_and_update() {
-            tracing::info!("not the leader: waiting to write");
-            if leading.changed().await.is_err() {
-                return;
-            }
-            continue;
-        }
-        tracing::info!("leading: reconciling Gateway API objects into Avi");
-        let (status, task) = Controller::new(
-            process.kube.clone(),
-            process.avi.clone(),
-            settings.clone(),
-            options,
+    process
+        .leadership
+        .run_while_leading(
+            || {
+                let (status, task) = Controller::new(
+                    process.kube.clone(),
+                    process.avi.clone(),
+                    settings.clone(),
+                    options,
+                )
+                .with_events(process.events.clone())
+                .spawn();
+                let reporter = report(status, process.metrics.clone(), process.readiness.clone());
+                async move {
+                    // Aborting this future drops the guard, which stops the controller.
+                    let _controller = ako_runtime::AbortOnDrop(task);
+                    reporter.await;
+                }
+            },
+            || process.readiness.set(false),
         )
-        .with_events(process.events.clone())
-        .spawn();
-        let reporter = tokio::spawn(report(
-            status,
-            process.metrics.clone(),
-            process.readiness.clone(),
-        ));
-        while *leading.borrow_and_update() {
-            if leading.changed().await.is_err() {
-                break;
-            }
-        }
-        tracing::warn!("lost the leadership: no more writes");
-        task.abort();
-        reporter.abort();
-        process.readiness.set(false);
-    }
+        .await;
 }
 
 /// Reconcile outcomes become metrics; readiness follows the first full success.

@@ -61,37 +61,37 @@ async fn istio_on(process: &Process, publisher: Publisher, dir: PathBuf) {
         process.events.clone(),
         process.pod(),
     ));
-    let mut leading = process.leadership.subscribe();
-    loop {
-        if !*leading.borrow_and_update() {
-            tracing::info!("not the leader: waiting to write");
-            if leading.changed().await.is_err() {
-                return;
-            }
-            continue;
-        }
-        tracing::info!("leading: publishing the Istio certificate set");
-        let (status, task) =
-            Pipeline::new(publisher.clone(), store.clone(), PipelineOptions::default()).spawn();
-        let reporter = tokio::spawn(report_pipeline(
-            status,
-            store.clone(),
-            process.metrics.clone(),
-            process.readiness.clone(),
-            process.events.clone(),
-            process.pod(),
-        ));
-        // Until leadership is lost.
-        while *leading.borrow_and_update() {
-            if leading.changed().await.is_err() {
-                break;
-            }
-        }
-        tracing::warn!("lost the leadership: no more writes");
-        task.abort();
-        reporter.abort();
-        process.readiness.set(false);
-    }
+    let (metrics, readiness, events, pod) = (
+        process.metrics.clone(),
+        process.readiness.clone(),
+        process.events.clone(),
+        process.pod(),
+    );
+    process
+        .leadership
+        .run_while_leading(
+            || {
+                let (status, task) =
+                    Pipeline::new(publisher.clone(), store.clone(), PipelineOptions::default())
+                        .spawn();
+                let report = report_pipeline(
+                    status,
+                    store.clone(),
+                    metrics.clone(),
+                    readiness.clone(),
+                    events.clone(),
+                    pod.clone(),
+                );
+                async move {
+                    // Aborting this future drops the guard, which stops the pipeline.
+                    let _pipeline = ako_runtime::AbortOnDrop(task);
+                    report.await;
+                }
+            },
+            || process.readiness.set(false),
+        )
+        .await;
+    drop(watcher);
 }
 
 /// Validation outcomes become metrics, Warning Events and (every 30 s) a log line while

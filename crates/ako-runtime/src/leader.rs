@@ -408,6 +408,36 @@ impl Leadership {
         let _ = rx.wait_for(|leading| *leading).await;
     }
 
+    /// Runs the work `start` gives while this replica leads: it is started when leadership is
+    /// won, aborted as soon as it is lost, and started afresh when it is won again. Returns only
+    /// if the leadership channel closes. `on_lost` runs after each abort.
+    pub async fn run_while_leading<F, Fut>(&self, mut start: F, mut on_lost: impl FnMut())
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let mut leading = self.subscribe();
+        loop {
+            if !*leading.borrow_and_update() {
+                tracing::info!("not the leader: waiting to write");
+                if leading.changed().await.is_err() {
+                    return;
+                }
+                continue;
+            }
+            tracing::info!("leading: writing");
+            let work = tokio::spawn(start());
+            while *leading.borrow_and_update() {
+                if leading.changed().await.is_err() {
+                    break;
+                }
+            }
+            tracing::warn!("lost the leadership: no more writes");
+            work.abort();
+            on_lost();
+        }
+    }
+
     /// Stops campaigning; if leading, publishes `false` and then clears the Lease's holder so
     /// another replica takes over at once.
     pub async fn release(mut self) {
@@ -434,6 +464,86 @@ impl Drop for Leadership {
 mod tests {
     use super::*;
     use kube_sim::{FaultRule, KubeSim, SimConfig};
+
+    #[tokio::test]
+    async fn work_runs_only_while_leading_and_restarts_when_leadership_returns() {
+        let (tx, rx) = watch::channel(false);
+        let leadership = Leadership {
+            rx,
+            tx: Arc::new(tx),
+            stop: None,
+            task: None,
+        };
+        let started = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let running = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let lost = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        struct Running(Arc<std::sync::atomic::AtomicBool>);
+        impl Drop for Running {
+            fn drop(&mut self) {
+                self.0.store(false, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+        let tx = leadership.tx.clone();
+        let (s, r, l) = (started.clone(), running.clone(), lost.clone());
+        let driver = async {
+            tokio::task::yield_now().await;
+            assert_eq!(
+                s.load(std::sync::atomic::Ordering::SeqCst),
+                0,
+                "not leading: nothing runs"
+            );
+            tx.send_replace(true);
+            for _ in 0..50 {
+                if r.load(std::sync::atomic::Ordering::SeqCst) {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            assert!(r.load(std::sync::atomic::Ordering::SeqCst));
+            tx.send_replace(false);
+            for _ in 0..50 {
+                if !r.load(std::sync::atomic::Ordering::SeqCst) {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            assert!(
+                !r.load(std::sync::atomic::Ordering::SeqCst),
+                "stopped when lost"
+            );
+            assert_eq!(l.load(std::sync::atomic::Ordering::SeqCst), 1);
+            tx.send_replace(true);
+            for _ in 0..50 {
+                if s.load(std::sync::atomic::Ordering::SeqCst) == 2 {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            assert_eq!(
+                s.load(std::sync::atomic::Ordering::SeqCst),
+                2,
+                "started again"
+            );
+        };
+        let work = leadership.run_while_leading(
+            || {
+                started.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                running.store(true, std::sync::atomic::Ordering::SeqCst);
+                let guard = Running(running.clone());
+                async move {
+                    let _guard = guard;
+                    std::future::pending::<()>().await;
+                }
+            },
+            || {
+                lost.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            },
+        );
+        tokio::select! {
+            () = work => panic!("the leadership channel never closes here"),
+            () = driver => {}
+        }
+    }
 
     const NS: &str = "default";
 

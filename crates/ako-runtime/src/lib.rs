@@ -36,4 +36,4 @@ pub use kube_client::client;
 pub use leader::{LeaderElector, Leadership, LeaseTiming};
 pub use logging::LogFormat;
 pub use metrics::{Metrics, ReconcileResult};
-pub use process::{Process, shutdown_signal};
+pub use process::{AbortOnDrop, Process, shutdown_signal};

@@ -120,3 +120,14 @@ pub async fn shutdown_signal() {
         let _ = tokio::signal::ctrl_c().await;
     }
 }
+
+/// Aborts a task when dropped: work started under [`crate::Leadership::run_while_leading`]
+/// holds its helpers' handles in these, so losing the leadership stops all of them.
+#[derive(Debug)]
+pub struct AbortOnDrop(pub tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
