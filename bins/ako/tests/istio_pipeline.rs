@@ -191,7 +191,7 @@ async fn wait(
     rx: &mut channel::Receiver<PipelineStatus>,
     f: impl FnMut(&PipelineStatus) -> bool,
 ) -> bool {
-    tokio::time::timeout(Duration::from_secs(20), rx.wait_for(f))
+    tokio::time::timeout(Duration::from_secs(30), rx.wait_for(f))
         .await
         .is_ok_and(|r| r.is_ok())
 }
@@ -382,7 +382,7 @@ async fn istio_secret_deleted_by_hand_is_written_again() {
         .delete(SECRET_NAME, &DeleteParams::default())
         .await
         .unwrap();
-    let back = tokio::time::timeout(Duration::from_secs(10), async {
+    let back = tokio::time::timeout(Duration::from_secs(30), async {
         loop {
             if w.secret().await.is_some() {
                 return;

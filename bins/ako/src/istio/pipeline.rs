@@ -85,6 +85,9 @@ impl Pipeline {
             .default_backoff()
             .boxed();
         let mut secrets_open = true;
+        // Whether the current (re)list of Secrets showed istio-secret: a list that ends without
+        // it means it was deleted while no watch was open.
+        let mut listed = false;
         let mut written: Option<Fingerprint> = None;
         let mut retry = self.options.retry_initial;
         loop {
@@ -144,7 +147,7 @@ impl Pipeline {
                 () = sleep => {}
                 event = secret_events.next(), if secrets_open => {
                     secrets_open = event.is_some();
-                    if secret_tampered(event, current.as_deref(), &self.publisher) {
+                    if secret_tampered(event, current.as_deref(), &self.publisher, &mut listed) {
                         tracing::warn!(secret = SECRET_NAME, "Secret deleted or changed by someone else; writing it again");
                         written = None;
                     }
@@ -154,21 +157,30 @@ impl Pipeline {
     }
 }
 
-/// Whether a watch event says `istio-secret` no longer holds the current set.
+/// Whether a watch event says `istio-secret` no longer holds the current set. `listed` tracks
+/// whether the current (re)list has shown it.
 fn secret_tampered(
     event: Option<Result<watcher::Event<Secret>, watcher::Error>>,
     current: Option<&IstioBundle>,
     publisher: &Publisher,
+    listed: &mut bool,
 ) -> bool {
-    let Some(bundle) = current else {
-        return false;
-    };
     let named = |s: &Secret| s.metadata.name.as_deref() == Some(SECRET_NAME);
+    let differs =
+        |s: &Secret| current.is_some_and(|b| s.data != objects(b, publisher.names()).secret.data);
     match event {
-        Some(Ok(watcher::Event::Delete(s))) => named(&s),
-        Some(Ok(watcher::Event::Apply(s) | watcher::Event::InitApply(s))) => {
-            named(&s) && s.data != objects(bundle, publisher.names()).secret.data
+        Some(Ok(watcher::Event::Init)) => {
+            *listed = false;
+            false
         }
+        Some(Ok(watcher::Event::InitApply(s))) if named(&s) => {
+            *listed = true;
+            differs(&s)
+        }
+        // Deleted while no watch was open (or before the first one).
+        Some(Ok(watcher::Event::InitDone)) => !*listed && current.is_some(),
+        Some(Ok(watcher::Event::Delete(s))) => named(&s) && current.is_some(),
+        Some(Ok(watcher::Event::Apply(s))) => named(&s) && differs(&s),
         _ => false,
     }
 }
