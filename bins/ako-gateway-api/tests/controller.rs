@@ -100,7 +100,7 @@ async fn wait(
     rx: &mut watch::Receiver<ControllerStatus>,
     f: impl FnMut(&ControllerStatus) -> bool,
 ) {
-    let ok = tokio::time::timeout(Duration::from_secs(20), rx.wait_for(f))
+    let ok = tokio::time::timeout(Duration::from_secs(30), rx.wait_for(f))
         .await
         .is_ok_and(|r| r.is_ok());
     assert!(ok, "controller status: {:?}", *rx.borrow());
@@ -112,7 +112,7 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    let ok = tokio::time::timeout(Duration::from_secs(20), async {
+    let ok = tokio::time::timeout(Duration::from_secs(30), async {
         loop {
             if f().await {
                 return;
