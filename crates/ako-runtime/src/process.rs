@@ -44,7 +44,10 @@ impl Process {
         let kube = crate::kube_client::client(config.kubeconfig.as_deref()).await?;
         let namespace = config.namespace()?.to_owned();
         let secret = load_avi_credentials(&kube, &namespace).await?;
-        let avi = AviClient::new(avi_config(&config, &secret)?).map_err(|e| {
+        let metrics = Metrics::new();
+        let mut avi_cfg = avi_config(&config, &secret)?;
+        avi_cfg.observer = Some(avi_observer(&metrics));
+        let avi = AviClient::new(avi_cfg).map_err(|e| {
             RuntimeError::Config(crate::error::ConfigError::Invalid {
                 env: "CTRL_IPADDRESS",
                 flag: "--ctrl-ipaddress",
@@ -52,7 +55,6 @@ impl Process {
                 reason: e.to_string(),
             })
         })?;
-        let metrics = Metrics::new();
         let readiness = Readiness::new();
         let listener = health::bind(config.metrics_addr_for(component)).await?;
         let server = health::serve(listener, metrics.clone(), readiness.clone()).await?;
@@ -96,6 +98,15 @@ impl Process {
     }
 }
 
+/// Feeds `ako_avi_requests_total` and `ako_avi_request_duration_seconds` from every exchange
+/// of an [`AviClient`].
+pub fn avi_observer(metrics: &Metrics) -> avi_client::RequestObserver {
+    let metrics = metrics.clone();
+    avi_client::RequestObserver(std::sync::Arc::new(move |r| {
+        metrics.avi_request(r.method, r.kind.path(), r.status, r.duration);
+    }))
+}
+
 /// Resolves on SIGTERM (Kubernetes stopping the pod) or Ctrl-C.
 pub async fn shutdown_signal() {
     #[cfg(unix)]
@@ -129,5 +140,43 @@ pub struct AbortOnDrop(pub tokio::task::JoinHandle<()>);
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn avi_exchanges_are_counted_by_method_type_and_code() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let sim = avi_sim::AviSim::builder().start().await.unwrap();
+        let metrics = Metrics::new();
+        let mut cfg = avi_client::AviConfig::new(
+            sim.base_url(),
+            avi_client::Credentials::Password {
+                username: "admin".into(),
+                password: "avi123".into(),
+            },
+        );
+        cfg.observer = Some(avi_observer(&metrics));
+        let client = AviClient::new(cfg).unwrap();
+        assert!(
+            client
+                .find_raw(avi_client::Kind::Pool, "nothing")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let text = metrics.encode();
+        assert!(
+            text.lines().any(|l| l.starts_with("ako_avi_requests_total")
+                && l.contains("method=\"GET\"")
+                && l.contains("type=\"pool\"")
+                && l.contains("code=\"200\"")
+                && l.ends_with(" 1")),
+            "{text}"
+        );
+        assert!(text.contains("ako_avi_request_duration_seconds"));
     }
 }

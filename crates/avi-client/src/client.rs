@@ -290,7 +290,16 @@ impl AviClient {
                 Err(e) => return Err(e),
             };
             self.inner.stats.requests.fetch_add(1, Relaxed);
+            let sent = Instant::now();
             let result = self.once(call, &session).await;
+            if let Some(observer) = &self.inner.config.observer {
+                (observer.0)(&crate::config::RequestRecord {
+                    method: call.method.as_str(),
+                    kind: call.kind,
+                    status: result.as_ref().ok().map(|a| a.status),
+                    duration: sent.elapsed(),
+                });
+            }
             match result {
                 Ok(answer) if matches!(answer.status, 401 | 419) && !relogged => {
                     // The session expired (or the controller restarted): log in once and repeat.

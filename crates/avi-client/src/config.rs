@@ -96,6 +96,32 @@ pub struct AviConfig {
     pub request_timeout: Duration,
     /// Retries of idempotent calls.
     pub retry: RetryPolicy,
+    /// Told of every HTTP exchange with the controller (metrics).
+    pub observer: Option<RequestObserver>,
+}
+
+/// One HTTP exchange with the controller, as a [`RequestObserver`] sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestRecord<'a> {
+    /// `GET`, `POST`, ...
+    pub method: &'a str,
+    /// The object type.
+    pub kind: crate::Kind,
+    /// The answer's status, `None` when there was no answer (timeout, connection error).
+    pub status: Option<u16>,
+    /// How long it took.
+    pub duration: Duration,
+}
+
+/// A callback told of every exchange (each retry and re-login attempt separately), e.g. to count
+/// requests by method, type and status.
+#[derive(Clone)]
+pub struct RequestObserver(pub std::sync::Arc<dyn Fn(&RequestRecord<'_>) + Send + Sync>);
+
+impl std::fmt::Debug for RequestObserver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RequestObserver")
+    }
 }
 
 impl AviConfig {
@@ -110,6 +136,7 @@ impl AviConfig {
             concurrency: 8,
             request_timeout: Duration::from_secs(60),
             retry: RetryPolicy::default(),
+            observer: None,
         }
     }
 

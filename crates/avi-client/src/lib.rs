@@ -17,7 +17,9 @@ pub mod reference;
 
 pub use client::{AviClient, ClientStats};
 pub use compare::{covers, differing_fields};
-pub use config::{AviConfig, Credentials, RetryPolicy, TlsVerification};
+pub use config::{
+    AviConfig, Credentials, RequestObserver, RequestRecord, RetryPolicy, TlsVerification,
+};
 pub use crud::Ensured;
 pub use error::{AviError, Result};
 pub use kind::Kind;
