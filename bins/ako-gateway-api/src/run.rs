@@ -1,6 +1,6 @@
 //! `ako-gateway-api run`: the container. The reconcile loop runs while this replica leads.
 
-use ako_gateway_api::controller::{Controller, ControllerOptions, ControllerStatus};
+use ako_runtime::gateway::{Controller, ControllerOptions, ControllerStatus};
 use ako_runtime::{Component, Process, ReconcileResult, RuntimeConfig, shutdown_signal};
 use anyhow::Context;
 use gateway_translate::{IstioBackends, ServiceType, Settings};

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use ako::istio::{IstioNames, Pipeline, PipelineOptions, PipelineStatus, Publisher};
+use ako_runtime::istio::{IstioNames, Pipeline, PipelineOptions, PipelineStatus, Publisher};
 use ako_runtime::{Component, Process, RuntimeConfig, shutdown_signal};
 use anyhow::Context;
 use istio_certs::{CertStore, WatchOptions, WatchStatus, watch};

@@ -8,7 +8,12 @@
 //! - [`metrics`] and [`health`]: Prometheus metrics and the `/healthz`, `/readyz`, `/metrics` server;
 //! - [`events`]: Kubernetes Events through kube-runtime's recorder;
 //! - [`logging`]: text or JSON logs filtered by `RUST_LOG`;
-//! - [`leader`]: leader election on a Lease, so that only one replica writes.
+//! - [`leader`]: leader election on a Lease, so that only one replica writes;
+//! - [`process`]: the start of either container, in order, and its shutdown signal;
+//! - [`istio`]: the `ako` container's Istio certificate pipeline (istio-secret, PKIProfile,
+//!   SSLKeyAndCertificate);
+//! - [`gateway`]: the `ako-gateway-api` container's reconcile loop (reflectors → `Snapshot` →
+//!   translation → Avi sync → status).
 //!
 //! The binary installs rustls' `ring` provider first thing in `main` (see [`kube_client`]).
 //! Nothing here logs, reports or formats a password, token or private key.
@@ -20,7 +25,9 @@ pub mod avi_secret;
 pub mod config;
 pub mod error;
 pub mod events;
+pub mod gateway;
 pub mod health;
+pub mod istio;
 pub mod kube_client;
 pub mod leader;
 pub mod logging;

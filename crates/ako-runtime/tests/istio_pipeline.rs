@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use ako::istio::{IstioNames, Pipeline, PipelineOptions, PipelineStatus, Publisher};
+use ako_runtime::istio::{IstioNames, Pipeline, PipelineOptions, PipelineStatus, Publisher};
 use avi_client::models::{PkiProfile, Pool, SslKeyAndCertificate};
 use avi_client::{AviClient, AviConfig, AviRef, Credentials, RetryPolicy};
 use avi_sim::{AviSim, FaultRule, RunningSim};
@@ -197,7 +197,7 @@ async fn wait(
 }
 
 fn first_cert_block(pem: &str) -> String {
-    ako::istio::objects::certificate_blocks(pem)
+    ako_runtime::istio::objects::certificate_blocks(pem)
         .into_iter()
         .next()
         .unwrap()

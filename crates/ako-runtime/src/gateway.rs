@@ -75,7 +75,7 @@ pub struct Controller {
     avi: AviClient,
     settings: Settings,
     options: ControllerOptions,
-    events: Option<ako_runtime::Events>,
+    events: Option<crate::Events>,
     /// Warnings already raised as Events, so a resync does not repeat them.
     reported: std::sync::Mutex<std::collections::BTreeSet<(String, String, String, String)>>,
     /// What was last written to the controller.
@@ -103,7 +103,7 @@ impl Controller {
 
     /// Raises the translation's warnings (ambient or mixed backends, Istio objects pending,
     /// overlapping rules) and route rejections as Events on the objects concerned.
-    pub fn with_events(mut self, events: ako_runtime::Events) -> Self {
+    pub fn with_events(mut self, events: crate::Events) -> Self {
         self.events = Some(events);
         self
     }

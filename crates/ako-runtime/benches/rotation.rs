@@ -2,11 +2,11 @@
 //! SSLKeyAndCertificate stored in avi-sim, over 100 leaf rotations with the watcher's default
 //! 250 ms debounce, and the Avi writes each rotation made. Prints p50, p99 and max.
 //!
-//! `cargo bench -p ako --bench rotation`
+//! `cargo bench -p ako-runtime --bench rotation`
 
 use std::time::{Duration, Instant, SystemTime};
 
-use ako::istio::{IstioNames, Pipeline, PipelineOptions, Publisher};
+use ako_runtime::istio::{IstioNames, Pipeline, PipelineOptions, Publisher};
 use avi_client::{AviClient, AviConfig, Credentials};
 use avi_sim::AviSim;
 use istio_certs::{CertStore, IstioBundle, WatchOptions, watch};

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use ako_gateway_api::controller::{Controller, ControllerOptions, ControllerStatus};
+use ako_runtime::gateway::{Controller, ControllerOptions, ControllerStatus};
 use avi_client::models::{PkiProfile, Pool, PoolGroup, SslKeyAndCertificate, VirtualService};
 use avi_client::{AviClient, AviConfig, Credentials, RetryPolicy};
 use avi_sim::{AviSim, FaultRule, RunningSim};
