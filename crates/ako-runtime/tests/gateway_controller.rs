@@ -699,3 +699,69 @@ async fn dropped_and_expired_watches_still_converge() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shared_gateway_scenario_from_the_examples() {
+    let w = world().await;
+    apply(
+        &w.kube_client,
+        r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: avi-system}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: networking}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: sample}
+"#,
+    )
+    .await;
+    apply(
+        &w.kube_client,
+        include_str!("../../../examples/manifests/shared-gateway.yaml"),
+    )
+    .await;
+    let (mut status, _task) = Controller::new(
+        w.kube_client.clone(),
+        w.avi_client.clone(),
+        Settings::default(),
+        fast(),
+    )
+    .spawn();
+    wait(&mut status, |s| s.synced >= 1 && s.last_error.is_none()).await;
+    let vses = w
+        .avi_client
+        .list_owned::<VirtualService>(CREATED_BY)
+        .await
+        .unwrap();
+    let parent = vses
+        .iter()
+        .find(|v| v.name == "ako-gw-cluster--networking-shared-EVH")
+        .expect("the shared parent");
+    let mut ports: Vec<(u16, bool)> = parent
+        .services
+        .iter()
+        .map(|s| (s.port, s.enable_ssl.unwrap_or(false)))
+        .collect();
+    ports.sort_unstable();
+    assert_eq!(ports, [(80, false), (443, true)]);
+    let child = vses
+        .iter()
+        .find(|v| v.vh_parent_vs_ref.is_some())
+        .expect("the route's child");
+    assert_eq!(child.vh_matches[0].host, "bookinfo.apps.example.com");
+    let routes: Api<HttpRoute> = Api::namespaced(w.kube_client.clone(), "sample");
+    eventually("the route from another namespace is accepted", || {
+        let routes = routes.clone();
+        async move {
+            let r = routes.get("bookinfo").await.unwrap();
+            let s = serde_json::to_value(&r.status).unwrap();
+            condition(&s["parents"][0], "Accepted") == Some(("True".into(), "Accepted".into()))
+        }
+    })
+    .await;
+}

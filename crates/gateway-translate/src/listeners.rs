@@ -264,14 +264,20 @@ fn resolve_certificate(
             format!("Secret {ns}/{} needs tls.crt and tls.key", r.name),
         ));
     };
+    // PEM armour is not enough: the controller parses the certificate and refuses what it
+    // cannot read, which would leave the listener unprogrammed with no reason on it.
     let certs_ok = CertificateDer::pem_slice_iter(cert_pem.as_bytes())
         .collect::<Result<Vec<_>, _>>()
-        .is_ok_and(|c| !c.is_empty());
+        .is_ok_and(|c| {
+            !c.is_empty()
+                && c.iter()
+                    .all(|der| x509_parser::parse_x509_certificate(der.as_ref()).is_ok())
+        });
     if !certs_ok || PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).is_err() {
         return Err(problem(
             "InvalidCertificateRef",
             format!(
-                "Secret {ns}/{} does not hold a PEM certificate and key",
+                "Secret {ns}/{} does not hold a readable X.509 certificate and PEM key",
                 r.name
             ),
         ));

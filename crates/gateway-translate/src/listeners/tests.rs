@@ -16,8 +16,25 @@ fn gateway(listeners: serde_json::Value) -> Gateway {
     .unwrap()
 }
 
-const CERT: &str = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUX2Lv5SGpHbF8zSGg4Sx+gGFhLwIwCgYIKoZIzj0EAwIw\n-----END CERTIFICATE-----\n";
-const KEY: &str = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n";
+const CERT: &str = "-----BEGIN CERTIFICATE-----
+MIIBxjCCAWygAwIBAgIUKoY7HdS4ik0vYR4tkI0epI/ouNwwCgYIKoZIzj0EAwIw
+HTEbMBkGA1UEAwwSKi5hcHBzLmV4YW1wbGUuY29tMB4XDTI2MTEyMjAzNTYzM1oX
+DTM2MTExOTAzNTYzM1owHTEbMBkGA1UEAwwSKi5hcHBzLmV4YW1wbGUuY29tMFkw
+EwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEKjJPj9Tq+kXKUCZOWAghxa1SFekyDvZy
+o+3LPGqgU98AbblIugrsFLvQXM8ech50Pco6LMwO97SYZ1RUm5Fc+qOBiTCBhjAd
+BgNVHQ4EFgQUzOcSy8FOMy8s3c2dzvT4Mt7j5wIwHwYDVR0jBBgwFoAUzOcSy8FO
+My8s3c2dzvT4Mt7j5wIwDwYDVR0TAQH/BAUwAwEB/zAzBgNVHREELDAqghIqLmFw
+cHMuZXhhbXBsZS5jb22CDSouZXhhbXBsZS5jb22CBSoub3JnMAoGCCqGSM49BAMC
+A0gAMEUCIHOEiiltX+1oUGCGnJP93hVzQIF7wEu3cJYbku6DhVS6AiEAqhhuvdrG
+L2+I2hqGzamObsyIS+dPqDRQ6DzKrRKKMH0=
+-----END CERTIFICATE-----
+";
+const KEY: &str = "-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg6ibHAU6sLQslOdBM
+6SvMVbAHIwZE9/poC3XX4k3yVdahRANCAAQqMk+P1Or6RcpQJk5YCCHFrVIV6TIO
+9nKj7cs8aqBT3wBtuUi6CuwUu9Bczx5yHnQ9yjoszA73tJhnVFSbkVz6
+-----END PRIVATE KEY-----
+";
 
 fn snapshot_with_secret(ns: &str, name: &str, cert: &str) -> Snapshot {
     let mut s = Snapshot::default();
@@ -83,6 +100,12 @@ fn invalid_certificate_refs() {
         ls[0].unresolved.as_ref().unwrap().reason,
         "InvalidCertificateRef"
     );
+    // PEM armour around something that is not a certificate: the controller would refuse it.
+    let armoured = "-----BEGIN CERTIFICATE-----\nSGVsbG8gd29ybGQ=\n-----END CERTIFICATE-----\n";
+    let ls = evaluate(&gw, &snapshot_with_secret("infra", "tls", armoured));
+    let problem = ls[0].unresolved.as_ref().unwrap();
+    assert_eq!(problem.reason, "InvalidCertificateRef");
+    assert!(problem.message.contains("X.509"), "{}", problem.message);
     // Wrong kind uses InvalidCertificateRef too (GatewayInvalidTLSConfiguration).
     let gw = gateway(json!([{"name": "https", "port": 443, "protocol": "HTTPS",
         "tls": {"certificateRefs": [{"name": "tls", "kind": "ConfigMap"}]}}]));

@@ -9,8 +9,25 @@ use serde_json::{Value, json};
 use super::*;
 use crate::settings::{IstioBackends, IstioRefs};
 
-const CERT: &str = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUX2Lv5SGpHbF8zSGg4Sx+gGFhLwIwCgYIKoZIzj0EAwIw\n-----END CERTIFICATE-----\n";
-const KEY: &str = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n-----END PRIVATE KEY-----\n";
+const CERT: &str = "-----BEGIN CERTIFICATE-----
+MIIBxjCCAWygAwIBAgIUKoY7HdS4ik0vYR4tkI0epI/ouNwwCgYIKoZIzj0EAwIw
+HTEbMBkGA1UEAwwSKi5hcHBzLmV4YW1wbGUuY29tMB4XDTI2MTEyMjAzNTYzM1oX
+DTM2MTExOTAzNTYzM1owHTEbMBkGA1UEAwwSKi5hcHBzLmV4YW1wbGUuY29tMFkw
+EwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEKjJPj9Tq+kXKUCZOWAghxa1SFekyDvZy
+o+3LPGqgU98AbblIugrsFLvQXM8ech50Pco6LMwO97SYZ1RUm5Fc+qOBiTCBhjAd
+BgNVHQ4EFgQUzOcSy8FOMy8s3c2dzvT4Mt7j5wIwHwYDVR0jBBgwFoAUzOcSy8FO
+My8s3c2dzvT4Mt7j5wIwDwYDVR0TAQH/BAUwAwEB/zAzBgNVHREELDAqghIqLmFw
+cHMuZXhhbXBsZS5jb22CDSouZXhhbXBsZS5jb22CBSoub3JnMAoGCCqGSM49BAMC
+A0gAMEUCIHOEiiltX+1oUGCGnJP93hVzQIF7wEu3cJYbku6DhVS6AiEAqhhuvdrG
+L2+I2hqGzamObsyIS+dPqDRQ6DzKrRKKMH0=
+-----END CERTIFICATE-----
+";
+const KEY: &str = "-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg6ibHAU6sLQslOdBM
+6SvMVbAHIwZE9/poC3XX4k3yVdahRANCAAQqMk+P1Or6RcpQJk5YCCHFrVIV6TIO
+9nKj7cs8aqBT3wBtuUi6CuwUu9Bczx5yHnQ9yjoszA73tJhnVFSbkVz6
+-----END PRIVATE KEY-----
+";
 
 fn obj<T: serde::de::DeserializeOwned>(v: Value) -> T {
     serde_json::from_value(v).unwrap()
