@@ -765,3 +765,60 @@ metadata: {name: sample}
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_route_backend_extension_overrides_istio() {
+    let w = world().await;
+    apply(&w.kube_client, NAMESPACES).await;
+    let (cert, key) = listener_cert();
+    let guide = istio_guide(&cert, &key).replace(
+        "backendRefs: [{name: app-service, port: 80}]",
+        "backendRefs: [{name: app-service, port: 80, filters: [{type: ExtensionRef, extensionRef: {group: ako.vmware.com, kind: RouteBackendExtension, name: app-tls}}]}]",
+    );
+    apply(&w.kube_client, &guide).await;
+    apply(
+        &w.kube_client,
+        r#"
+apiVersion: ako.vmware.com/v1alpha1
+kind: RouteBackendExtension
+metadata: {name: app-tls, namespace: apps}
+spec:
+  backendTLS:
+    pkiProfile: {kind: AVIREF, name: corp-pki}
+    hostCheckEnabled: true
+    domainName: [app.internal.example.com]
+"#,
+    )
+    .await;
+    publish_istio(&w).await;
+    // The PKI profile the extension names exists on the controller (someone else's).
+    w.avi_client
+        .ensure(&PkiProfile {
+            name: "corp-pki".into(),
+            created_by: Some("platform-team".into()),
+            ..PkiProfile::default()
+        })
+        .await
+        .unwrap();
+    let (mut status, _task) = Controller::new(
+        w.kube_client.clone(),
+        w.avi_client.clone(),
+        istio_settings(),
+        fast(),
+    )
+    .spawn();
+    wait(&mut status, |s| {
+        s.synced >= 1 && s.istio_refs && s.last_error.is_none()
+    })
+    .await;
+    let p = pools(&w).await;
+    assert_eq!(p.len(), 1);
+    assert_eq!(
+        p[0].pki_profile_ref.as_ref().and_then(|r| r.name()),
+        Some("corp-pki"),
+        "the extension wins over Istio"
+    );
+    assert!(p[0].ssl_key_and_certificate_ref.is_none());
+    assert_eq!(p[0].host_check_enabled, Some(true));
+    assert_eq!(p[0].domain_name, ["app.internal.example.com"]);
+}
