@@ -212,10 +212,21 @@ impl Controller {
         };
         let now = Time(k8s_openapi::jiff::Timestamp::now());
         let t = translate(&snapshot, &settings, &now);
+        // Peak memory matters with thousands of routes: the copy of every input and the typed
+        // model go as soon as the encoded bodies exist.
+        drop(snapshot);
+        let gateway_translate::Translation {
+            model,
+            statuses,
+            warnings,
+            ..
+        } = t;
+        let encoded = model.desired();
+        drop(model);
         let mut errors: Vec<String> = Vec::new();
         let mut writes = 0u64;
         let mut failed_objects: Vec<(Kind, String, String)> = Vec::new();
-        match t.model.desired() {
+        match encoded {
             Err(e) => errors.push(format!("the model cannot be encoded: {e}")),
             Ok(desired) => {
                 let mut cache = self.cache.lock().await;
@@ -245,7 +256,7 @@ impl Controller {
         }
         let synced = errors.is_empty();
         // Gateway addresses from the VIPs the controller allocated.
-        let mut statuses = t.statuses;
+        let mut statuses = statuses;
         for s in &mut statuses {
             if let StatusUpdate::Gateway { key, status } = s {
                 let parent = names::parent_vs(&settings.cluster_name, &key.0, &key.1);
@@ -274,10 +285,10 @@ impl Controller {
         if let Some(e) = status_errors {
             errors.push(format!("status: {e}"));
         }
-        for w in &t.warnings {
+        for w in &warnings {
             tracing::warn!(kind = w.kind, namespace = %w.key.0, name = %w.key.1, reason = w.reason, "{}", w.message);
         }
-        let mut warnings = t.warnings.clone();
+        let mut warnings = warnings;
         warnings.extend(rejections(&statuses));
         self.raise(&warnings).await;
         let ok = errors.is_empty();

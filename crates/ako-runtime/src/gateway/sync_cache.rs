@@ -65,6 +65,8 @@ impl SyncCache {
         if full || !self.valid {
             self.valid = false;
             let plan = avi.plan(&desired, created_by, owned_kinds).await?;
+            // The plan holds what it writes; the bodies are not needed twice.
+            drop(desired);
             let outcome = self.apply(avi, &plan, true).await;
             self.synced = keyed.into_iter().collect();
             for (kind, name, _) in &outcome.failed {
