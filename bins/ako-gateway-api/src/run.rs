@@ -13,8 +13,8 @@ pub struct RunArgs {
     runtime: RuntimeConfig,
     /// With Istio on, which backends get mTLS: `mesh` (sidecar-mode backends) or `all` (AKO's
     /// behaviour).
-    #[arg(long, env = "ISTIO_BACKENDS", default_value = "mesh")]
-    istio_backends: String,
+    #[arg(long, env = "ISTIO_BACKENDS", value_enum, default_value_t = crate::Backends::Mesh)]
+    istio_backends: crate::Backends,
     /// Full resync period in seconds.
     #[arg(long, env = "FULL_SYNC_INTERVAL", default_value_t = 600)]
     full_sync_interval: u64,
@@ -22,12 +22,9 @@ pub struct RunArgs {
 
 /// Runs the container until SIGTERM.
 pub async fn run(args: RunArgs) -> anyhow::Result<()> {
-    let istio_backends = match args.istio_backends.as_str() {
-        "mesh" => IstioBackends::Mesh,
-        "all" => IstioBackends::All,
-        other => {
-            anyhow::bail!("ISTIO_BACKENDS / --istio-backends must be mesh or all, not {other:?}")
-        }
+    let istio_backends = match args.istio_backends {
+        crate::Backends::Mesh => IstioBackends::Mesh,
+        crate::Backends::All => IstioBackends::All,
     };
     let process = Process::start(args.runtime, Component::GatewayApi)
         .await

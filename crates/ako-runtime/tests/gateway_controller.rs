@@ -59,6 +59,23 @@ async fn world() -> World {
     }
 }
 
+/// The controller of `w` with `settings` and fast timings.
+fn start(
+    w: &World,
+    settings: Settings,
+) -> (
+    watch::Receiver<ControllerStatus>,
+    tokio::task::JoinHandle<()>,
+) {
+    Controller::new(
+        w.kube_client.clone(),
+        w.avi_client.clone(),
+        settings,
+        fast(),
+    )
+    .spawn()
+}
+
 fn fast() -> ControllerOptions {
     ControllerOptions {
         debounce: Duration::from_millis(30),
@@ -316,13 +333,7 @@ async fn istio_guide_scenario_end_to_end() {
     apply(&w.kube_client, NAMESPACES).await;
     let (cert, key) = listener_cert();
     apply(&w.kube_client, &istio_guide(&cert, &key)).await;
-    let (mut status, task) = Controller::new(
-        w.kube_client.clone(),
-        w.avi_client.clone(),
-        istio_settings(),
-        fast(),
-    )
-    .spawn();
+    let (mut status, task) = start(&w, istio_settings());
     wait(&mut status, |s| s.synced >= 1).await;
     // Istio is on but its objects are not published yet: the pool has no mTLS references.
     let p = pools(&w).await;
@@ -381,13 +392,7 @@ async fn istio_guide_scenario_end_to_end() {
     let writes = status.borrow().avi_writes;
     let status_writes = status.borrow().status_writes;
     drop(task);
-    let (mut again, _task) = Controller::new(
-        w.kube_client.clone(),
-        w.avi_client.clone(),
-        istio_settings(),
-        fast(),
-    )
-    .spawn();
+    let (mut again, _task) = start(&w, istio_settings());
     wait(&mut again, |s| s.synced >= 1).await;
     assert_eq!(again.borrow().avi_writes, 0, "a restart writes nothing");
     assert_eq!(
@@ -404,13 +409,7 @@ async fn endpoint_churn_moves_servers_and_route_deletion_removes_its_objects() {
     apply(&w.kube_client, NAMESPACES).await;
     let (cert, key) = listener_cert();
     apply(&w.kube_client, &istio_guide(&cert, &key)).await;
-    let (mut status, _task) = Controller::new(
-        w.kube_client.clone(),
-        w.avi_client.clone(),
-        Settings::default(),
-        fast(),
-    )
-    .spawn();
+    let (mut status, _task) = start(&w, Settings::default());
     wait(&mut status, |s| s.synced >= 1).await;
     let before_vs = w
         .avi_client
@@ -482,13 +481,7 @@ async fn avi_faults_during_sync_converge() {
     });
     let (cert, key) = listener_cert();
     apply(&w.kube_client, &istio_guide(&cert, &key)).await;
-    let (mut status, _task) = Controller::new(
-        w.kube_client.clone(),
-        w.avi_client.clone(),
-        Settings::default(),
-        fast(),
-    )
-    .spawn();
+    let (mut status, _task) = start(&w, Settings::default());
     wait(&mut status, |s| s.reconciles >= 1).await;
     // Session expiry in the middle of it all.
     w.avi.expire_sessions();
@@ -644,13 +637,7 @@ metadata: {name: node-b}
         service_type: gateway_translate::ServiceType::NodePort,
         ..Settings::default()
     };
-    let (mut status, _task) = Controller::new(
-        w.kube_client.clone(),
-        w.avi_client.clone(),
-        settings,
-        fast(),
-    )
-    .spawn();
+    let (mut status, _task) = start(&w, settings);
     wait(&mut status, |s| s.synced >= 1).await;
     let p = pools(&w).await;
     assert_eq!(p.len(), 1);
@@ -669,13 +656,7 @@ async fn dropped_and_expired_watches_still_converge() {
     apply(&w.kube_client, NAMESPACES).await;
     let (cert, key) = listener_cert();
     apply(&w.kube_client, &istio_guide(&cert, &key)).await;
-    let (mut status, _task) = Controller::new(
-        w.kube_client.clone(),
-        w.avi_client.clone(),
-        Settings::default(),
-        fast(),
-    )
-    .spawn();
+    let (mut status, _task) = start(&w, Settings::default());
     wait(&mut status, |s| s.synced >= 1).await;
     // Every watch is cut and the next one is told its resourceVersion is gone (410).
     w._kube.drop_watches();
@@ -725,13 +706,7 @@ metadata: {name: sample}
         include_str!("../../../examples/manifests/shared-gateway.yaml"),
     )
     .await;
-    let (mut status, _task) = Controller::new(
-        w.kube_client.clone(),
-        w.avi_client.clone(),
-        Settings::default(),
-        fast(),
-    )
-    .spawn();
+    let (mut status, _task) = start(&w, Settings::default());
     wait(&mut status, |s| s.synced >= 1 && s.last_error.is_none()).await;
     let vses = w
         .avi_client
@@ -800,13 +775,7 @@ spec:
         })
         .await
         .unwrap();
-    let (mut status, _task) = Controller::new(
-        w.kube_client.clone(),
-        w.avi_client.clone(),
-        istio_settings(),
-        fast(),
-    )
-    .spawn();
+    let (mut status, _task) = start(&w, istio_settings());
     wait(&mut status, |s| {
         s.synced >= 1 && s.istio_refs && s.last_error.is_none()
     })

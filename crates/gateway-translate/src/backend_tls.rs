@@ -1,7 +1,8 @@
 //! Which TLS a pool speaks to its backend — one rule for every pool, highest first:
 //!
 //! 1. a RouteBackendExtension's `backendTLS`;
-//! 2. a BackendTLSPolicy (not yet implemented);
+//! 2. a BackendTLSPolicy on the Service port (an invalid one makes the backend invalid: never
+//!    plaintext);
 //! 3. Istio mTLS for a backend in the mesh in sidecar mode (or every backend with
 //!    `istio_backends = all`, AKO's behaviour);
 //! 4. plaintext.
@@ -61,7 +62,7 @@ pub struct ExtensionRef {
 }
 
 /// The TLS a pool speaks.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum BackendTls {
     /// Plaintext.
     Plain,
@@ -78,10 +79,23 @@ pub enum BackendTls {
     Istio(IstioRefs),
     /// Istio mTLS is wanted but the Istio objects are not on the controller yet.
     IstioPending,
+    /// From a BackendTLSPolicy: its PKI profile (to create), SNI and name checks.
+    Policy(Box<crate::backend_tls_policy::TlsToBackend>),
+}
+
+impl BackendTls {
+    /// Whether this came from the mesh rung, which reads the backend's pods: it may change
+    /// when only the endpoints change.
+    pub fn depends_on_endpoints(&self) -> bool {
+        matches!(
+            self,
+            BackendTls::Plain | BackendTls::Istio(_) | BackendTls::IstioPending
+        )
+    }
 }
 
 /// A decision and what the route's status should say about it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Decision {
     /// The TLS.
     pub tls: BackendTls,
@@ -107,18 +121,56 @@ pub fn decide(
     extension: Option<&RouteBackendExtension>,
 ) -> Decision {
     let index = SliceIndex::of_namespace(snapshot, namespace);
-    decide_with(snapshot, &index, settings, namespace, name, extension)
+    let backend = Backend {
+        namespace,
+        name,
+        port: None,
+    };
+    match decide_with(
+        snapshot,
+        &index,
+        settings,
+        &Default::default(),
+        backend,
+        extension,
+    ) {
+        Ok(d) => d,
+        // Without policies there is nothing to be invalid.
+        Err(_) => Decision {
+            tls: BackendTls::Plain,
+            warning: None,
+        },
+    }
 }
 
-/// [`decide`] with the EndpointSlices looked up in `index`.
+/// A Service port a pool reaches.
+#[derive(Debug, Clone, Copy)]
+pub struct Backend<'a> {
+    /// Namespace.
+    pub namespace: &'a str,
+    /// Service name.
+    pub name: &'a str,
+    /// Service port (BackendTLSPolicies target ports); `None` skips the policy rung.
+    pub port: Option<i32>,
+}
+
+/// [`decide`] with the EndpointSlices looked up in `index` and the BackendTLSPolicies: `Err`
+/// when a policy applies but cannot be honoured (the backend is then invalid; `.0` the policy,
+/// `.1` why).
 pub fn decide_with(
     snapshot: &Snapshot,
     index: &SliceIndex<'_>,
     settings: &Settings,
-    namespace: &str,
-    name: &str,
+    policies: &crate::backend_tls_policy::BackendTlsPolicies,
+    backend: Backend<'_>,
     extension: Option<&RouteBackendExtension>,
-) -> Decision {
+) -> Result<Decision, (crate::snapshot::ObjectKey, String)> {
+    use crate::backend_tls_policy::PolicyOutcome;
+    let Backend {
+        namespace,
+        name,
+        port,
+    } = backend;
     if let Some(tls) = extension.and_then(|e| e.spec.backend_tls.as_ref()) {
         let ext_ns = extension
             .and_then(|e| e.metadata.namespace.clone())
@@ -127,45 +179,57 @@ pub fn decide_with(
             "CRD" => crd_pki_profile_name(&settings.cluster_name, &ext_ns, &p.name),
             _ => p.name.clone(),
         });
-        return Decision {
+        return Ok(Decision {
             tls: BackendTls::Extension {
                 pki_profile,
                 host_check: tls.host_check_enabled.unwrap_or(false),
                 domain_names: tls.domain_name.clone(),
             },
             warning: None,
-        };
+        });
+    }
+    match port.and_then(|p| policies.for_backend(namespace, name, p)) {
+        Some(PolicyOutcome::Valid(tls)) => {
+            return Ok(Decision {
+                tls: BackendTls::Policy(tls.clone()),
+                warning: None,
+            });
+        }
+        Some(PolicyOutcome::Invalid {
+            policy, message, ..
+        }) => return Err((policy.clone(), message.clone())),
+        None => {}
     }
     if !settings.istio_enabled {
-        return Decision {
+        return Ok(Decision {
             tls: BackendTls::Plain,
             warning: None,
-        };
+        });
     }
     let mode = mesh_mode_with(snapshot, index, namespace, name);
     let wants_istio = match (mode, settings.istio_backends) {
         (MeshMode::Ambient, _) => {
-            return Decision {
+            return Ok(Decision {
                 tls: BackendTls::Plain,
                 warning: Some(format!(
                     "backend {namespace}/{name} is in Istio ambient mode: the Service Engine cannot reach it with mTLS \
                      (ztunnel expects HBONE); enable sidecar injection for it or exclude it from ambient"
                 )),
-            };
+            });
         }
         (MeshMode::Sidecar | MeshMode::Mixed, _) | (MeshMode::Outside, IstioBackends::All) => true,
         (MeshMode::Outside, IstioBackends::Mesh) => false,
     };
     if !wants_istio {
-        return Decision {
+        return Ok(Decision {
             tls: BackendTls::Plain,
             warning: None,
-        };
+        });
     }
     let mixed = (mode == MeshMode::Mixed).then(|| {
         format!("backend {namespace}/{name} has pods with and without an Istio sidecar; those without cannot take mTLS")
     });
-    match &settings.istio_refs {
+    Ok(match &settings.istio_refs {
         Some(refs) => Decision {
             tls: BackendTls::Istio(refs.clone()),
             warning: mixed,
@@ -176,7 +240,7 @@ pub fn decide_with(
                 "backend {namespace}/{name} is in the mesh; waiting for the Istio certificates to be published on the Avi controller"
             )),
         },
-    }
+    })
 }
 
 #[cfg(test)]

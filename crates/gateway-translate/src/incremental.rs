@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
-use crate::backend_tls::decide_with;
+use crate::backend_tls::{Backend, decide_with};
 use crate::endpoints::{SliceIndex, members_with};
 use crate::settings::Settings;
 use crate::snapshot::{ObjectKey, Snapshot};
@@ -98,8 +98,23 @@ impl Incremental {
             };
             let pool = &mut self.translation.model.pools[i];
             if backend.mesh_dependent {
-                let decision =
-                    decide_with(snapshot, &slices, &self.settings, namespace, service, None);
+                // No extension or policy applied to this pool (it came from the mesh rung), and
+                // those do not change with endpoints: only the mesh rung is asked again.
+                let backend = Backend {
+                    namespace,
+                    name: service,
+                    port: None,
+                };
+                let Ok(decision) = decide_with(
+                    snapshot,
+                    &slices,
+                    &self.settings,
+                    &Default::default(),
+                    backend,
+                    None,
+                ) else {
+                    return self.full(snapshot, now);
+                };
                 let mut again = pool.clone();
                 again.pki_profile_ref = None;
                 again.ssl_key_and_certificate_ref = None;

@@ -23,7 +23,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use crate::attach::{Attached, ParentAttachment, attach, attached_counts};
 use crate::backend_tls::{BackendTls, decide_with};
-use crate::backend_tls_policy::{self, BackendTlsPolicies, BackendUses, PolicyOutcome};
+use crate::backend_tls_policy::{self, BackendTlsPolicies, BackendUses};
 use crate::conditions::{Wanted, conditions};
 use crate::endpoints::{SliceIndex, members_with};
 use crate::filters::{ListenerPort, check_backend_filters, rule_policy};
@@ -874,32 +874,27 @@ fn backend_pool(
         .record(&ns, &b.name, port, (rr.gw_ns.to_owned(), rr.gw.to_owned()));
     // One rule for every pool, highest first: the RouteBackendExtension, a BackendTLSPolicy,
     // Istio, plaintext.
-    let has_extension_tls = extension.is_some_and(|e| e.spec.backend_tls.is_some());
-    let policy = if has_extension_tls {
-        None
-    } else {
-        ctx.backend_tls.for_backend(&ns, &b.name, port)
+    let backend = crate::backend_tls::Backend {
+        namespace: &ns,
+        name: &b.name,
+        port: Some(port),
     };
-    if let Some(PolicyOutcome::Invalid {
-        policy, message, ..
-    }) = policy
-    {
-        // Never plaintext when TLS was asked for: the backend is invalid, like a missing one.
-        return Err(Problem {
-            reason: "InvalidBackendTLSPolicy",
-            message: format!(
-                "BackendTLSPolicy {}/{} for Service {ns}/{} cannot be honoured: {message}",
-                policy.0, policy.1, b.name
-            ),
-        });
-    }
-    let decision = match policy {
-        Some(PolicyOutcome::Valid(_)) => crate::backend_tls::Decision {
-            tls: BackendTls::Plain,
-            warning: None,
-        },
-        _ => decide_with(snapshot, ctx.endpoints, settings, &ns, &b.name, extension),
-    };
+    let decision = decide_with(
+        snapshot,
+        ctx.endpoints,
+        settings,
+        ctx.backend_tls,
+        backend,
+        extension,
+    )
+    // Never plaintext when TLS was asked for: the backend is invalid, like a missing one.
+    .map_err(|(policy, message)| Problem {
+        reason: "InvalidBackendTLSPolicy",
+        message: format!(
+            "BackendTLSPolicy {}/{} for Service {ns}/{} cannot be honoured: {message}",
+            policy.0, policy.1, b.name
+        ),
+    })?;
     if let Some(message) = decision.warning.clone() {
         out.warnings.push(Warning {
             kind: "HTTPRoute",
@@ -915,19 +910,17 @@ fn backend_pool(
         servers: pool_servers(&servers),
         ..Pool::default()
     };
-    apply_tls(&mut pool, decision.tls);
+    apply_tls(&mut pool, decision.tls.clone());
     out.pool_backends.insert(
         pool.name.clone(),
         PoolBackend {
             namespace: ns.clone(),
             service: b.name.clone(),
             port,
-            // Only the Istio decision reads the endpoints (their pods' sidecars).
-            mesh_dependent: policy.is_none() && !has_extension_tls,
+            mesh_dependent: decision.tls.depends_on_endpoints(),
         },
     );
-    if let Some(PolicyOutcome::Valid(tls)) = policy {
-        tls.apply(&mut pool);
+    if let BackendTls::Policy(tls) = &decision.tls {
         out.model.pki_profiles.push(tls.pki_profile.clone());
     }
     let weight = u32::try_from(b.weight.unwrap_or(1)).unwrap_or(0);
@@ -949,6 +942,7 @@ pub(crate) fn pool_servers(members: &[crate::endpoints::Member]) -> Vec<Server> 
 pub(crate) fn apply_tls(pool: &mut Pool, tls: BackendTls) {
     match tls {
         BackendTls::Plain | BackendTls::IstioPending => {}
+        BackendTls::Policy(tls) => tls.apply(pool),
         BackendTls::Istio(refs) => {
             pool.pki_profile_ref = Some(AviRef::by_name(refs.pki_profile));
             pool.ssl_key_and_certificate_ref = Some(AviRef::by_name(refs.ssl_key_and_certificate));

@@ -77,15 +77,14 @@ pub fn program_gateway(
 
 async fn apply(
     kube: &kube::Client,
-    kind: &str,
-    plural_api: ApiKind,
+    api: ApiKind,
     namespace: &str,
     name: &str,
     status: Value,
 ) -> Result<(), kube::Error> {
-    let body = json!({"apiVersion": GROUP_VERSION, "kind": kind, "status": status});
+    let body = json!({"apiVersion": GROUP_VERSION, "kind": api.kind(), "status": status});
     let params = PatchParams::apply(FIELD_MANAGER).force();
-    match plural_api {
+    match api {
         ApiKind::GatewayClass => {
             Api::<gateway_api::gatewayclasses::GatewayClass>::all(kube.clone())
                 .patch_status(name, &params, &Patch::Apply(&body))
@@ -121,6 +120,17 @@ enum ApiKind {
     BackendTlsPolicy,
 }
 
+impl ApiKind {
+    fn kind(self) -> &'static str {
+        match self {
+            ApiKind::GatewayClass => "GatewayClass",
+            ApiKind::Gateway => "Gateway",
+            ApiKind::HttpRoute => "HTTPRoute",
+            ApiKind::BackendTlsPolicy => "BackendTLSPolicy",
+        }
+    }
+}
+
 /// Writes every status that differs from the object's current one; returns how many.
 pub async fn write_all(
     kube: &kube::Client,
@@ -130,9 +140,8 @@ pub async fn write_all(
     let mut written = 0;
     let mut errors = Vec::new();
     for s in statuses {
-        let (kind, api, ns, name, wanted, current) = match s {
+        let (api, ns, name, wanted, current) = match s {
             StatusUpdate::GatewayClass { name, status } => (
-                "GatewayClass",
                 ApiKind::GatewayClass,
                 String::new(),
                 name.clone(),
@@ -144,7 +153,6 @@ pub async fn write_all(
                     .map(|s| serde_json::to_value(s).unwrap_or(Value::Null)),
             ),
             StatusUpdate::Gateway { key, status } => (
-                "Gateway",
                 ApiKind::Gateway,
                 key.0.clone(),
                 key.1.clone(),
@@ -156,7 +164,6 @@ pub async fn write_all(
                     .map(|s| serde_json::to_value(s).unwrap_or(Value::Null)),
             ),
             StatusUpdate::HttpRoute { key, status } => (
-                "HTTPRoute",
                 ApiKind::HttpRoute,
                 key.0.clone(),
                 key.1.clone(),
@@ -168,7 +175,6 @@ pub async fn write_all(
                     .map(|s| serde_json::to_value(s).unwrap_or(Value::Null)),
             ),
             StatusUpdate::BackendTlsPolicy { key, status } => (
-                "BackendTLSPolicy",
                 ApiKind::BackendTlsPolicy,
                 key.0.clone(),
                 key.1.clone(),
@@ -185,18 +191,18 @@ pub async fn write_all(
         let wanted = match wanted {
             Ok(v) => v,
             Err(e) => {
-                errors.push(format!("{kind} {ns}/{name}: {e}"));
+                errors.push(format!("{} {ns}/{name}: {e}", api.kind()));
                 continue;
             }
         };
         if current.as_ref() == Some(&wanted) {
             continue;
         }
-        match apply(kube, kind, api, &ns, &name, wanted).await {
+        match apply(kube, api, &ns, &name, wanted).await {
             Ok(()) => written += 1,
             // Deleted meanwhile: nothing to report on.
             Err(kube::Error::Api(e)) if e.code == 404 => {}
-            Err(e) => errors.push(format!("{kind} {ns}/{name}: {e}")),
+            Err(e) => errors.push(format!("{} {ns}/{name}: {e}", api.kind())),
         }
     }
     if errors.is_empty() {

@@ -172,8 +172,6 @@ wire_enum! {
         Equals = "QUERY_MATCH_EQUALS",
         /// The query string matches one of the regular expressions.
         RegexMatch = "QUERY_MATCH_REGEX_MATCH",
-        /// The query string matches none of the regular expressions.
-        RegexDoesNotMatch = "QUERY_MATCH_REGEX_DOES_NOT_MATCH",
         /// The query string exists.
         Exists = "QUERY_MATCH_EXISTS",
     }
