@@ -105,7 +105,7 @@ fn main() -> ExitCode {
             match runtime.block_on(run::run(*args)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
-                    eprintln!("error: {e:#}");
+                    eprintln!("error: {}", ako_runtime::error::describe(e.as_ref()));
                     ExitCode::from(1)
                 }
             }

@@ -119,3 +119,37 @@ pub enum RuntimeError {
     #[error("logging: {0}")]
     Logging(String),
 }
+
+/// One line for an error and its causes, each cause once: our errors name their source in
+/// their message and also expose it as `source()`, so a plain walk of the chain (anyhow's
+/// `{:#}`) would repeat it.
+pub fn describe(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = error.to_string();
+    let mut cause = error.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        cause = c.source();
+    }
+    line
+}
+
+#[cfg(test)]
+mod describe_tests {
+    use super::*;
+
+    #[test]
+    fn each_cause_is_said_once() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let e = RuntimeError::Bind {
+            addr: "127.0.0.1:1".parse().unwrap(),
+            source: io,
+        };
+        let line = describe(&e);
+        assert_eq!(line.matches("no such file").count(), 1, "{line}");
+        assert!(line.starts_with("cannot listen on 127.0.0.1:1"), "{line}");
+    }
+}
