@@ -127,10 +127,21 @@ async fn run(bin: PathBuf) {
 
     let routes_total = NAMESPACES * ROUTES_PER_NS;
     let started = Instant::now();
+    // COLD_START_WRAP="heaptrack -o /tmp/gw" runs the controller under a profiler.
+    let mut command = match std::env::var("COLD_START_WRAP") {
+        Ok(wrap) if !wrap.trim().is_empty() => {
+            let mut words = wrap.split_whitespace();
+            let mut c = Command::new(words.next().unwrap_or_default());
+            c.args(words).arg(&bin);
+            c
+        }
+        _ => Command::new(&bin),
+    };
     let child = Proc(
-        Command::new(&bin)
+        command
             .arg("run")
             .env_clear()
+            .envs(std::env::var("PATH").map(|v| ("PATH", v)))
             .env("RUST_LOG", "warn")
             .env("CLUSTER_NAME", "cluster")
             .env("POD_NAMESPACE", "avi-system")

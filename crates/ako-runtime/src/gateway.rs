@@ -5,6 +5,7 @@
 
 pub mod inputs;
 pub mod istio;
+pub mod notices;
 pub mod status;
 pub mod sync_cache;
 
@@ -13,12 +14,16 @@ use std::time::{Duration, Instant};
 
 use avi_client::models::VsVip;
 use avi_client::{AviClient, Kind};
+use futures_util::{StreamExt, stream};
 use gateway_translate::{Settings, StatusUpdate, names, translate};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 use self::inputs::Inputs;
+
+/// Events published at once.
+const EVENT_CONCURRENCY: usize = 8;
 
 /// Every kind the gateway container creates: leftovers of these are deleted.
 pub const OWNED_KINDS: &[Kind] = &[
@@ -76,8 +81,8 @@ pub struct Controller {
     settings: Settings,
     options: ControllerOptions,
     events: Option<crate::Events>,
-    /// Warnings already raised as Events, so a resync does not repeat them.
-    reported: std::sync::Mutex<std::collections::BTreeSet<(String, String, String, String)>>,
+    /// Events already raised, so a resync does not repeat them.
+    reported: std::sync::Mutex<notices::Reported>,
     /// What was last written to the controller.
     cache: tokio::sync::Mutex<sync_cache::SyncCache>,
 }
@@ -102,51 +107,48 @@ impl Controller {
     }
 
     /// Raises the translation's warnings (ambient or mixed backends, Istio objects pending,
-    /// overlapping rules) and route rejections as Events on the objects concerned.
+    /// overlapping rules) and each route's acceptance or rejection as Events on the objects
+    /// concerned (see [`notices`]).
     pub fn with_events(mut self, events: crate::Events) -> Self {
         self.events = Some(events);
         self
     }
 
-    async fn raise(&self, warnings: &[gateway_translate::Warning]) {
+    async fn raise(&self, now: Vec<notices::Notice>, complete: bool) {
         let Some(events) = &self.events else {
             return;
         };
-        let mut now_seen = std::collections::BTreeSet::new();
-        for w in warnings {
-            let id = (
-                w.key.0.clone(),
-                w.key.1.clone(),
-                w.reason.to_owned(),
-                w.message.clone(),
-            );
-            now_seen.insert(id.clone());
-            let fresh = self
-                .reported
-                .lock()
-                .map(|r| !r.contains(&id))
-                .unwrap_or(true);
-            if !fresh {
-                continue;
-            }
-            let object = k8s_openapi::api::core::v1::ObjectReference {
-                api_version: Some("gateway.networking.k8s.io/v1".into()),
-                kind: Some(w.kind.into()),
-                namespace: Some(w.key.0.clone()),
-                name: Some(w.key.1.clone()),
-                ..Default::default()
-            };
-            if let Err(e) = events
-                .warn(&object, w.reason, "Translate", &w.message)
-                .await
-            {
-                tracing::debug!(error = %e, "cannot publish an Event");
-            }
-        }
-        // Forget what is no longer true, so it is raised again if it comes back.
-        if let Ok(mut r) = self.reported.lock() {
-            *r = now_seen;
-        }
+        let fresh = match self.reported.lock() {
+            Ok(mut r) => r.fresh(now, complete),
+            Err(_) => return,
+        };
+        // Thousands of routes are accepted at a cold start: a few Events at a time.
+        stream::iter(fresh)
+            .for_each_concurrent(EVENT_CONCURRENCY, |n| async move {
+                let object = k8s_openapi::api::core::v1::ObjectReference {
+                    api_version: Some("gateway.networking.k8s.io/v1".into()),
+                    kind: Some(n.kind.into()),
+                    namespace: Some(n.key.0.clone()),
+                    name: Some(n.key.1.clone()),
+                    ..Default::default()
+                };
+                let sent = match n.severity {
+                    notices::Severity::Normal => {
+                        events
+                            .normal(&object, n.reason, "Reconcile", &n.message)
+                            .await
+                    }
+                    notices::Severity::Warning => {
+                        events
+                            .warn(&object, n.reason, "Reconcile", &n.message)
+                            .await
+                    }
+                };
+                if let Err(e) = sent {
+                    tracing::debug!(error = %e, "cannot publish an Event");
+                }
+            })
+            .await;
     }
 
     /// Runs until the handle is aborted.
@@ -212,8 +214,8 @@ impl Controller {
         };
         let now = Time(k8s_openapi::jiff::Timestamp::now());
         let t = translate(&snapshot, &settings, &now);
-        // Peak memory matters with thousands of routes: the copy of every input and the typed
-        // model go as soon as the encoded bodies exist.
+        // Peak memory matters with thousands of routes: the copy of every input goes before
+        // the model is encoded.
         drop(snapshot);
         let gateway_translate::Translation {
             model,
@@ -221,35 +223,31 @@ impl Controller {
             warnings,
             ..
         } = t;
-        let encoded = model.desired();
-        drop(model);
         let mut errors: Vec<String> = Vec::new();
         let mut writes = 0u64;
         let mut failed_objects: Vec<(Kind, String, String)> = Vec::new();
-        match encoded {
-            Err(e) => errors.push(format!("the model cannot be encoded: {e}")),
-            Ok(desired) => {
-                let mut cache = self.cache.lock().await;
-                match cache
-                    .sync(
-                        &self.avi,
-                        desired,
-                        &settings.created_by(),
-                        OWNED_KINDS,
-                        full,
-                    )
-                    .await
-                {
-                    Err(e) => {
-                        cache.invalidate();
-                        errors.push(format!("Avi sync: {e}"));
-                    }
-                    Ok(outcome) => {
-                        writes = outcome.writes;
-                        failed_objects = outcome.failed;
-                        if !failed_objects.is_empty() {
-                            errors.push(format!("{} Avi steps failed", failed_objects.len()));
-                        }
+        {
+            let mut cache = self.cache.lock().await;
+            // The model is encoded object by object as the plan takes it.
+            match cache
+                .sync(
+                    &self.avi,
+                    model.into_desired(),
+                    &settings.created_by(),
+                    OWNED_KINDS,
+                    full,
+                )
+                .await
+            {
+                Err(e) => {
+                    cache.invalidate();
+                    errors.push(format!("Avi sync: {e}"));
+                }
+                Ok(outcome) => {
+                    writes = outcome.writes;
+                    failed_objects = outcome.failed;
+                    if !failed_objects.is_empty() {
+                        errors.push(format!("{} Avi steps failed", failed_objects.len()));
                     }
                 }
             }
@@ -282,15 +280,18 @@ impl Controller {
             Ok(n) => (n, None),
             Err(e) => (0, Some(e)),
         };
+        let status_errors_none = status_errors.is_none();
         if let Some(e) = status_errors {
             errors.push(format!("status: {e}"));
         }
         for w in &warnings {
             tracing::warn!(kind = w.kind, namespace = %w.key.0, name = %w.key.1, reason = w.reason, "{}", w.message);
         }
-        let mut warnings = warnings;
-        warnings.extend(rejections(&statuses));
-        self.raise(&warnings).await;
+        self.raise(
+            notices::notices(&warnings, &statuses, synced),
+            synced && status_errors_none,
+        )
+        .await;
         let ok = errors.is_empty();
         status.send_modify(|s| {
             s.reconciles += 1;
@@ -316,31 +317,4 @@ impl Controller {
             }
         }
     }
-}
-
-/// A Warning per route parent that is not accepted, with the reason the status gives.
-fn rejections(statuses: &[StatusUpdate]) -> Vec<gateway_translate::Warning> {
-    let mut out = Vec::new();
-    for s in statuses {
-        if let StatusUpdate::HttpRoute { key, status } = s {
-            for p in &status.parents {
-                if let Some(c) = p
-                    .conditions
-                    .iter()
-                    .find(|c| c.type_ == "Accepted" && c.status == "False")
-                {
-                    out.push(gateway_translate::Warning {
-                        kind: "HTTPRoute",
-                        key: key.clone(),
-                        reason: "Rejected",
-                        message: format!(
-                            "not accepted by Gateway {}: {} ({})",
-                            p.parent_ref.name, c.message, c.reason
-                        ),
-                    });
-                }
-            }
-        }
-    }
-    out
 }

@@ -80,7 +80,9 @@ pub struct Step {
     pub action: Action,
     /// Steps (indexes into [`SyncPlan::steps`]) that must succeed first.
     pub after: Vec<usize>,
-    desired: Option<Value>,
+    /// The body as compact JSON: a plan holds thousands, and a JSON tree is several times
+    /// larger.
+    desired: Option<Box<str>>,
     existing: Option<Value>,
 }
 
@@ -218,25 +220,63 @@ impl SyncPlan {
     /// Computes the plan. `current` is what we own on the controller (listed by `created_by`),
     /// as the controller returns it (with `include_name`).
     pub fn compute(desired: &[Desired], current: &[(Kind, Value)]) -> SyncPlan {
+        SyncPlan::compute_owned(desired.to_vec(), current)
+    }
+
+    /// As [`SyncPlan::compute`], moving the desired bodies into the plan instead of copying
+    /// them: with thousands of objects the bodies are most of a sync's memory.
+    pub fn compute_owned(desired: Vec<Desired>, current: &[(Kind, Value)]) -> SyncPlan {
+        SyncPlan::compute_iter(desired, current)
+    }
+
+    /// As [`SyncPlan::compute`], taking the desired objects one at a time. Each body is looked
+    /// at once and kept only as compact JSON for its step, so a caller that produces the bodies
+    /// lazily never holds them all as JSON trees (a few kilobytes each) at once.
+    pub fn compute_iter(
+        desired: impl IntoIterator<Item = Desired>,
+        current: &[(Kind, Value)],
+    ) -> SyncPlan {
+        struct Write<'a> {
+            kind: Kind,
+            name: String,
+            action: Action,
+            refs: Vec<(Kind, String)>,
+            body: Box<str>,
+            existing: Option<&'a Value>,
+        }
         let existing: HashMap<(Kind, &str), &Value> =
             current.iter().map(|(k, v)| ((*k, name_of(v)), v)).collect();
-        let wanted: HashSet<(Kind, &str)> = desired.iter().map(|d| (d.kind, d.name())).collect();
-
-        let mut plan = SyncPlan::default();
-        // Writes, bottom-up: by kind rank, then by depth among objects of one kind (a child VS
-        // after its parent).
-        let mut writes: Vec<(usize, usize, &Desired, Action, Option<&Value>)> = Vec::new();
-        let normalized: Vec<Desired> = desired
+        let name_by_uuid: HashMap<&str, &str> = current
             .iter()
-            .map(|d| {
-                let mut d = d.clone();
-                crate::owner::normalize(d.kind, &mut d.body);
-                d
-            })
+            .filter_map(|(_, v)| uuid_of(v).map(|u| (u, name_of(v))))
             .collect();
-        let desired = normalized.as_slice();
-        for d in desired {
-            let action = match existing.get(&(d.kind, d.name())) {
+        let mut wanted: HashSet<(Kind, String)> = HashSet::new();
+        // The object of the same kind each desired object sits on (a child VS's parent).
+        let mut parent_of: HashMap<(Kind, String), String> = HashMap::new();
+        let mut plan = SyncPlan::default();
+        let mut writes: Vec<Write<'_>> = Vec::new();
+        for mut d in desired {
+            crate::owner::normalize(d.kind, &mut d.body);
+            let kind = d.kind;
+            let name = d.name().to_owned();
+            wanted.insert((kind, name.clone()));
+            let refs: Vec<(Kind, String)> = references(&d.body)
+                .into_iter()
+                .filter_map(|r| {
+                    let name = r.name.or_else(|| {
+                        r.uuid
+                            .as_deref()
+                            .and_then(|u| name_by_uuid.get(u))
+                            .map(|n| (*n).to_owned())
+                    })?;
+                    Some((r.kind, name))
+                })
+                .collect();
+            if let Some((_, parent)) = refs.iter().find(|(k, _)| *k == kind) {
+                parent_of.insert((kind, name.clone()), parent.clone());
+            }
+            let e = existing.get(&(kind, name.as_str())).copied();
+            let action = match e {
                 None => Action::Create,
                 Some(e) => {
                     let fields = differing_fields(&d.body, e);
@@ -250,40 +290,40 @@ impl SyncPlan {
                     }
                 }
             };
-            let depth = same_kind_depth(d, desired);
-            writes.push((
-                d.kind.rank(),
-                depth,
-                d,
+            writes.push(Write {
+                kind,
+                name,
                 action,
-                existing.get(&(d.kind, d.name())).copied(),
-            ));
+                refs,
+                body: d.body.to_string().into_boxed_str(),
+                existing: e,
+            });
         }
-        writes.sort_by_key(|(rank, depth, d, _, _)| (*rank, *depth, d.name().to_owned()));
+        // Writes, bottom-up: by kind rank, then by depth among objects of one kind (a child VS
+        // after its parent).
+        let mut keyed: Vec<(usize, usize, Write<'_>)> = writes
+            .into_iter()
+            .map(|w| {
+                let depth = same_kind_depth(w.kind, &w.name, &parent_of);
+                (w.kind.rank(), depth, w)
+            })
+            .collect();
+        keyed.sort_by(|a, b| (a.0, a.1, &a.2.name).cmp(&(b.0, b.1, &b.2.name)));
         let mut index_of: HashMap<(Kind, String), usize> = HashMap::new();
-        for (_, _, d, action, e) in writes {
-            let after: Vec<usize> = references(&d.body)
-                .iter()
-                .filter_map(|r| {
-                    let name = r.name.clone().or_else(|| {
-                        r.uuid.as_ref().and_then(|u| {
-                            current
-                                .iter()
-                                .find(|(k, v)| *k == r.kind && uuid_of(v) == Some(u))
-                                .map(|(_, v)| name_of(v).to_owned())
-                        })
-                    })?;
-                    index_of.get(&(r.kind, name)).copied()
-                })
+        for (_, _, w) in keyed {
+            let after: Vec<usize> = w
+                .refs
+                .into_iter()
+                .filter_map(|r| index_of.get(&r).copied())
                 .collect();
-            index_of.insert((d.kind, d.name().to_owned()), plan.steps.len());
+            index_of.insert((w.kind, w.name.clone()), plan.steps.len());
             plan.steps.push(Step {
-                kind: d.kind,
-                name: d.name().to_owned(),
-                action,
+                kind: w.kind,
+                name: w.name,
+                action: w.action,
                 after,
-                desired: Some(d.body.clone()),
-                existing: e.cloned(),
+                desired: Some(w.body),
+                existing: w.existing.cloned(),
             });
         }
         let writes_end = plan.steps.len();
@@ -292,7 +332,7 @@ impl SyncPlan {
         // referrers before what they refer to.
         let mut doomed: Vec<&(Kind, Value)> = current
             .iter()
-            .filter(|(k, v)| !wanted.contains(&(*k, name_of(v))))
+            .filter(|(k, v)| !wanted.contains(&(*k, name_of(v).to_owned())))
             .collect();
         doomed.sort_by_key(|(k, v)| (std::cmp::Reverse(k.rank()), name_of(v).to_owned()));
         let doomed_uuids: HashMap<&str, usize> = doomed
@@ -353,21 +393,16 @@ impl SyncPlan {
 }
 
 /// How many desired objects of the same kind this one sits on (a child VS on its parent).
-fn same_kind_depth(d: &Desired, all: &[Desired]) -> usize {
+fn same_kind_depth(kind: Kind, name: &str, parent_of: &HashMap<(Kind, String), String>) -> usize {
     let mut depth = 0;
-    let mut current = d;
+    let mut current = name.to_owned();
     let mut seen = HashSet::new();
-    while let Some(parent) = references(&current.body).into_iter().find_map(|r| {
-        (r.kind == current.kind)
-            .then_some(r.name)
-            .flatten()
-            .and_then(|n| all.iter().find(|o| o.kind == current.kind && o.name() == n))
-    }) {
-        if !seen.insert(parent.name().to_owned()) {
+    while let Some(parent) = parent_of.get(&(kind, current)) {
+        if !seen.insert(parent.clone()) {
             break;
         }
         depth += 1;
-        current = parent;
+        current = parent.clone();
     }
     depth
 }
@@ -418,6 +453,17 @@ impl AviClient {
         created_by: &str,
         also: &[Kind],
     ) -> Result<SyncPlan> {
+        self.plan_owned(desired.to_vec(), created_by, also).await
+    }
+
+    /// As [`AviClient::plan`], moving `desired` into the plan (see
+    /// [`SyncPlan::compute_owned`]).
+    pub async fn plan_owned(
+        &self,
+        desired: Vec<Desired>,
+        created_by: &str,
+        also: &[Kind],
+    ) -> Result<SyncPlan> {
         let mut kinds: Vec<Kind> = desired
             .iter()
             .map(|d| d.kind)
@@ -426,7 +472,7 @@ impl AviClient {
         kinds.sort();
         kinds.dedup();
         let current = self.owned_state(created_by, &kinds).await?;
-        Ok(SyncPlan::compute(desired, &current))
+        Ok(SyncPlan::compute_owned(desired, &current))
     }
 
     /// Applies a plan: independent steps run concurrently (bounded by the client's
@@ -518,7 +564,17 @@ impl AviClient {
     }
 
     async fn run_step(&self, step: &Step) -> Result<()> {
-        match (&step.action, &step.desired, &step.existing) {
+        let desired = match &step.desired {
+            Some(d) => Some(
+                serde_json::from_str::<Value>(d).map_err(|e| AviError::Decode {
+                    kind: step.kind,
+                    name: step.name.clone(),
+                    detail: e.to_string(),
+                })?,
+            ),
+            None => None,
+        };
+        match (&step.action, &desired, &step.existing) {
             (Action::Create, Some(d), _) => self.create_raw(step.kind, d).await.map(|_| ()),
             (Action::Update { .. }, Some(d), Some(e)) => {
                 self.converge(step.kind, e, d).await.map(|_| ())

@@ -228,6 +228,19 @@ pub fn check_key_matches(cert_pem: &str, key_pem: &str) -> Result<(), CertError>
     }
 }
 
+/// The `CERTIFICATE` blocks of `pem` after the first (the leaf), re-encoded as PEM; `None`
+/// when there are none or they cannot be read. The controller renders only the leaf, but a
+/// Service Engine presents the chain that was uploaded with it.
+pub fn chain_after_leaf(pem: &str) -> Option<String> {
+    use rustls_pki_types::CertificateDer;
+    let rest: Vec<String> = CertificateDer::pem_slice_iter(pem.as_bytes())
+        .skip(1)
+        .map(|c| c.map(|der| pem_encode("CERTIFICATE", der.as_ref())))
+        .collect::<Result<_, _>>()
+        .ok()?;
+    (!rest.is_empty()).then(|| rest.concat())
+}
+
 /// The first `CERTIFICATE` PEM block: its text (as given, plus a final newline) and DER.
 struct CertBlock {
     pem: String,

@@ -30,6 +30,10 @@ pub struct SimConfig {
     pub reject_unknown_fields: bool,
     /// Seed of the fault-injection dice.
     pub seed: u64,
+    /// Run the Service Engine data plane: every enabled virtual service with services and a
+    /// VIP address gets a loopback listener that serves traffic as configured (see
+    /// [`crate::dataplane`]). Off by default in the library, on by default in the binary.
+    pub data_plane: bool,
     /// Requests kept in the request log.
     pub log_capacity: usize,
 }
@@ -49,6 +53,7 @@ impl Default for SimConfig {
             state_file: None,
             reject_unknown_fields: false,
             seed: 0,
+            data_plane: false,
             log_capacity: 10_000,
         }
     }

@@ -2,8 +2,10 @@
 //!
 //! A stateful REST control plane — login with sessions and CSRF, tenants, the object API with
 //! references kept consistent, certificate parsing, validation and defaults from the official
-//! 30.2.1 schema — plus fault injection and a request journal for tests. It shares no code with
-//! the product's Avi client: a shared bug would agree with itself.
+//! 30.2.1 schema — plus fault injection and a request journal for tests; and, when asked for,
+//! a Service Engine data plane ([`dataplane`]) that serves the configured virtual services'
+//! traffic on loopback. It shares no code with the product's Avi client: a shared bug would
+//! agree with itself.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), avi_sim::SimError> {
@@ -20,6 +22,7 @@
 pub mod api;
 pub mod certs;
 pub mod config;
+pub mod dataplane;
 pub mod faults;
 pub mod persist;
 pub mod schema;
@@ -32,6 +35,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 pub use config::SimConfig;
+pub use dataplane::{DataPlane, Listener, PoolStats, UpstreamError};
 pub use faults::{Counter, FaultRule, LogEntry};
 pub use store::{Object, Store};
 
@@ -107,6 +111,19 @@ impl AviSimBuilder {
         self.listen = Some(addr);
         self
     }
+    /// Run the Service Engine data plane (default off in the library): virtual services
+    /// serve traffic on loopback, see [`dataplane`].
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), avi_sim::SimError> {
+    /// let sim = avi_sim::AviSim::builder().data_plane(true).start().await?;
+    /// assert!(sim.data_plane().is_some());
+    /// # Ok(()) }
+    /// ```
+    pub fn data_plane(mut self, on: bool) -> Self {
+        self.config.data_plane = on;
+        self
+    }
 
     /// Starts serving on the current tokio runtime.
     pub async fn start(self) -> Result<RunningSim, SimError> {
@@ -131,7 +148,8 @@ impl AviSimBuilder {
         let local = listener
             .local_addr()
             .map_err(|source| SimError::Bind { addr, source })?;
-        let sim = Arc::new(Sim {
+        let runtime = tokio::runtime::Handle::current();
+        let sim = Arc::new_cyclic(|me| Sim {
             faults: Mutex::new(Faults::new(self.config.seed)),
             journal: Mutex::new(Journal::new(self.config.log_capacity)),
             sessions: Mutex::new(Sessions::default()),
@@ -139,8 +157,20 @@ impl AviSimBuilder {
             scheme: if tls.is_some() { "https" } else { "http" },
             password: Mutex::new(self.config.password.clone()),
             singletons: Mutex::new(std::collections::HashMap::new()),
+            data_plane: self
+                .config
+                .data_plane
+                .then(|| DataPlane::new(me.clone(), runtime, self.config.seed)),
             config: self.config,
         });
+        if let Some(dp) = &sim.data_plane {
+            // A reloaded state file may already hold virtual services.
+            let store = sim
+                .store
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            dp.reconcile(&store);
+        }
         let task = tokio::spawn(server::run(listener, sim.clone(), tls));
         Ok(RunningSim {
             sim,
@@ -170,6 +200,9 @@ impl std::fmt::Debug for RunningSim {
 impl Drop for RunningSim {
     fn drop(&mut self) {
         self.task.abort();
+        if let Some(dp) = &self.sim.data_plane {
+            dp.shutdown();
+        }
     }
 }
 
@@ -231,13 +264,33 @@ impl RunningSim {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         f(&store)
     }
-    /// Changes the configuration directly (seeding large test sets without HTTP).
+    /// Changes the configuration directly (seeding large test sets without HTTP). The data
+    /// plane follows the change as it follows REST writes.
     pub fn with_store_mut<T>(&self, f: impl FnOnce(&mut Store) -> T) -> T {
         let mut store = self
             .sim
             .store
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        f(&mut store)
+        let out = f(&mut store);
+        if let Some(dp) = &self.sim.data_plane {
+            dp.reconcile(&store);
+        }
+        out
+    }
+    /// The Service Engine data plane, when it runs ([`AviSimBuilder::data_plane`]).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), avi_sim::SimError> {
+    /// let sim = avi_sim::AviSim::builder().data_plane(true).start().await?;
+    /// let dp = sim.data_plane().expect("the data plane was asked for");
+    /// for pool in dp.pools() {
+    ///     println!("{}: {} requests, {} errors, last: {:?}", pool.pool, pool.requests,
+    ///         pool.errors, pool.last_error);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn data_plane(&self) -> Option<&DataPlane> {
+        self.sim.data_plane.as_ref()
     }
 }

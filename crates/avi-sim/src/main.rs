@@ -40,6 +40,9 @@ struct Args {
     /// Write the generated TLS certificate here (for clients to trust).
     #[arg(long)]
     ca_out: Option<PathBuf>,
+    /// Serve virtual services' traffic on loopback (the Service Engine data plane).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    data_plane: bool,
 }
 
 #[tokio::main]
@@ -66,6 +69,7 @@ async fn main() -> anyhow::Result<()> {
         version: args.controller_version,
         tls: args.tls,
         state_file: args.state,
+        data_plane: args.data_plane,
         ..avi_sim::SimConfig::default()
     };
     let sim = avi_sim::AviSim::builder()
@@ -77,6 +81,12 @@ async fn main() -> anyhow::Result<()> {
         std::fs::write(path, pem).with_context(|| format!("cannot write {}", path.display()))?;
     }
     println!("avi-sim listening on {}", sim.base_url());
+    if sim.data_plane().is_some() {
+        println!(
+            "data plane on: GET {}/_sim/data-plane shows which local port serves each VIP:port",
+            sim.base_url()
+        );
+    }
     tokio::signal::ctrl_c()
         .await
         .context("cannot wait for Ctrl-C")?;

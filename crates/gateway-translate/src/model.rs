@@ -73,6 +73,34 @@ impl AviModel {
         Ok(out)
     }
 
+    /// The model as avi-client sync input, encoded one object at a time as the iterator is
+    /// consumed; each typed object is dropped once encoded. With thousands of routes this
+    /// keeps a sync from holding the typed model and every encoded body at once (see
+    /// `avi_client::SyncPlan::compute_iter`).
+    pub fn into_desired(self) -> impl Iterator<Item = Result<Desired, AviError>> + Send {
+        fn each<T: avi_client::AviObject + Send>(
+            v: Vec<T>,
+        ) -> impl Iterator<Item = Result<Desired, AviError>> + Send {
+            v.into_iter().map(|o| Desired::of(&o))
+        }
+        let AviModel {
+            virtual_services,
+            vsvips,
+            pools,
+            pool_groups,
+            http_policy_sets,
+            ssl_key_and_certificates,
+            pki_profiles,
+        } = self;
+        each(ssl_key_and_certificates)
+            .chain(each(pki_profiles))
+            .chain(each(pools))
+            .chain(each(pool_groups))
+            .chain(each(http_policy_sets))
+            .chain(each(vsvips))
+            .chain(each(virtual_services))
+    }
+
     /// `{"<avi type>": [objects...]}` as the dry-run CLI prints it. A certificate's private key
     /// shows as `"<sensitive>"`, as the controller itself shows it: a dry run ends up in
     /// terminals, CI logs and tickets.

@@ -1,9 +1,10 @@
 //! The one error type of the emulator.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// Everything that can go wrong while emulating istiod or istio-agent.
+/// Everything that can go wrong while emulating istiod, istio-agent or a meshed backend.
 ///
 /// Messages name the field or file involved, so a failing test says what was wrong.
 #[derive(Debug, thiserror::Error)]
@@ -68,5 +69,47 @@ pub enum SimError {
         /// The OS error.
         #[source]
         source: std::io::Error,
+    },
+    /// A backend could not bind its listening socket.
+    #[error("backend {name:?}: bind {addr}: {source}")]
+    Bind {
+        /// The backend's name.
+        name: String,
+        /// The address asked for.
+        addr: SocketAddr,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A PEM input (certificate chain, key or roots) had no usable content.
+    #[error("{what}: {reason}")]
+    Pem {
+        /// Which input, e.g. `"cert-chain.pem"`.
+        what: &'static str,
+        /// What was wrong with it.
+        reason: String,
+    },
+    /// rustls refused a certificate, key or root while building a TLS configuration.
+    #[error("{what}: {source}")]
+    Tls {
+        /// What was being configured, e.g. `"server certificate and key"`.
+        what: &'static str,
+        /// rustls' error.
+        #[source]
+        source: rustls::Error,
+    },
+    /// The client-certificate verifier could not be built from the mesh roots.
+    #[error("client certificate verifier: {source}")]
+    ClientVerifier {
+        /// rustls' error.
+        #[source]
+        source: rustls::server::VerifierBuilderError,
+    },
+    /// The server-certificate verifier of a mesh client could not be built from the mesh roots.
+    #[error("server certificate verifier: {source}")]
+    ServerVerifier {
+        /// rustls' error.
+        #[source]
+        source: rustls::server::VerifierBuilderError,
     },
 }

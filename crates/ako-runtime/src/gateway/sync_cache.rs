@@ -50,23 +50,48 @@ impl SyncCache {
 
     /// Brings the controller to `desired`: a full sync when asked or when the cache is not
     /// valid, else only what changed since the last sync.
+    ///
+    /// `desired` is consumed one object at a time (see `SyncPlan::compute_iter`); an item that
+    /// failed to encode aborts the sync before anything is written, since a plan over part of
+    /// the objects would delete the rest. `owned_kinds` must name every kind `desired` holds.
     pub async fn sync(
         &mut self,
         avi: &AviClient,
-        desired: Vec<Desired>,
+        desired: impl Iterator<Item = Result<Desired, AviError>> + Send,
         created_by: &str,
         owned_kinds: &[Kind],
         full: bool,
     ) -> Result<Outcome, AviError> {
-        let keyed: Vec<((Kind, String), u64)> = desired
-            .iter()
-            .map(|d| ((d.kind, d.name().to_owned()), hash(&d.body)))
-            .collect();
         if full || !self.valid {
             self.valid = false;
-            let plan = avi.plan(&desired, created_by, owned_kinds).await?;
-            // The plan holds what it writes; the bodies are not needed twice.
-            drop(desired);
+            let current = avi.owned_state(created_by, owned_kinds).await?;
+            let mut failure: Option<AviError> = None;
+            let mut keyed: Vec<((Kind, String), u64)> = Vec::new();
+            let plan = SyncPlan::compute_iter(
+                desired.map_while(|d| match d {
+                    Ok(d) if !owned_kinds.contains(&d.kind) => {
+                        failure = Some(AviError::Config(format!(
+                            "{} {} is not of a kind this controller owns",
+                            d.kind,
+                            d.name()
+                        )));
+                        None
+                    }
+                    Ok(d) => {
+                        keyed.push(((d.kind, d.name().to_owned()), hash(&d.body)));
+                        Some(d)
+                    }
+                    Err(e) => {
+                        failure = Some(e);
+                        None
+                    }
+                }),
+                &current,
+            );
+            drop(current);
+            if let Some(e) = failure {
+                return Err(e);
+            }
             let outcome = self.apply(avi, &plan, true).await;
             self.synced = keyed.into_iter().collect();
             for (kind, name, _) in &outcome.failed {
@@ -75,13 +100,17 @@ impl SyncCache {
             self.valid = true;
             return Ok(outcome);
         }
-        let wanted: HashMap<(Kind, String), u64> = keyed.iter().cloned().collect();
-        let changed: Vec<Desired> = desired
-            .into_iter()
-            .zip(&keyed)
-            .filter(|(_, (key, h))| self.synced.get(key) != Some(h))
-            .map(|(d, _)| d)
-            .collect();
+        let mut wanted: HashMap<(Kind, String), u64> = HashMap::new();
+        let mut changed: Vec<Desired> = Vec::new();
+        for d in desired {
+            let d = d?;
+            let key = (d.kind, d.name().to_owned());
+            let h = hash(&d.body);
+            if self.synced.get(&key) != Some(&h) {
+                changed.push(d);
+            }
+            wanted.insert(key, h);
+        }
         let removed: Vec<(Kind, String)> = self
             .synced
             .keys()
@@ -91,9 +120,13 @@ impl SyncCache {
         if changed.is_empty() && removed.is_empty() {
             return Ok(Outcome::default());
         }
-        let lookups: Vec<(Kind, String)> = changed
+        let changed_keys: Vec<(Kind, String)> = changed
             .iter()
             .map(|d| (d.kind, d.name().to_owned()))
+            .collect();
+        let lookups: Vec<(Kind, String)> = changed_keys
+            .iter()
+            .cloned()
             .chain(removed.iter().cloned())
             .collect();
         let found: Vec<Result<Option<(Kind, Value)>, AviError>> = stream::iter(lookups)
@@ -111,19 +144,13 @@ impl SyncCache {
                 current.push(c);
             }
         }
-        let plan = SyncPlan::compute(&changed, &current);
+        let plan = SyncPlan::compute_owned(changed, &current);
         let outcome = self.apply(avi, &plan, false).await;
         for key in removed {
             self.synced.remove(&key);
         }
-        for (key, h) in changed
-            .iter()
-            .map(|d| (d.kind, d.name().to_owned()))
-            .map(|k| {
-                let h = wanted.get(&k).copied().unwrap_or_default();
-                (k, h)
-            })
-        {
+        for key in changed_keys {
+            let h = wanted.get(&key).copied().unwrap_or_default();
             self.synced.insert(key, h);
         }
         for (kind, name, _) in &outcome.failed {

@@ -39,6 +39,8 @@ pub struct Sim {
     pub password: Mutex<String>,
     /// Singletons without uuid in their URL: `systemconfiguration`, `controllerproperties`.
     pub singletons: Mutex<HashMap<&'static str, (Value, u64)>>,
+    /// The Service Engine data plane, when it runs.
+    pub data_plane: Option<crate::dataplane::DataPlane>,
 }
 
 /// A parsed request, as the dispatcher needs it.
@@ -426,27 +428,27 @@ fn objects(sim: &Arc<Sim>, req: &Req, api_version: Option<ApiVersion>) -> Result
             let slug = req.headers.get("slug").and_then(|v| v.to_str().ok());
             let mut store = sim.lock_store_write();
             let uuid = store.create(&ty, body, &scope, slug, &opts)?.uuid.clone();
-            persist(sim, &store)?;
+            committed(sim, &store)?;
             written(&store, &ty, &uuid, &base, 201, api_version.as_ref())
         }
         (&Method::PUT, Some(uuid)) => {
             let body = parse_body(&req.body)?;
             let mut store = sim.lock_store_write();
             store.replace(&ty, &uuid, body, &scope, &opts)?;
-            persist(sim, &store)?;
+            committed(sim, &store)?;
             written(&store, &ty, &uuid, &base, 200, api_version.as_ref())
         }
         (&Method::PATCH, Some(uuid)) => {
             let op = PatchOp::parse(parse_body(&req.body)?)?;
             let mut store = sim.lock_store_write();
             store.patch(&ty, &uuid, &op, &scope, &opts)?;
-            persist(sim, &store)?;
+            committed(sim, &store)?;
             written(&store, &ty, &uuid, &base, 200, api_version.as_ref())
         }
         (&Method::DELETE, Some(uuid)) => {
             let mut store = sim.lock_store_write();
             store.delete(&ty, &uuid, &scope)?;
-            persist(sim, &store)?;
+            committed(sim, &store)?;
             Ok(empty_response(204))
         }
         (m, _) => Err(ApiError::new(405, format!("Method '{m}' not allowed"))),
@@ -584,7 +586,11 @@ fn written(
     Ok(resp)
 }
 
-fn persist(sim: &Sim, store: &Store) -> Result<(), ApiError> {
+/// After every write: the data plane follows the configuration, the state file saves it.
+fn committed(sim: &Sim, store: &Store) -> Result<(), ApiError> {
+    if let Some(dp) = &sim.data_plane {
+        dp.reconcile(store);
+    }
     match &sim.config.state_file {
         Some(path) => crate::persist::save(path, store)
             .map_err(|e| ApiError::new(500, format!("cannot save state: {e}"))),
@@ -728,6 +734,16 @@ fn admin(sim: &Arc<Sim>, req: &Req) -> Result<Resp, ApiError> {
         }
         (&Method::GET, "/_sim/sessions") => {
             Ok(json_response(200, &json!({"live": sim.sessions().len()})))
+        }
+        (&Method::GET, "/_sim/data-plane") => Ok(json_response(
+            200,
+            &crate::dataplane::DataPlane::status(sim.data_plane.as_ref()),
+        )),
+        (&Method::DELETE, "/_sim/data-plane/stats") => {
+            if let Some(dp) = &sim.data_plane {
+                dp.reset_stats();
+            }
+            Ok(empty_response(204))
         }
         _ => Err(ApiError::new(404, "Not found")),
     }

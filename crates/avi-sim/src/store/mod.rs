@@ -51,7 +51,9 @@ pub struct StoredRef {
 }
 
 /// One stored object.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+///
+/// `Debug` never shows the private key (`secret`), only whether there is one.
+#[derive(Clone, Serialize, Deserialize)]
 pub struct Object {
     /// URL type.
     pub ty: String,
@@ -76,6 +78,30 @@ pub struct Object {
     /// A private key (sslkeyandcertificate), never rendered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
+    /// The certificates uploaded after the first in `certificate.certificate`
+    /// (sslkeyandcertificate): the chain the data plane presents after the leaf. The
+    /// controller shows only the first certificate, so this is never rendered either.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain: Option<String>,
+}
+
+impl std::fmt::Debug for Object {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Object")
+            .field("ty", &self.ty)
+            .field("uuid", &self.uuid)
+            .field("tenant", &self.tenant)
+            .field("cloud", &self.cloud)
+            .field("name", &self.name)
+            .field("body", &self.body)
+            .field("last_modified", &self.last_modified)
+            .field("seq", &self.seq)
+            .field("refs", &self.refs)
+            .field("system", &self.system)
+            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
+            .field("chain", &self.chain)
+            .finish()
+    }
 }
 
 #[derive(Debug, Default, Clone)]
@@ -325,6 +351,7 @@ impl Store {
             refs: prepared.refs,
             system: false,
             secret: prepared.secret,
+            chain: prepared.chain,
         };
         Ok(self.insert(obj))
     }
@@ -366,6 +393,17 @@ impl Store {
         if existing.system && prepared.name != existing.name {
             return Err(ApiError::new(403, "Cannot rename system default object"));
         }
+        // A PUT echoing what a GET showed (the leaf alone) keeps the uploaded chain.
+        let leaf = |b: &Map<String, Value>| {
+            b.get("certificate")
+                .and_then(|c| c.get("certificate"))
+                .cloned()
+        };
+        let chain = prepared.chain.take().or_else(|| {
+            (leaf(&prepared.body) == leaf(&existing.body))
+                .then(|| existing.chain.clone())
+                .flatten()
+        });
         self.remove(ty, uuid);
         let obj = Object {
             tenant: existing.tenant.clone(),
@@ -375,6 +413,7 @@ impl Store {
             last_modified: self.next_modified(),
             refs: prepared.refs,
             secret: prepared.secret.or(existing.secret.clone()),
+            chain,
             ..existing
         };
         Ok(self.insert(obj))

@@ -17,6 +17,7 @@ pub(super) struct Prepared {
     pub body: Map<String, Value>,
     pub refs: Vec<StoredRef>,
     pub secret: Option<String>,
+    pub chain: Option<String>,
 }
 
 /// The key placeholder a GET returns; a PUT that echoes it keeps the stored key.
@@ -107,13 +108,13 @@ pub(super) fn prepare(
     if info.name == "vsvip" {
         allocate_vips(&mut body, store, existing);
     }
-    let secret = match info.name {
+    let (secret, chain) = match info.name {
         "sslkeyandcertificate" => certificate_fields(&mut body, key, existing)?,
         "pkiprofile" => {
             ca_cert_fields(&mut body)?;
-            None
+            (None, None)
         }
-        _ => None,
+        _ => (None, None),
     };
 
     let holder = store.name_holder(info.name, &tenant, cloud.as_deref(), &name);
@@ -127,6 +128,7 @@ pub(super) fn prepare(
         body,
         refs: stored,
         secret,
+        chain,
     })
 }
 
@@ -287,11 +289,12 @@ fn resolve<'s>(
 }
 
 /// SSLKeyAndCertificate: parse the certificate, fill the computed fields, check the key.
+/// Returns the key and the chain uploaded after the leaf (both kept out of the body).
 fn certificate_fields(
     body: &mut Map<String, Value>,
     key: Option<Value>,
     existing: Option<&Object>,
-) -> Result<Option<String>, ApiError> {
+) -> Result<(Option<String>, Option<String>), ApiError> {
     let pem = body
         .get("certificate")
         .and_then(|c| c.get("certificate"))
@@ -302,6 +305,7 @@ fn certificate_fields(
     let described =
         certs::describe_certificate(&pem, now).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let key_params = certs::key_params(&pem).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let chain = certs::chain_after_leaf(&pem);
     body.insert("certificate".into(), Value::Object(described));
     body.insert("key_params".into(), key_params);
     let key = match key {
@@ -314,7 +318,7 @@ fn certificate_fields(
     if let Some(k) = &key {
         certs::check_key_matches(&pem, k).map_err(|e| ApiError::bad_request(e.to_string()))?;
     }
-    Ok(key)
+    Ok((key, chain))
 }
 
 /// PKIProfile: every CA certificate is parsed and described.

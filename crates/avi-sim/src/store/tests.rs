@@ -310,3 +310,64 @@ fn list_filters_by_marker_created_by_and_name_contains() {
         ["b-1", "a-2", "a-1"]
     );
 }
+
+#[test]
+fn the_chain_after_the_leaf_is_kept_out_of_sight_and_survives_an_echoing_put() {
+    let ca_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = rcgen::Issuer::from_params(&ca_params, &ca_key);
+    let leaf = |name: &str| {
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let params = rcgen::CertificateParams::new(vec![name.to_owned()]).unwrap();
+        (
+            params.signed_by(&key, &issuer).unwrap().pem(),
+            key.serialize_pem(),
+        )
+    };
+    let (cert, key) = leaf("a.example.com");
+    let mut s = store();
+    let uuid = s
+        .create(
+            "sslkeyandcertificate",
+            json!({"name": "c", "key": key, "certificate": {"certificate": format!("{cert}{}", ca.pem())}}),
+            &admin(),
+            None,
+            &opts(),
+        )
+        .unwrap()
+        .uuid
+        .clone();
+    let stored = s.object("sslkeyandcertificate", &uuid).unwrap();
+    assert_eq!(stored.body["certificate"]["certificate"], json!(cert));
+    assert_eq!(stored.chain.as_deref(), Some(ca.pem().as_str()));
+    let key_line = key.lines().nth(1).unwrap();
+    assert!(!format!("{stored:?}").contains(key_line));
+    assert!(format!("{stored:?}").contains("<redacted>"));
+    // A client echoing the leaf it read keeps the chain; a new certificate replaces it.
+    s.replace(
+        "sslkeyandcertificate",
+        &uuid,
+        json!({"name": "c", "key": "<sensitive>", "certificate": {"certificate": cert}}),
+        &admin(),
+        &opts(),
+    )
+    .unwrap();
+    assert!(
+        s.object("sslkeyandcertificate", &uuid)
+            .unwrap()
+            .chain
+            .is_some()
+    );
+    let (other, other_key) = leaf("b.example.com");
+    s.replace(
+        "sslkeyandcertificate",
+        &uuid,
+        json!({"name": "c", "key": other_key, "certificate": {"certificate": other}}),
+        &admin(),
+        &opts(),
+    )
+    .unwrap();
+    assert_eq!(s.object("sslkeyandcertificate", &uuid).unwrap().chain, None);
+}

@@ -1,5 +1,6 @@
 //! Tests of the emulator against what real Istio produces, checked with x509-parser.
 
+mod backend;
 mod certs;
 mod writer;
 
