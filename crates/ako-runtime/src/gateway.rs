@@ -133,9 +133,10 @@ impl Controller {
                     ..Default::default()
                 };
                 let sent = match n.severity {
+                    // Raised once per fact (`Reported`): nothing to aggregate.
                     notices::Severity::Normal => {
                         events
-                            .normal(&object, n.reason, "Reconcile", &n.message)
+                            .announce(&object, n.reason, "Reconcile", &n.message)
                             .await
                     }
                     notices::Severity::Warning => {

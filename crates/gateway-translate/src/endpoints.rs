@@ -53,7 +53,7 @@ pub struct SliceIndex<'a> {
 impl<'a> SliceIndex<'a> {
     /// Every slice of the snapshot.
     pub fn new(snapshot: &'a Snapshot) -> Self {
-        Self::from_slices(snapshot.endpoint_slices.iter())
+        Self::from_slices(snapshot.endpoint_slices.iter().map(|(k, v)| (k, &**v)))
     }
 
     /// The slices of one namespace only: enough for one Service, without reading the others
@@ -63,7 +63,8 @@ impl<'a> SliceIndex<'a> {
             snapshot
                 .endpoint_slices
                 .range((namespace.to_owned(), String::new())..)
-                .take_while(|((ns, _), _)| ns == namespace),
+                .take_while(|((ns, _), _)| ns == namespace)
+                .map(|(k, v)| (k, &**v)),
         )
     }
 

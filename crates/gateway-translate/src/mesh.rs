@@ -82,6 +82,7 @@ pub fn mesh_mode_with(
             snapshot
                 .pods
                 .get(&(namespace.to_owned(), r.name.clone().unwrap_or_default()))
+                .map(|p| &**p)
         })
         .collect();
     if pods.is_empty() {

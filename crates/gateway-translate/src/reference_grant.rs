@@ -96,13 +96,13 @@ mod tests {
             "same namespace"
         );
         s.reference_grants
-            .insert(("certs".into(), "g".into()), grant(None));
+            .insert(("certs".into(), "g".into()), grant(None).into());
         assert!(
             permits(&s, FROM, to),
             "grant without a name covers every Secret"
         );
         s.reference_grants
-            .insert(("certs".into(), "g".into()), grant(Some("other")));
+            .insert(("certs".into(), "g".into()), grant(Some("other")).into());
         assert!(!permits(&s, FROM, to), "grant for another name");
         assert!(!permits(
             &s,

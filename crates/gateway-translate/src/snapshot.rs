@@ -1,6 +1,7 @@
 //! The Kubernetes objects a translation reads, keyed so that arrival order never matters.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use gateway_api::backendtlspolicies::BackendTlsPolicy;
 use gateway_api::gatewayclasses::GatewayClass;
@@ -14,36 +15,37 @@ use k8s_openapi::api::discovery::v1::EndpointSlice;
 pub type ObjectKey = (String, String);
 
 /// Everything the translation reads. Maps are ordered by key, so the same objects give the same
-/// snapshot whatever order they were inserted in. `Debug` shows counts only: Secrets hold
+/// snapshot whatever order they were inserted in. Objects are shared (`Arc`), so a snapshot
+/// of a controller's reflector stores costs the maps, not a copy of every object. `Debug` shows counts only: Secrets hold
 /// private keys.
 #[derive(Clone, Default)]
 pub struct Snapshot {
     /// GatewayClasses by name.
-    pub gateway_classes: BTreeMap<String, GatewayClass>,
+    pub gateway_classes: BTreeMap<String, Arc<GatewayClass>>,
     /// Gateways.
-    pub gateways: BTreeMap<ObjectKey, Gateway>,
+    pub gateways: BTreeMap<ObjectKey, Arc<Gateway>>,
     /// HTTPRoutes.
-    pub http_routes: BTreeMap<ObjectKey, HttpRoute>,
+    pub http_routes: BTreeMap<ObjectKey, Arc<HttpRoute>>,
     /// ReferenceGrants.
-    pub reference_grants: BTreeMap<ObjectKey, ReferenceGrant>,
+    pub reference_grants: BTreeMap<ObjectKey, Arc<ReferenceGrant>>,
     /// BackendTLSPolicies (`v1`, and `v1alpha3` read into the same type).
-    pub backend_tls_policies: BTreeMap<ObjectKey, BackendTlsPolicy>,
+    pub backend_tls_policies: BTreeMap<ObjectKey, Arc<BackendTlsPolicy>>,
     /// AKO RouteBackendExtensions.
     pub route_backend_extensions: BTreeMap<ObjectKey, crate::backend_tls::RouteBackendExtension>,
     /// Services.
-    pub services: BTreeMap<ObjectKey, Service>,
+    pub services: BTreeMap<ObjectKey, Arc<Service>>,
     /// EndpointSlices.
-    pub endpoint_slices: BTreeMap<ObjectKey, EndpointSlice>,
+    pub endpoint_slices: BTreeMap<ObjectKey, Arc<EndpointSlice>>,
     /// Nodes by name.
-    pub nodes: BTreeMap<String, Node>,
+    pub nodes: BTreeMap<String, Arc<Node>>,
     /// Namespaces by name.
-    pub namespaces: BTreeMap<String, Namespace>,
+    pub namespaces: BTreeMap<String, Arc<Namespace>>,
     /// Pods (metadata is what matters).
-    pub pods: BTreeMap<ObjectKey, Pod>,
+    pub pods: BTreeMap<ObjectKey, Arc<Pod>>,
     /// Secrets (listener certificates).
-    pub secrets: BTreeMap<ObjectKey, Secret>,
+    pub secrets: BTreeMap<ObjectKey, Arc<Secret>>,
     /// ConfigMaps (BackendTLSPolicy CA certificates).
-    pub config_maps: BTreeMap<ObjectKey, ConfigMap>,
+    pub config_maps: BTreeMap<ObjectKey, Arc<ConfigMap>>,
     /// Objects of kinds the built-in translation does not read, for custom [`crate::Translator`]s:
     /// keyed by `(apiVersion group, kind)` then `(namespace, name)`.
     pub extra: BTreeMap<(String, String), BTreeMap<ObjectKey, serde_json::Value>>,
@@ -178,17 +180,19 @@ impl Snapshot {
         match (group, kind.as_str()) {
             ("gateway.networking.k8s.io", "GatewayClass") => {
                 self.gateway_classes
-                    .insert(name.clone(), parse(value, &kind, &name)?);
+                    .insert(name.clone(), parse(value, &kind, &name).map(Arc::new)?);
             }
             ("gateway.networking.k8s.io", "Gateway") => {
-                self.gateways.insert(key, parse(value, &kind, &name)?);
+                self.gateways
+                    .insert(key, parse(value, &kind, &name).map(Arc::new)?);
             }
             ("gateway.networking.k8s.io", "HTTPRoute") => {
-                self.http_routes.insert(key, parse(value, &kind, &name)?);
+                self.http_routes
+                    .insert(key, parse(value, &kind, &name).map(Arc::new)?);
             }
             ("gateway.networking.k8s.io", "ReferenceGrant") => {
                 self.reference_grants
-                    .insert(key, parse(value, &kind, &name)?);
+                    .insert(key, parse(value, &kind, &name).map(Arc::new)?);
             }
             // v1alpha3 (v1.1–v1.3, still served by v1.4) has the same fields as v1, so both
             // read into the v1 type; conformance mixes the two (§6.6 ConflictResolution).
@@ -199,34 +203,39 @@ impl Snapshot {
                 ) =>
             {
                 self.backend_tls_policies
-                    .insert(key, parse(value, &kind, &name)?);
+                    .insert(key, parse(value, &kind, &name).map(Arc::new)?);
             }
             ("ako.vmware.com", "RouteBackendExtension") => {
                 self.route_backend_extensions
                     .insert(key, parse(value, &kind, &name)?);
             }
             ("", "Service") => {
-                self.services.insert(key, parse(value, &kind, &name)?);
+                self.services
+                    .insert(key, parse(value, &kind, &name).map(Arc::new)?);
             }
             ("discovery.k8s.io", "EndpointSlice") => {
                 self.endpoint_slices
-                    .insert(key, parse(value, &kind, &name)?);
+                    .insert(key, parse(value, &kind, &name).map(Arc::new)?);
             }
             ("", "Node") => {
-                self.nodes.insert(name.clone(), parse(value, &kind, &name)?);
+                self.nodes
+                    .insert(name.clone(), parse(value, &kind, &name).map(Arc::new)?);
             }
             ("", "Namespace") => {
                 self.namespaces
-                    .insert(name.clone(), parse(value, &kind, &name)?);
+                    .insert(name.clone(), parse(value, &kind, &name).map(Arc::new)?);
             }
             ("", "Pod") => {
-                self.pods.insert(key, parse(value, &kind, &name)?);
+                self.pods
+                    .insert(key, parse(value, &kind, &name).map(Arc::new)?);
             }
             ("", "Secret") => {
-                self.secrets.insert(key, parse(value, &kind, &name)?);
+                self.secrets
+                    .insert(key, parse(value, &kind, &name).map(Arc::new)?);
             }
             ("", "ConfigMap") => {
-                self.config_maps.insert(key, parse(value, &kind, &name)?);
+                self.config_maps
+                    .insert(key, parse(value, &kind, &name).map(Arc::new)?);
             }
             _ => return Err(InsertError::Unsupported { api_version, kind }),
         }

@@ -223,7 +223,7 @@ pub fn translate_with(
                 .get(&g.spec.gateway_class_name)
                 .is_some_and(|c| gateway_class::is_ours(c, settings))
         })
-        .map(|(k, g)| (k.clone(), g))
+        .map(|(k, g)| (k.clone(), &**g))
         .collect();
     let listeners: BTreeMap<ObjectKey, Vec<Listener>> = gateways
         .iter()

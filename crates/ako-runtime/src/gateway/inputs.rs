@@ -204,19 +204,19 @@ impl Inputs {
         }
         let mut s = Snapshot::default();
         for o in self.gateway_classes.state() {
-            s.gateway_classes.insert(key(&*o).1, (*o).clone());
+            s.gateway_classes.insert(key(&*o).1, o);
         }
         for o in self.gateways.state() {
-            s.gateways.insert(key(&*o), (*o).clone());
+            s.gateways.insert(key(&*o), o);
         }
         for o in self.http_routes.state() {
-            s.http_routes.insert(key(&*o), (*o).clone());
+            s.http_routes.insert(key(&*o), o);
         }
         for o in self.reference_grants.state() {
-            s.reference_grants.insert(key(&*o), (*o).clone());
+            s.reference_grants.insert(key(&*o), o);
         }
         for o in self.backend_tls_policies.state() {
-            s.backend_tls_policies.insert(key(&*o), (*o).clone());
+            s.backend_tls_policies.insert(key(&*o), o);
         }
         for o in self.route_backend_extensions.state() {
             let k = key(&*o);
@@ -232,30 +232,26 @@ impl Inputs {
             }
         }
         for o in self.services.state() {
-            s.services.insert(key(&*o), (*o).clone());
+            s.services.insert(key(&*o), o);
         }
         for o in self.endpoint_slices.state() {
-            s.endpoint_slices.insert(key(&*o), (*o).clone());
+            s.endpoint_slices.insert(key(&*o), o);
         }
         for o in self.nodes.state() {
-            s.nodes.insert(key(&*o).1, (*o).clone());
+            s.nodes.insert(key(&*o).1, o);
         }
         for o in self.namespaces.state() {
-            s.namespaces.insert(key(&*o).1, (*o).clone());
+            s.namespaces.insert(key(&*o).1, o);
         }
         for o in self.pods.state() {
-            // Only the metadata is read (sidecar annotations, mesh labels).
-            let pod = Pod {
-                metadata: o.metadata.clone(),
-                ..Pod::default()
-            };
-            s.pods.insert(key(&*o), pod);
+            // The reflector keeps only the metadata (sidecar annotations, mesh labels).
+            s.pods.insert(key(&*o), o);
         }
         for o in self.secrets.state() {
-            s.secrets.insert(key(&*o), (*o).clone());
+            s.secrets.insert(key(&*o), o);
         }
         for o in self.config_maps.state() {
-            s.config_maps.insert(key(&*o), (*o).clone());
+            s.config_maps.insert(key(&*o), o);
         }
         s
     }

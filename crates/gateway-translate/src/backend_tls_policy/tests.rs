@@ -779,7 +779,7 @@ fn weird_policies_do_not_panic() {
     for w in weird {
         let p: BackendTlsPolicy = serde_json::from_value(w).unwrap();
         s.backend_tls_policies
-            .insert(crate::snapshot::key_of(&p.metadata), p);
+            .insert(crate::snapshot::key_of(&p.metadata), p.into());
     }
     let settings = Settings::default();
     let r = resolve(&s, &settings);

@@ -5,7 +5,7 @@ use super::*;
 fn snap(service: Value, slices: &[Value], nodes: &[(&str, &str)]) -> Snapshot {
     let mut s = Snapshot::default();
     let svc: Service = serde_json::from_value(service).unwrap();
-    s.services.insert(("apps".into(), "web".into()), svc);
+    s.services.insert(("apps".into(), "web".into()), svc.into());
     for (i, sl) in slices.iter().enumerate() {
         s.endpoint_slices.insert(
             ("apps".into(), format!("web-{i}")),

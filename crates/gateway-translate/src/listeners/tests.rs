@@ -51,7 +51,7 @@ fn snapshot_with_secret(ns: &str, name: &str, cert: &str) -> Snapshot {
         ])),
         ..Default::default()
     };
-    s.secrets.insert((ns.into(), name.into()), secret);
+    s.secrets.insert((ns.into(), name.into()), secret.into());
     s
 }
 

@@ -56,7 +56,8 @@ fn scenario(ns_labels: Value, route_rule: Value) -> Snapshot {
         ("tls.crt".to_owned(), ByteString(CERT.as_bytes().to_vec())),
         ("tls.key".to_owned(), ByteString(KEY.as_bytes().to_vec())),
     ]));
-    s.secrets.insert(("infra".into(), "tls".into()), secret);
+    s.secrets
+        .insert(("infra".into(), "tls".into()), secret.into());
     s.namespaces.insert("apps".into(), obj(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "apps", "labels": ns_labels}})));
     s.services.insert(("apps".into(), "web".into()), obj(json!({"apiVersion": "v1", "kind": "Service",
         "metadata": {"name": "web", "namespace": "apps"}, "spec": {"ports": [{"name": "http", "port": 80, "targetPort": 8080}]}})));
@@ -222,7 +223,7 @@ fn ambient_backends_get_no_istio_refs_and_a_warning() {
     assert!(t.model.pools[0].pki_profile_ref.is_some());
     let mut s = scenario(json!({"istio.io/dataplane-mode": "ambient"}), plain_rule());
     for pod in s.pods.values_mut() {
-        pod.metadata.annotations = None;
+        std::sync::Arc::make_mut(pod).metadata.annotations = None;
     }
     let t = translate(&s, &istio(), &now());
     assert!(t.model.pools[0].pki_profile_ref.is_none());
@@ -230,7 +231,7 @@ fn ambient_backends_get_no_istio_refs_and_a_warning() {
     // Outside the mesh with istio_backends = mesh: plain, no warning.
     let mut s = scenario(json!({}), plain_rule());
     for pod in s.pods.values_mut() {
-        pod.metadata.annotations = None;
+        std::sync::Arc::make_mut(pod).metadata.annotations = None;
     }
     let t = translate(
         &s,
@@ -323,6 +324,7 @@ fn children(t: &Translation) -> Vec<&VirtualService> {
 fn route_mut(s: &mut Snapshot) -> &mut HttpRoute {
     s.http_routes
         .get_mut(&("apps".to_owned(), "web".to_owned()))
+        .map(std::sync::Arc::make_mut)
         .unwrap()
 }
 
@@ -367,6 +369,7 @@ fn hostnames_a_more_specific_listener_owns_are_not_served_on_a_catch_all_listene
     let gw = s
         .gateways
         .get_mut(&("infra".to_owned(), "gw".to_owned()))
+        .map(std::sync::Arc::make_mut)
         .unwrap();
     gw.spec
         .listeners
@@ -394,6 +397,7 @@ fn an_unsupported_address_type_is_not_accepted_and_nothing_is_programmed() {
     let gw = s
         .gateways
         .get_mut(&("infra".to_owned(), "gw".to_owned()))
+        .map(std::sync::Arc::make_mut)
         .unwrap();
     gw.spec.addresses = Some(obj(
         json!([{"type": "Hostname", "value": "lb.example.com"}]),

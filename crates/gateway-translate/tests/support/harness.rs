@@ -334,22 +334,22 @@ pub fn store_statuses(t: &Translation, snapshot: &mut Snapshot) {
         match s {
             StatusUpdate::GatewayClass { name, status } => {
                 if let Some(c) = snapshot.gateway_classes.get_mut(name) {
-                    c.status = Some(status.clone());
+                    std::sync::Arc::make_mut(c).status = Some(status.clone());
                 }
             }
             StatusUpdate::Gateway { key, status } => {
                 if let Some(g) = snapshot.gateways.get_mut(key) {
-                    g.status = Some(status.clone());
+                    std::sync::Arc::make_mut(g).status = Some(status.clone());
                 }
             }
             StatusUpdate::HttpRoute { key, status } => {
                 if let Some(r) = snapshot.http_routes.get_mut(key) {
-                    r.status = Some(status.clone());
+                    std::sync::Arc::make_mut(r).status = Some(status.clone());
                 }
             }
             StatusUpdate::BackendTlsPolicy { key, status } => {
                 if let Some(p) = snapshot.backend_tls_policies.get_mut(key) {
-                    p.status = Some(status.clone());
+                    std::sync::Arc::make_mut(p).status = Some(status.clone());
                 }
             }
             StatusUpdate::Route { .. } => {}
