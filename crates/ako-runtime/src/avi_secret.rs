@@ -1,9 +1,10 @@
 //! Avi credentials from the Secret `avi-secret` in AKO's namespace, never from flags.
 //!
 //! Keys, as AKO reads them: `username` plus `password` or `authtoken` (the token is used when
-//! both are set), and optionally `caCert`, the PEM CA that signed the controller's certificate.
-//! A key holding an empty value counts as absent. Without `caCert` the controller is checked
-//! against the system trust store (AKO would turn verification off; we do not).
+//! both are set), and optionally `certificateAuthorityData`, the PEM CA that signed the
+//! controller's certificate (`caCert` is read too, as earlier releases of ours named it). A key
+//! holding an empty value counts as absent. Without a CA the controller is checked against the
+//! system trust store (AKO would turn verification off; we do not).
 
 use std::fmt;
 
@@ -23,7 +24,7 @@ pub const AVI_SECRET_NAME: &str = "avi-secret";
 pub struct AviSecret {
     /// Username with password or token.
     pub credentials: Credentials,
-    /// The controller's CA certificate (PEM), from `caCert`.
+    /// The controller's CA certificate (PEM), from `certificateAuthorityData` (or `caCert`).
     pub ca_cert: Option<String>,
 }
 
@@ -84,13 +85,16 @@ impl AviSecret {
                 ));
             }
         };
-        let ca_cert = get("caCert")?;
+        let (ca_key, ca_cert) = match get("certificateAuthorityData")? {
+            Some(pem) => ("certificateAuthorityData", Some(pem)),
+            None => ("caCert", get("caCert")?),
+        };
         if let Some(pem) = &ca_cert
             && !pem.contains("-----BEGIN CERTIFICATE-----")
         {
-            return Err(problem(
-                "key caCert holds no PEM certificate (-----BEGIN CERTIFICATE-----)".to_owned(),
-            ));
+            return Err(problem(format!(
+                "key {ca_key} holds no PEM certificate (-----BEGIN CERTIFICATE-----)"
+            )));
         }
         Ok(AviSecret {
             credentials,
@@ -249,6 +253,14 @@ mod tests {
                 ],
                 "caCert",
             ),
+            (
+                vec![
+                    ("username", "admin"),
+                    ("password", PASSWORD),
+                    ("certificateAuthorityData", "not pem"),
+                ],
+                "certificateAuthorityData",
+            ),
         ] {
             let err = AviSecret::from_secret(&secret(&pairs), "avi-system").unwrap_err();
             let msg = err.to_string();
@@ -376,5 +388,34 @@ mod tests {
             }
         );
         assert_eq!(s.ca_cert.as_deref(), Some(CA));
+    }
+
+    #[test]
+    fn the_ca_is_read_under_akos_key_first() {
+        let s = AviSecret::from_secret(
+            &secret(&[
+                ("username", "admin"),
+                ("password", PASSWORD),
+                ("certificateAuthorityData", CA),
+            ]),
+            "avi-system",
+        )
+        .unwrap();
+        assert_eq!(s.ca_cert.as_deref(), Some(CA));
+        let s = AviSecret::from_secret(
+            &secret(&[
+                ("username", "admin"),
+                ("password", PASSWORD),
+                ("certificateAuthorityData", ""),
+                ("caCert", CA),
+            ]),
+            "avi-system",
+        )
+        .unwrap();
+        assert_eq!(
+            s.ca_cert.as_deref(),
+            Some(CA),
+            "an empty key counts as absent"
+        );
     }
 }

@@ -160,7 +160,22 @@ impl Controller {
 
     async fn run(self, status: watch::Sender<ControllerStatus>) {
         let changed = Arc::new(Notify::new());
-        let (inputs, _reflectors) = Inputs::start(&self.kube, changed.clone());
+        let (inputs, _reflectors) = loop {
+            match Inputs::start(&self.kube, changed.clone()).await {
+                Ok((inputs, reflectors, missing)) => {
+                    for (kind, consequence) in &missing.kinds {
+                        tracing::warn!(%kind, "CRD not installed: {consequence}; install it and restart to use it");
+                    }
+                    break (inputs, reflectors);
+                }
+                Err(e) => {
+                    // Not ready, and it says why; the CRDs may be installed after us.
+                    tracing::error!(error = %e, "cannot watch the Gateway API; checking again in 10 s");
+                    status.send_modify(|s| s.last_error = Some(e.to_string()));
+                    tokio::time::sleep(Duration::from_secs(10)).await;
+                }
+            }
+        };
         inputs.ready().await;
         let mut retry = self.options.retry;
         let mut last_full = Instant::now();

@@ -23,12 +23,19 @@ const CREATED_BY: &str = "ako-gw-cluster-avi-system";
 
 struct World {
     avi: RunningSim,
-    _kube: KubeSim,
+    kube: KubeSim,
     avi_client: AviClient,
     kube_client: kube::Client,
 }
 
 async fn world() -> World {
+    let mut crds = kube_sim::crds::gateway_api();
+    crds.extend(kube_sim::crds::ako());
+    world_with(crds).await
+}
+
+/// A world whose API server serves only the CRDs given.
+async fn world_with(crds: Vec<Value>) -> World {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let avi = AviSim::builder().start().await.unwrap();
     let mut config = AviConfig::new(
@@ -46,14 +53,12 @@ async fn world() -> World {
     };
     let avi_client = AviClient::new(config).unwrap();
     let kube = KubeSim::start(SimConfig::default()).await.unwrap();
-    let mut crds = kube_sim::crds::gateway_api();
-    crds.extend(kube_sim::crds::ako());
     kube.install(crds).unwrap();
     let kube_client =
         kube::Client::try_from(kube::Config::new(kube.url().parse().unwrap())).unwrap();
     World {
         avi,
-        _kube: kube,
+        kube,
         avi_client,
         kube_client,
     }
@@ -659,8 +664,8 @@ async fn dropped_and_expired_watches_still_converge() {
     let (mut status, _task) = start(&w, Settings::default());
     wait(&mut status, |s| s.synced >= 1).await;
     // Every watch is cut and the next one is told its resourceVersion is gone (410).
-    w._kube.drop_watches();
-    w._kube.expire_next_watch();
+    w.kube.drop_watches();
+    w.kube.expire_next_watch();
     let slices: Api<EndpointSlice> = Api::namespaced(w.kube_client.clone(), "apps");
     slices
         .patch(
@@ -790,4 +795,38 @@ spec:
     assert!(p[0].ssl_key_and_certificate_ref.is_none());
     assert_eq!(p[0].host_check_enabled, Some(true));
     assert_eq!(p[0].domain_name, ["app.internal.example.com"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_optional_crd_missing_does_not_stall_the_controller() {
+    // The Gateway API only: AKO's RouteBackendExtension CRD is not installed.
+    let w = world_with(kube_sim::crds::gateway_api()).await;
+    apply(&w.kube_client, NAMESPACES).await;
+    let (cert, key) = listener_cert();
+    apply(&w.kube_client, &istio_guide(&cert, &key)).await;
+    let (mut status, _task) = start(&w, Settings::default());
+    wait(&mut status, |s| s.synced >= 1 && s.last_error.is_none()).await;
+    assert_eq!(pools(&w).await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_gateway_api_crds_the_controller_says_so_and_starts_once_installed() {
+    let w = world_with(Vec::new()).await;
+    let (mut status, _task) = start(&w, Settings::default());
+    wait(&mut status, |s| {
+        s.last_error.as_deref().is_some_and(|e| {
+            e.contains("Gateway API CRDs are not installed") && e.contains("HTTPRoute")
+        })
+    })
+    .await;
+    assert_eq!(status.borrow().reconciles, 0);
+    let mut crds = kube_sim::crds::gateway_api();
+    crds.extend(kube_sim::crds::ako());
+    w.kube.install(crds).unwrap();
+    apply(&w.kube_client, NAMESPACES).await;
+    let (cert, key) = listener_cert();
+    apply(&w.kube_client, &istio_guide(&cert, &key)).await;
+    // The controller looks again every 10 s.
+    wait(&mut status, |s| s.synced >= 1 && s.last_error.is_none()).await;
+    assert_eq!(pools(&w).await.len(), 1);
 }

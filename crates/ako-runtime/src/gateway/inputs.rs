@@ -86,7 +86,9 @@ where
         while let Some(event) = stream.next().await {
             match event {
                 Ok(_) => changed.notify_one(),
-                Err(e) => tracing::debug!(error = %e, "watch error; the watcher retries"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "watch error; the watcher retries with backoff")
+                }
             }
         }
     }));
@@ -101,19 +103,117 @@ pub fn route_backend_extension_resource() -> ApiResource {
     )
 }
 
+/// A store that is ready and stays empty: the input of a kind the API server does not serve.
+fn empty<K>(dynamic_type: K::DynamicType) -> Store<K>
+where
+    K: Resource + Clone + 'static,
+    K::DynamicType: Eq + std::hash::Hash + Clone,
+{
+    let mut writer = reflector::store::Writer::new(dynamic_type);
+    writer.apply_watcher_event(&watcher::Event::Init);
+    writer.apply_watcher_event(&watcher::Event::InitDone);
+    writer.as_reader()
+}
+
+/// Whether the API server serves `gvk`. Only a definite "no" (the group or kind is not in
+/// discovery) counts: any other failure is left to the watcher, which retries.
+async fn served(client: &Client, gvk: &GroupVersionKind) -> bool {
+    match kube::discovery::pinned_kind(client, gvk).await {
+        Ok(_) => true,
+        Err(kube::Error::Discovery(_)) => false,
+        Err(kube::Error::Api(e)) if e.code == 404 => false,
+        Err(_) => true,
+    }
+}
+
+fn gvk_of<K: Resource<DynamicType = ()>>() -> GroupVersionKind {
+    GroupVersionKind::gvk(&K::group(&()), &K::version(&()), &K::kind(&()))
+}
+
+/// The optional inputs whose CustomResourceDefinition is not installed, each with what goes
+/// without it. Their stores stay empty (a watch on a missing resource would never list, and
+/// the controller would never start); installing one later takes a restart, as with AKO.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Missing {
+    /// `(resource, consequence)`, e.g. `("referencegrants.gateway.networking.k8s.io/v1",
+    /// "cross-namespace references are refused")`.
+    pub kinds: Vec<(String, &'static str)>,
+}
+
+/// The Gateway API kinds the controller cannot run without.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the Gateway API CRDs are not installed ({0}); install the standard channel (v1.5 or later) first"
+)]
+pub struct GatewayApiMissing(pub String);
+
 impl Inputs {
-    /// Starts a reflector per input; `changed` is notified on every event.
-    pub fn start(client: &Client, changed: Arc<Notify>) -> (Inputs, Reflectors) {
+    /// Starts a reflector per input; `changed` is notified on every event. Fails when the
+    /// Gateway API's own kinds are not served; optional kinds that are not served (AKO's
+    /// RouteBackendExtension, ReferenceGrant, BackendTLSPolicy) get empty stores and are
+    /// listed in [`Missing`].
+    pub async fn start(
+        client: &Client,
+        changed: Arc<Notify>,
+    ) -> Result<(Inputs, Reflectors, Missing), GatewayApiMissing> {
+        let required = [
+            gvk_of::<GatewayClass>(),
+            gvk_of::<Gateway>(),
+            gvk_of::<HttpRoute>(),
+        ];
+        let mut absent = Vec::new();
+        for gvk in &required {
+            if !served(client, gvk).await {
+                absent.push(format!("{}.{}/{}", gvk.kind, gvk.group, gvk.version));
+            }
+        }
+        if !absent.is_empty() {
+            return Err(GatewayApiMissing(absent.join(", ")));
+        }
+        let rbe = route_backend_extension_resource();
+        let rbe_gvk = GroupVersionKind::gvk(&rbe.group, &rbe.version, &rbe.kind);
+        let mut missing = Missing::default();
+        let mut check = async |gvk: GroupVersionKind, consequence: &'static str| {
+            let ok = served(client, &gvk).await;
+            if !ok {
+                missing.kinds.push((
+                    format!("{}.{}/{}", gvk.kind, gvk.group, gvk.version),
+                    consequence,
+                ));
+            }
+            ok
+        };
+        let grants = check(
+            gvk_of::<ReferenceGrant>(),
+            "references to Secrets and Services in other namespaces are refused",
+        )
+        .await;
+        let policies = check(
+            gvk_of::<BackendTlsPolicy>(),
+            "BackendTLSPolicies are not read",
+        )
+        .await;
+        let extensions = check(rbe_gvk, "RouteBackendExtensions are not read").await;
+
         let mut tasks = Vec::new();
         let c = client.clone();
-        let rbe = route_backend_extension_resource();
         let inputs = Inputs {
             gateway_classes: reflect(Api::all(c.clone()), changed.clone(), &mut tasks),
             gateways: reflect(Api::all(c.clone()), changed.clone(), &mut tasks),
             http_routes: reflect(Api::all(c.clone()), changed.clone(), &mut tasks),
-            reference_grants: reflect(Api::all(c.clone()), changed.clone(), &mut tasks),
-            backend_tls_policies: reflect(Api::all(c.clone()), changed.clone(), &mut tasks),
-            route_backend_extensions: {
+            reference_grants: if grants {
+                reflect(Api::all(c.clone()), changed.clone(), &mut tasks)
+            } else {
+                empty(())
+            },
+            backend_tls_policies: if policies {
+                reflect(Api::all(c.clone()), changed.clone(), &mut tasks)
+            } else {
+                empty(())
+            },
+            route_backend_extensions: if !extensions {
+                empty(rbe.clone())
+            } else {
                 let writer = reflector::store::Writer::new(rbe.clone());
                 let store = writer.as_reader();
                 let api: Api<DynamicObject> = Api::all_with(c.clone(), &rbe);
@@ -149,7 +249,7 @@ impl Inputs {
             secrets: reflect(Api::all(c.clone()), changed.clone(), &mut tasks),
             config_maps: reflect(Api::all(c), changed, &mut tasks),
         };
-        (inputs, Reflectors { tasks })
+        Ok((inputs, Reflectors { tasks }, missing))
     }
 
     /// Waits until every store has listed once.
