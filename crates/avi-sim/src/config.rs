@@ -34,6 +34,10 @@ pub struct SimConfig {
     /// VIP address gets a loopback listener that serves traffic as configured (see
     /// [`crate::dataplane`]). Off by default in the library, on by default in the binary.
     pub data_plane: bool,
+    /// How long the data plane waits for a pool server's response head once the request is
+    /// sent (default 30 s); a server that stays silent longer is answered 504 and counted as a
+    /// pool error ([`crate::UpstreamError::Timeout`]).
+    pub upstream_timeout: Duration,
     /// Requests kept in the request log.
     pub log_capacity: usize,
 }
@@ -54,6 +58,7 @@ impl Default for SimConfig {
             reject_unknown_fields: false,
             seed: 0,
             data_plane: false,
+            upstream_timeout: Duration::from_secs(30),
             log_capacity: 10_000,
         }
     }

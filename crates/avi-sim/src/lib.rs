@@ -124,6 +124,24 @@ impl AviSimBuilder {
         self.config.data_plane = on;
         self
     }
+    /// How long the data plane waits for a pool server's answer (default 30 s), see
+    /// [`SimConfig::upstream_timeout`].
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), avi_sim::SimError> {
+    /// use std::time::Duration;
+    /// let sim = avi_sim::AviSim::builder()
+    ///     .data_plane(true)
+    ///     .upstream_timeout(Duration::from_secs(2))
+    ///     .start()
+    ///     .await?;
+    /// assert_eq!(sim.config().upstream_timeout, Duration::from_secs(2));
+    /// # Ok(()) }
+    /// ```
+    pub fn upstream_timeout(mut self, d: Duration) -> Self {
+        self.config.upstream_timeout = d;
+        self
+    }
 
     /// Starts serving on the current tokio runtime.
     pub async fn start(self) -> Result<RunningSim, SimError> {
@@ -160,7 +178,7 @@ impl AviSimBuilder {
             data_plane: self
                 .config
                 .data_plane
-                .then(|| DataPlane::new(me.clone(), runtime, self.config.seed)),
+                .then(|| DataPlane::new(me.clone(), runtime, &self.config)),
             config: self.config,
         });
         if let Some(dp) = &sim.data_plane {

@@ -1326,3 +1326,261 @@ async fn the_translators_istio_guide_output_serves_a_strict_mtls_backend() {
         "{pool:?}"
     );
 }
+
+// ------------------------------------------------------------------ lifetimes and timeouts
+
+/// A server that accepts connections and never answers; sends a message whenever one of its
+/// connections is closed by the peer.
+struct Silent {
+    addr: SocketAddr,
+    closed: tokio::sync::mpsc::UnboundedReceiver<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Silent {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Silent {
+    /// Waits until the data plane closes a connection to this server.
+    async fn wait_closed(&mut self, what: &str) {
+        tokio::time::timeout(Duration::from_secs(5), self.closed.recv())
+            .await
+            .unwrap_or_else(|_| panic!("{what}: the upstream connection stayed open"));
+    }
+}
+
+async fn silent() -> Silent {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, closed) = tokio::sync::mpsc::unbounded_channel();
+    let task = tokio::spawn(async move {
+        let mut connections = tokio::task::JoinSet::new();
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let tx = tx.clone();
+            connections.spawn(async move {
+                // Reads (and ignores) the request until the peer closes.
+                let mut buf = [0u8; 4096];
+                loop {
+                    if stream.readable().await.is_err() {
+                        break;
+                    }
+                    match stream.try_read(&mut buf) {
+                        Ok(0) => break,
+                        Ok(_) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                        Err(_) => break,
+                    }
+                }
+                let _ = tx.send(());
+            });
+        }
+    });
+    Silent { addr, closed, task }
+}
+
+/// A plain virtual service `vs` on port 80 of an auto-allocated VIP, sending to `server`.
+async fn plain_vs(api: &Api, server: SocketAddr) {
+    api.pool("p", server, json!({})).await;
+    api.create(
+        "vsvip",
+        json!({"name": "v", "vip": [{"vip_id": "0", "auto_allocate_ip": true}]}),
+    )
+    .await;
+    api.create(
+        "virtualservice",
+        json!({"name": "vs", "services": [{"port": 80}], "vsvip_ref": "/api/vsvip/?name=v",
+        "pool_group_ref": "/api/poolgroup/?name=p"}),
+    )
+    .await;
+}
+
+/// One HTTP/1.1 keep-alive connection to `addr`, and the task driving it (it ends when the
+/// data plane closes the connection).
+async fn keep_alive(
+    addr: SocketAddr,
+) -> (
+    hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+    tokio::task::JoinHandle<()>,
+) {
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    let driver = tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    (sender, driver)
+}
+
+async fn send(
+    sender: &mut hyper::client::conn::http1::SendRequest<Full<Bytes>>,
+) -> Result<u16, hyper::Error> {
+    use http_body_util::BodyExt as _;
+    let req = hyper::Request::get("/")
+        .header("host", "app.example.com")
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let resp = sender.send_request(req).await?;
+    let status = resp.status().as_u16();
+    resp.into_body().collect().await?;
+    Ok(status)
+}
+
+async fn closed_by_the_data_plane(driver: tokio::task::JoinHandle<()>, what: &str) {
+    tokio::time::timeout(Duration::from_secs(5), driver)
+        .await
+        .unwrap_or_else(|_| panic!("{what}: the client connection stayed open"))
+        .unwrap();
+}
+
+#[tokio::test]
+async fn dropping_the_emulator_closes_open_keep_alive_connections() {
+    let sim = sim().await;
+    let api = Api::login(&sim).await;
+    let b = backend("b", None).await;
+    plain_vs(&api, b.addr).await;
+    let local = sim.data_plane().unwrap().listeners()[0].local.unwrap();
+    let (mut sender, driver) = keep_alive(local).await;
+    assert_eq!(send(&mut sender).await.unwrap(), 200);
+    assert_eq!(send(&mut sender).await.unwrap(), 200, "kept alive");
+
+    drop(sim);
+    closed_by_the_data_plane(driver, "after the emulator was dropped").await;
+    assert!(send(&mut sender).await.is_err());
+    assert!(tokio::net::TcpStream::connect(local).await.is_err());
+}
+
+#[tokio::test]
+async fn a_deleted_virtual_service_closes_its_connections_and_a_recreated_one_gets_its_vip() {
+    let sim = sim().await;
+    let api = Api::login(&sim).await;
+    let b = backend("b", None).await;
+    api.pool("p", b.addr, json!({})).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    api.create("vsvip", json!({"name": "lo", "vip": [{"vip_id": "0", "ip_address": {"addr": "127.0.0.78", "type": "V4"}}]})).await;
+    let body = json!({"name": "lo", "services": [{"port": port}],
+        "vsvip_ref": "/api/vsvip/?name=lo", "pool_group_ref": "/api/poolgroup/?name=p"});
+    let vs = api.create("virtualservice", body.clone()).await;
+    let on_vip = SocketAddr::from(([127, 0, 0, 78], port));
+    let dp = sim.data_plane().unwrap();
+    assert_eq!(dp.listeners()[0].local, Some(on_vip));
+    let (mut sender, driver) = keep_alive(on_vip).await;
+    assert_eq!(send(&mut sender).await.unwrap(), 200);
+
+    // Deleted and re-created in one go, as a controller resync does: the old socket must be
+    // closed by the time the new listener binds, or it lands on a mapped port for good.
+    use avi_sim::store::{ADMIN, TenantScope, WriteOptions};
+    let scope = TenantScope::One(ADMIN.into());
+    sim.with_store_mut(|s| s.delete("virtualservice", &vs, &scope))
+        .unwrap();
+    sim.with_store_mut(|s| {
+        s.create(
+            "virtualservice",
+            body.clone(),
+            &scope,
+            None,
+            &WriteOptions::default(),
+        )
+        .map(|_| ())
+    })
+    .unwrap();
+    let l = &dp.listeners()[0];
+    assert_eq!((l.local, l.note.as_deref()), (Some(on_vip), None), "{l:?}");
+
+    // The old virtual service's connection is closed at once, not at its next request.
+    closed_by_the_data_plane(driver, "after the virtual service was deleted").await;
+    assert!(send(&mut sender).await.is_err());
+    let (s, body) = get(&client(&[], None), &format!("http://{on_vip}/")).await;
+    assert_eq!((s, body["backend"].as_str()), (StatusCode::OK, Some("b")));
+}
+
+#[tokio::test]
+async fn a_silent_server_is_a_counted_504_and_its_connection_is_closed() {
+    provider();
+    let sim = AviSim::builder()
+        .data_plane(true)
+        .upstream_timeout(Duration::from_millis(300))
+        .start()
+        .await
+        .unwrap();
+    let api = Api::login(&sim).await;
+    let mut server = silent().await;
+    plain_vs(&api, server.addr).await;
+    let c = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let (s, body) = get(&c, &url(&sim, "vs", 80, "127.0.0.1", "/")).await;
+    assert_eq!(s, StatusCode::GATEWAY_TIMEOUT, "{body}");
+    assert_eq!(
+        body.as_str().unwrap(),
+        format!("avi-sim: {}: no response within 300ms\n", server.addr)
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let stats = sim.data_plane().unwrap().pool("p");
+    assert_eq!(
+        (
+            stats.requests,
+            stats.responses,
+            stats.errors,
+            stats.cancelled
+        ),
+        (1, 0, 1, 0)
+    );
+    assert!(
+        stats
+            .last_error
+            .unwrap_or_default()
+            .ends_with("no response within 300ms")
+    );
+    server.wait_closed("after the timeout").await;
+}
+
+#[tokio::test]
+async fn a_client_that_goes_away_mid_request_is_counted_as_cancelled() {
+    let sim = sim().await;
+    let api = Api::login(&sim).await;
+    let mut server = silent().await;
+    plain_vs(&api, server.addr).await;
+    let c = reqwest::Client::builder()
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let gave_up = c
+        .get(url(&sim, "vs", 80, "127.0.0.1", "/"))
+        .send()
+        .await
+        .err()
+        .unwrap();
+    assert!(gave_up.is_timeout(), "{gave_up}");
+    // The request is dropped with the client's connection, and its upstream connection too.
+    server.wait_closed("after the client went away").await;
+    let dp = sim.data_plane().unwrap();
+    for _ in 0..100 {
+        if dp.pool("p").cancelled == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let stats = dp.pool("p");
+    assert_eq!(
+        (
+            stats.requests,
+            stats.responses,
+            stats.errors,
+            stats.cancelled
+        ),
+        (1, 0, 0, 1)
+    );
+}

@@ -81,6 +81,13 @@ pub enum SimError {
         #[source]
         source: std::io::Error,
     },
+    /// A backend was started outside a tokio runtime (it runs its tasks on the runtime that
+    /// starts it).
+    #[error("backend {name:?}: must be started from within a tokio runtime")]
+    NoRuntime {
+        /// The backend's name.
+        name: String,
+    },
     /// A PEM input (certificate chain, key or roots) had no usable content.
     #[error("{what}: {reason}")]
     Pem {

@@ -76,8 +76,9 @@ mod writer;
 mod tests;
 
 pub use backend::{
-    AmbientBackend, AmbientBackendOptions, AmbientStats, Echo, HANDSHAKE_TIMEOUT, RBAC_DENIED_BODY,
-    StrictBackend, StrictBackendOptions, StrictStats, XFCC, mesh_client_config,
+    AmbientBackend, AmbientBackendOptions, AmbientStats, Echo, HANDSHAKE_TIMEOUT,
+    MIN_RENEWAL_PERIOD, RBAC_DENIED_BODY, StrictBackend, StrictBackendOptions, StrictStats, XFCC,
+    mesh_client_config,
 };
 pub use ca::{
     CLOCK_SKEW_GRACE, CaOptions, DEFAULT_ROOT_TTL, DEFAULT_WORKLOAD_TTL, INTERMEDIATE_TTL, IstioCa,

@@ -171,12 +171,7 @@ impl Balancer {
                 pick_weighted(&weights, roll)
             }
             _ => {
-                let load = |s: &Server| {
-                    self.in_flight
-                        .get(&(pool.to_owned(), s.addr))
-                        .copied()
-                        .unwrap_or(0)
-                };
+                let load = |s: &Server| self.in_flight(pool, s.addr);
                 let least = servers.iter().map(load).min().unwrap_or(0);
                 let ties: Vec<usize> = (0..servers.len())
                     .filter(|i| servers.get(*i).is_some_and(|s| load(s) == least))
@@ -190,6 +185,14 @@ impl Balancer {
     /// A request to `addr` of `pool` starts.
     pub fn begin(&mut self, pool: &str, addr: SocketAddr) {
         *self.in_flight.entry((pool.to_owned(), addr)).or_default() += 1;
+    }
+
+    /// Requests to `addr` of `pool` in flight now.
+    pub fn in_flight(&self, pool: &str, addr: SocketAddr) -> u64 {
+        self.in_flight
+            .get(&(pool.to_owned(), addr))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// A request to `addr` of `pool` ended.

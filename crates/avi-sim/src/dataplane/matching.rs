@@ -14,7 +14,9 @@
 //! detection, TLS fingerprints) never matches, so a rule that needs one is never taken by
 //! accident.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use http::{HeaderMap, Version};
 use serde_json::Value;
@@ -166,16 +168,48 @@ fn criteria_holds(
 
 /// A PCRE-style match; an invalid expression never matches.
 pub fn regex_matches(pattern: &str, subject: &str, sensitive: bool) -> bool {
-    let built = fancy_regex::RegexBuilder::new(pattern)
+    match compiled(pattern, sensitive) {
+        Some(re) => re.is_match(subject).unwrap_or(false),
+        None => false,
+    }
+}
+
+/// Compiled expressions by (pattern, case sensitive); `None` for one that does not compile.
+type RegexMemo = HashMap<(String, bool), Option<Arc<fancy_regex::Regex>>>;
+
+/// Expressions kept at most; past that the memo starts over.
+const REGEXES_KEPT: usize = 1024;
+
+/// `pattern` compiled, from a process-wide memo: rules are evaluated for every request under
+/// the store's read lock, and compiling each time cost more than matching. The memo maps a
+/// pattern to what it always compiles to, so sharing it cannot change a decision.
+fn compiled(pattern: &str, sensitive: bool) -> Option<Arc<fancy_regex::Regex>> {
+    static MEMO: OnceLock<Mutex<RegexMemo>> = OnceLock::new();
+    let memo = MEMO.get_or_init(Mutex::default);
+    let key = (pattern.to_owned(), sensitive);
+    if let Some(hit) = memo
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&key)
+    {
+        return hit.clone();
+    }
+    let built = match fancy_regex::RegexBuilder::new(pattern)
         .case_insensitive(!sensitive)
-        .build();
-    match built {
-        Ok(re) => re.is_match(subject).unwrap_or(false),
+        .build()
+    {
+        Ok(re) => Some(Arc::new(re)),
         Err(error) => {
             tracing::debug!(%error, pattern, "regular expression not understood; no match");
-            false
+            None
         }
+    };
+    let mut memo = memo.lock().unwrap_or_else(PoisonError::into_inner);
+    if memo.len() >= REGEXES_KEPT {
+        memo.clear();
     }
+    memo.insert(key, built.clone());
+    built
 }
 
 fn sensitive(cond: &Value) -> bool {
@@ -625,5 +659,19 @@ mod tests {
                 > path_specificity(&path("BEGINS_WITH", &["/ab"]))
         );
         assert_eq!(path_specificity(&json!({})), (0, 0));
+    }
+
+    #[test]
+    fn regular_expressions_are_compiled_once_per_pattern_and_case() {
+        let a = compiled(r"^/memo-v[0-9]+/", true).unwrap();
+        let b = compiled(r"^/memo-v[0-9]+/", true).unwrap();
+        assert!(Arc::ptr_eq(&a, &b), "compiled again");
+        let insensitive = compiled(r"^/memo-v[0-9]+/", false).unwrap();
+        assert!(!Arc::ptr_eq(&a, &insensitive));
+        assert!(regex_matches(r"^/MEMO-V1/", "/memo-v1/x", false));
+        assert!(!regex_matches(r"^/MEMO-V1/", "/memo-v1/x", true));
+        // An expression that does not compile is remembered as such, and never matches.
+        assert!(compiled("memo-(", true).is_none());
+        assert!(!regex_matches("memo-(", "memo-(", true));
     }
 }

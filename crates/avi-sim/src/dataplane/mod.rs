@@ -13,8 +13,12 @@
 //! policy sets applied (header changes, redirects, rewrites, local responses, content
 //! switching), a pool group member chosen by ratio and a server by the pool's algorithm, then
 //! proxied over HTTP/1.1 — re-encrypted, with a client certificate and server verification
-//! when the pool says so. Upstream failures answer 502 and are counted per pool
-//! ([`DataPlane::pools`]).
+//! when the pool says so. Upstream failures answer 502 (504 when the server does not answer
+//! within [`SimConfig::upstream_timeout`](crate::SimConfig::upstream_timeout)) and are counted
+//! per pool ([`DataPlane::pools`]).
+//!
+//! Dropping the emulator (or deleting, disabling or moving a virtual service) closes its
+//! listeners and every connection they accepted, keep-alive ones included.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), avi_sim::SimError> {
@@ -42,6 +46,7 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -49,9 +54,10 @@ use serde_json::{Value, json};
 pub use tls::TlsSetupError;
 
 use crate::api::Sim;
+use crate::config::SimConfig;
 use crate::store::Store;
-use balance::Balancer;
-use proxy::Key;
+use balance::{Balancer, Server};
+use proxy::{Key, SharedListener};
 
 /// One data plane listener: which local socket serves a virtual service's VIP and port.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -83,8 +89,13 @@ pub struct PoolStats {
     pub requests: u64,
     /// Responses received from its servers.
     pub responses: u64,
-    /// Upstream failures (connect, TLS, HTTP, TLS setup), each answered 502.
+    /// Upstream failures (connect, TLS, HTTP, TLS setup, timeout), each answered 502 (504 for
+    /// a timeout).
     pub errors: u64,
+    /// Requests sent to a server whose client went away before the answer came back: neither
+    /// a response nor an error. `requests == responses + errors + cancelled` once nothing is
+    /// in flight.
+    pub cancelled: u64,
     /// The last failure, as an operator would read it.
     pub last_error: Option<String>,
     /// Requests per server address.
@@ -122,29 +133,69 @@ pub enum UpstreamError {
     /// The pool's TLS settings cannot be used (missing key, no common TLS version...).
     #[error("TLS setup failed: {0}")]
     Setup(#[from] TlsSetupError),
+    /// The server accepted the request but sent no response head in time (answered 504).
+    #[error("{server}: no response within {}", humane(*after))]
+    Timeout {
+        /// The server.
+        server: SocketAddr,
+        /// How long the data plane waited ([`SimConfig::upstream_timeout`]).
+        after: Duration,
+    },
+}
+
+impl UpstreamError {
+    /// The status the client is answered: 504 for a timeout, else 502.
+    pub fn status(&self) -> u16 {
+        match self {
+            UpstreamError::Timeout { .. } => 504,
+            _ => 502,
+        }
+    }
+}
+
+/// `30s`, `250ms`: durations as an operator writes them.
+fn humane(d: Duration) -> String {
+    if d.subsec_millis() == 0 && d.as_secs() > 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{}ms", d.as_millis())
+    }
 }
 
 struct Running {
     info: Listener,
+    /// The socket, also held by the accept loop: closed here, synchronously, on stop.
+    socket: Option<SharedListener>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Running {
     fn stop(&mut self) {
+        // Aborting the task drops its socket only when the runtime next polls it; a virtual
+        // service re-created on the same VIP:port in the same reconcile must find the port free.
+        if let Some(s) = self.socket.take() {
+            s.close();
+        }
+        // The task owns the connections (a JoinSet): aborting it closes them all.
         if let Some(t) = self.task.take() {
             t.abort();
         }
     }
 }
 
+type StatsMap = BTreeMap<String, PoolStats>;
+
 /// The Service Engine data plane of one emulated controller; see the [module docs](self).
 pub struct DataPlane {
     sim: Weak<Sim>,
     runtime: tokio::runtime::Handle,
+    upstream_timeout: Duration,
     listeners: Mutex<BTreeMap<Key, Running>>,
-    stats: Mutex<BTreeMap<String, PoolStats>>,
-    balancer: Mutex<Balancer>,
+    // Shared with the requests in flight (`InFlight`), which settle their counts on drop.
+    stats: Arc<Mutex<StatsMap>>,
+    balancer: Arc<Mutex<Balancer>>,
     certs: Arc<tls::CertCache>,
+    upstream_tls: tls::ClientConfigCache,
     closed: AtomicBool,
 }
 
@@ -160,17 +211,83 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+fn stats_of<'m>(stats: &'m mut StatsMap, uuid: &str, name: &str) -> &'m mut PoolStats {
+    let entry = stats.entry(uuid.to_owned()).or_insert_with(|| PoolStats {
+        uuid: uuid.to_owned(),
+        ..PoolStats::default()
+    });
+    name.clone_into(&mut entry.pool);
+    entry
+}
+
+/// One request to one pool server, from the pick until it is dropped.
+///
+/// It counts in the balancer's load (least connections) all along and ends when dropped, so a
+/// request whose client went away mid-way (its future dropped) still ends. A request that was
+/// sent and then dropped before its outcome was recorded counts as
+/// [`cancelled`](PoolStats::cancelled).
+pub(crate) struct InFlight {
+    balancer: Arc<Mutex<Balancer>>,
+    stats: Arc<Mutex<StatsMap>>,
+    pool_uuid: String,
+    pool_name: String,
+    server: SocketAddr,
+    sent: bool,
+    settled: bool,
+}
+
+impl InFlight {
+    /// The request goes to the server now.
+    fn record_sent(&mut self) {
+        let mut stats = lock(&self.stats);
+        let s = stats_of(&mut stats, &self.pool_uuid, &self.pool_name);
+        s.requests += 1;
+        *s.servers.entry(self.server.to_string()).or_default() += 1;
+        self.sent = true;
+    }
+
+    /// The server answered.
+    fn record_response(&mut self) {
+        if let Some(s) = lock(&self.stats).get_mut(&self.pool_uuid) {
+            s.responses += 1;
+        }
+        self.settled = true;
+    }
+
+    /// The exchange with the server failed.
+    fn record_error(&mut self, error: &UpstreamError) {
+        let mut stats = lock(&self.stats);
+        let s = stats_of(&mut stats, &self.pool_uuid, &self.pool_name);
+        s.errors += 1;
+        s.last_error = Some(error.to_string());
+        self.settled = true;
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        lock(&self.balancer).end(&self.pool_uuid, self.server);
+        if self.sent && !self.settled {
+            let mut stats = lock(&self.stats);
+            stats_of(&mut stats, &self.pool_uuid, &self.pool_name).cancelled += 1;
+        }
+    }
+}
+
 impl DataPlane {
     /// A data plane for the emulator behind `sim`, spawning on `runtime`, with load balancing
-    /// dice seeded by `seed`.
-    pub(crate) fn new(sim: Weak<Sim>, runtime: tokio::runtime::Handle, seed: u64) -> Self {
+    /// dice seeded by `config.seed`, waiting `config.upstream_timeout` at most for a server's
+    /// answer.
+    pub(crate) fn new(sim: Weak<Sim>, runtime: tokio::runtime::Handle, config: &SimConfig) -> Self {
         DataPlane {
             sim,
             runtime,
+            upstream_timeout: config.upstream_timeout,
             listeners: Mutex::new(BTreeMap::new()),
-            stats: Mutex::new(BTreeMap::new()),
-            balancer: Mutex::new(Balancer::new(seed)),
+            stats: Arc::new(Mutex::new(BTreeMap::new())),
+            balancer: Arc::new(Mutex::new(Balancer::new(config.seed))),
             certs: Arc::new(tls::CertCache::default()),
+            upstream_tls: tls::ClientConfigCache::default(),
             closed: AtomicBool::new(false),
         }
     }
@@ -238,45 +355,40 @@ impl DataPlane {
         lock(&self.balancer)
     }
 
-    fn stats_of<'m>(
-        stats: &'m mut BTreeMap<String, PoolStats>,
-        uuid: &str,
-        name: &str,
-    ) -> &'m mut PoolStats {
-        let entry = stats.entry(uuid.to_owned()).or_insert_with(|| PoolStats {
-            uuid: uuid.to_owned(),
-            ..PoolStats::default()
-        });
-        name.clone_into(&mut entry.pool);
-        entry
-    }
-
-    fn record_attempt(&self, uuid: &str, name: &str, server: SocketAddr) {
-        let mut stats = lock(&self.stats);
-        let s = Self::stats_of(&mut stats, uuid, name);
-        s.requests += 1;
-        *s.servers.entry(server.to_string()).or_default() += 1;
-    }
-
-    fn record_response(&self, uuid: &str) {
-        if let Some(s) = lock(&self.stats).get_mut(uuid) {
-            s.responses += 1;
-        }
-    }
-
-    fn record_error(
+    /// Picks the server of `pool` that takes the next request, and counts the request in the
+    /// pool's load at once (under the same lock, so two concurrent picks see each other) until
+    /// the returned [`InFlight`] is dropped.
+    fn pick_server(
         &self,
-        uuid: &str,
-        name: &str,
-        server: Option<SocketAddr>,
-        error: &UpstreamError,
-    ) {
+        pool: &crate::store::Object,
+        algorithm: Option<&str>,
+        servers: &[Server],
+    ) -> Option<(Server, InFlight)> {
+        let server = {
+            let mut balancer = self.balancer();
+            let i = balancer.pick_server(&pool.uuid, algorithm, servers)?;
+            let server = servers.get(i)?.clone();
+            balancer.begin(&pool.uuid, server.addr);
+            server
+        };
+        let in_flight = InFlight {
+            balancer: self.balancer.clone(),
+            stats: self.stats.clone(),
+            pool_uuid: pool.uuid.clone(),
+            pool_name: pool.name.clone(),
+            server: server.addr,
+            sent: false,
+            settled: false,
+        };
+        Some((server, in_flight))
+    }
+
+    /// A request to the pool failed before reaching a server (TLS setup).
+    fn record_setup_error(&self, uuid: &str, name: &str, error: &UpstreamError) {
         let mut stats = lock(&self.stats);
-        let s = Self::stats_of(&mut stats, uuid, name);
-        if server.is_none() {
-            // Setup failures never reached a server; they still were requests to the pool.
-            s.requests += 1;
-        }
+        let s = stats_of(&mut stats, uuid, name);
+        // Setup failures never reached a server; they still were requests to the pool.
+        s.requests += 1;
         s.errors += 1;
         s.last_error = Some(error.to_string());
     }
@@ -326,19 +438,27 @@ impl DataPlane {
             Ok((listener, local, note)) => {
                 info.local = Some(local);
                 info.note = note;
-                let task =
-                    self.runtime
-                        .spawn(proxy::accept_loop(listener, self.sim.clone(), w.key()));
+                let socket = SharedListener::new(listener);
+                let task = self.runtime.spawn(proxy::accept_loop(
+                    socket.clone(),
+                    self.sim.clone(),
+                    w.key(),
+                ));
                 tracing::info!(vs = %w.vs_name, vip = %w.vip, port = w.port, %local, "data plane listener open");
                 Running {
                     info,
+                    socket: Some(socket),
                     task: Some(task),
                 }
             }
             Err(note) => {
                 tracing::warn!(vs = %w.vs_name, %note, "data plane listener not opened");
                 info.note = Some(note);
-                Running { info, task: None }
+                Running {
+                    info,
+                    socket: None,
+                    task: None,
+                }
             }
         }
     }
@@ -379,12 +499,105 @@ impl DataPlane {
             .map_err(|e| format!("cannot listen on 127.0.0.1: {e}"))
     }
 
-    /// Closes every listener for good (the emulator stops).
+    /// Closes every listener and connection for good (the emulator stops).
     pub(crate) fn shutdown(&self) {
         self.closed.store(true, Ordering::SeqCst);
-        for r in lock(&self.listeners).values_mut() {
+        let mut listeners = lock(&self.listeners);
+        for r in listeners.values_mut() {
             r.stop();
         }
-        lock(&self.listeners).clear();
+        listeners.clear();
+    }
+}
+
+impl Drop for DataPlane {
+    fn drop(&mut self) {
+        // The emulator went away without a shutdown: nothing it started may outlive it.
+        self.shutdown();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{ADMIN, TenantScope, WriteOptions};
+    use serde_json::json;
+
+    fn pool(s: &mut Store) -> crate::store::Object {
+        s.create(
+            "pool",
+            json!({"name": "p", "servers": [
+                {"ip": {"addr": "10.0.0.1", "type": "V4"}, "port": 80},
+                {"ip": {"addr": "10.0.0.2", "type": "V4"}, "port": 80}]}),
+            &TenantScope::One(ADMIN.into()),
+            None,
+            &WriteOptions::default(),
+        )
+        .unwrap()
+        .clone()
+    }
+
+    #[tokio::test]
+    async fn a_request_dropped_mid_way_ends_and_counts_as_cancelled() {
+        let dp = DataPlane::new(
+            Weak::new(),
+            tokio::runtime::Handle::current(),
+            &SimConfig::default(),
+        );
+        let mut s = Store::new().unwrap();
+        let pool = pool(&mut s);
+        let servers = balance::servers(&pool.body, 80);
+        let load = |addr: SocketAddr| dp.balancer().in_flight(&pool.uuid, addr);
+
+        let (busy, mut dropped) = dp.pick_server(&pool, None, &servers).unwrap();
+        assert_eq!(load(busy.addr), 1, "picked and counted under one lock");
+        dropped.record_sent();
+        // Least connections sees the request in flight at once.
+        let (other, mut answered) = dp.pick_server(&pool, None, &servers).unwrap();
+        assert_ne!(other.addr, busy.addr);
+        answered.record_sent();
+        answered.record_response();
+        drop(answered);
+        // Picked, then TLS setup failed: never sent, so not cancelled either.
+        let (_, unsent) = dp.pick_server(&pool, None, &servers).unwrap();
+        drop(unsent);
+        // The client went away: the handler's future, and the request with it, is dropped.
+        drop(dropped);
+
+        assert_eq!((load(busy.addr), load(other.addr)), (0, 0));
+        let stats = dp.pool("p");
+        assert_eq!(
+            (
+                stats.requests,
+                stats.responses,
+                stats.errors,
+                stats.cancelled
+            ),
+            (2, 1, 0, 1)
+        );
+    }
+
+    #[test]
+    fn timeouts_are_told_apart_from_other_failures() {
+        let server = SocketAddr::from(([127, 0, 0, 1], 8080));
+        let timeout = UpstreamError::Timeout {
+            server,
+            after: Duration::from_millis(250),
+        };
+        assert_eq!(timeout.status(), 504);
+        assert_eq!(
+            timeout.to_string(),
+            "127.0.0.1:8080: no response within 250ms"
+        );
+        let slow = UpstreamError::Timeout {
+            server,
+            after: Duration::from_secs(30),
+        };
+        assert_eq!(slow.to_string(), "127.0.0.1:8080: no response within 30s");
+        let refused = UpstreamError::Connect {
+            server,
+            reason: "connection refused".into(),
+        };
+        assert_eq!(refused.status(), 502);
     }
 }

@@ -87,8 +87,14 @@ pub fn request_rules(sets: &[&Map<String, Value>], req: &RequestView<'_>) -> Req
             .push(text(rule, "name").unwrap_or_default().to_owned());
         plan.hdr_actions.extend(hdr_actions(rule));
         if let Some(action) = rule.get("rewrite_url_action") {
-            // Tokens read the request as sent; a later rewrite replaces what it sets.
-            let next = uri::rewrite(action, &host, req.path, req.query);
+            // Tokens read the request as sent; a later rewrite replaces what it sets. Its
+            // `keep_query` keeps the query as the earlier rewrites left it, though: what they
+            // added is part of the request the later rule rewrites.
+            let query = match &plan.rewrite {
+                Some(prev) => prev.query.as_deref(),
+                None => req.query,
+            };
+            let next = uri::rewrite(action, &host, req.path, query);
             plan.rewrite = Some(match plan.rewrite.take() {
                 None => next,
                 Some(prev) => Rewrite {
@@ -351,6 +357,47 @@ mod tests {
         );
         assert_eq!(p.terminal, Some(Terminal::Pool("pool-1".into())));
         assert_eq!(p.rewrite.and_then(|r| r.path).as_deref(), Some("/new"));
+    }
+
+    #[test]
+    fn a_later_rewrite_keeps_the_query_an_earlier_one_added() {
+        let add = |name: &str, index: u32, keep: bool, add: &str| {
+            json!({"name": name, "index": index, "enable": true,
+                   "rewrite_url_action": {"query": {"keep_query": keep, "add_string": add}}})
+        };
+        let p = plan(
+            &[json!({"http_request_policy": {"rules": [
+                add("first", 0, true, "a=1"), add("second", 1, true, "b=2")]}})],
+            "/x",
+            Some("q=0"),
+        );
+        assert_eq!(
+            p.rewrite.and_then(|r| r.query).as_deref(),
+            Some("q=0&a=1&b=2")
+        );
+        // A later rewrite that drops the query drops what the earlier one added too.
+        let p = plan(
+            &[json!({"http_request_policy": {"rules": [
+                add("first", 0, true, "a=1"), add("second", 1, false, "")]}})],
+            "/x",
+            Some("q=0"),
+        );
+        assert_eq!(p.rewrite.and_then(|r| r.query), None);
+        // A later rewrite without a query part keeps the earlier one's.
+        let p = plan(
+            &[json!({"http_request_policy": {"rules": [
+                add("first", 0, false, "a=1"),
+                {"name": "path", "index": 1, "enable": true,
+                 "rewrite_url_action": {"path": {"type": "URI_PARAM_TYPE_TOKENIZED",
+                     "tokens": [{"type": "URI_TOKEN_TYPE_STRING", "str_value": "new"}]}}}]}})],
+            "/x",
+            Some("q=0"),
+        );
+        let rw = p.rewrite.unwrap();
+        assert_eq!(
+            (rw.path.as_deref(), rw.query.as_deref()),
+            (Some("/new"), Some("a=1"))
+        );
     }
 
     #[test]

@@ -5,7 +5,9 @@
 use std::convert::Infallible;
 use std::error::Error as StdError;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Weak};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -13,10 +15,11 @@ use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::{Request, Response, StatusCode, Uri, Version};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
+use hyper::body::{Frame, Incoming, SizeHint};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use serde_json::Value;
 use tokio::net::{TcpListener, TcpStream};
+use tokio::task::{JoinHandle, JoinSet};
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 
 use super::balance::{self, Server};
@@ -24,7 +27,7 @@ use super::policy::{self, Vars};
 use super::request::{RequestView, strip_port};
 use super::route::{self, Decision, Routing};
 use super::tls::{self, UpstreamTls};
-use super::{DataPlane, UpstreamError};
+use super::{DataPlane, InFlight, UpstreamError};
 use crate::api::Sim;
 use crate::store::Store;
 
@@ -44,20 +47,61 @@ pub struct Closed;
 /// A listener's identity: virtual service uuid, VIP, service port.
 pub type Key = (String, IpAddr, u16);
 
-/// Accepts connections until the task is aborted or the emulator is gone.
-pub async fn accept_loop(listener: TcpListener, sim: Weak<Sim>, key: Key) {
+/// A listening socket shared by a listener's handle and its accept loop, so that the handle
+/// can close it synchronously: an aborted task drops what it owns only when the runtime next
+/// gets to it, and a virtual service re-created on the same VIP:port in the same reconcile must
+/// find the port free.
+#[derive(Clone)]
+pub struct SharedListener(Arc<Mutex<Option<TcpListener>>>);
+
+impl SharedListener {
+    /// Shares `listener`.
+    pub fn new(listener: TcpListener) -> Self {
+        SharedListener(Arc::new(Mutex::new(Some(listener))))
+    }
+
+    /// Closes the socket now; the accept loop then ends.
+    pub fn close(&self) {
+        let closed = self.0.lock().unwrap_or_else(PoisonError::into_inner).take();
+        drop(closed);
+    }
+
+    /// The next connection; `None` once the socket is closed.
+    async fn accept(&self) -> Option<std::io::Result<(TcpStream, SocketAddr)>> {
+        std::future::poll_fn(|cx| {
+            // The lock is held for one poll only, never across an await.
+            let guard = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+            match guard.as_ref() {
+                None => Poll::Ready(None),
+                Some(listener) => listener.poll_accept(cx).map(Some),
+            }
+        })
+        .await
+    }
+}
+
+/// Accepts connections until the socket is closed, the task is aborted or the emulator is
+/// gone. The task owns its connections: when it ends or is aborted, they are all closed.
+pub async fn accept_loop(listener: SharedListener, sim: Weak<Sim>, key: Key) {
+    let mut connections = JoinSet::new();
     loop {
-        match listener.accept().await {
-            Ok((stream, peer)) => {
-                let Some(sim) = sim.upgrade() else {
-                    return;
-                };
-                tokio::spawn(connection(sim, key.clone(), stream, peer));
-            }
-            Err(error) => {
-                tracing::warn!(%error, "data plane accept failed");
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                None => return,
+                Some(Ok((stream, peer))) => {
+                    if sim.strong_count() == 0 {
+                        return;
+                    }
+                    connections.spawn(connection(sim.clone(), key.clone(), stream, peer));
+                }
+                Some(Err(error)) => {
+                    // EMFILE and friends: back off instead of spinning; the listener stays.
+                    tracing::warn!(%error, "data plane accept failed");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            },
+            // Reap finished connections so the set does not grow with every client.
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
         }
     }
 }
@@ -79,18 +123,23 @@ fn read(sim: &Sim) -> std::sync::RwLockReadGuard<'_, Store> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-async fn connection(sim: Arc<Sim>, key: Key, stream: TcpStream, client: SocketAddr) {
-    let Some(dp) = sim.data_plane.as_ref() else {
-        return;
-    };
+/// One client connection. It holds the emulator weakly (upgraded per request), so an open
+/// keep-alive connection never keeps a stopped emulator's store alive.
+async fn connection(sim: Weak<Sim>, key: Key, stream: TcpStream, client: SocketAddr) {
     let (vs_uuid, vip, port) = key;
     // TLS or not is decided per connection, from the service as configured now.
     let server_config = {
-        let store = read(&sim);
+        let Some(strong) = sim.upgrade() else {
+            return;
+        };
+        let Some(dp) = strong.data_plane.as_ref() else {
+            return;
+        };
+        let store = read(&strong);
         match route::service_tls(&store, &vs_uuid, port) {
             None => return,
             Some(false) => None,
-            Some(true) => match tls::server_config(&sim, &store, &vs_uuid, &dp.certs) {
+            Some(true) => match tls::server_config(&strong, &store, &vs_uuid, &dp.certs) {
                 Ok(c) => Some(c),
                 Err(error) => {
                     tracing::warn!(%error, vs = %vs_uuid, "TLS service cannot be served");
@@ -108,7 +157,7 @@ async fn connection(sim: Arc<Sim>, key: Key, stream: TcpStream, client: SocketAd
         client,
     };
     match server_config {
-        None => serve(TokioIo::new(stream), sim.clone(), conn).await,
+        None => serve(TokioIo::new(stream), sim, conn).await,
         Some(config) => {
             let accepted =
                 tokio::time::timeout(HANDSHAKE_TIMEOUT, TlsAcceptor::from(config).accept(stream))
@@ -125,12 +174,12 @@ async fn connection(sim: Arc<Sim>, key: Key, stream: TcpStream, client: SocketAd
                 }
             };
             conn.sni = tls.get_ref().1.server_name().map(str::to_owned);
-            serve(TokioIo::new(tls), sim.clone(), conn).await;
+            serve(TokioIo::new(tls), sim, conn).await;
         }
     }
 }
 
-async fn serve<I>(io: I, sim: Arc<Sim>, conn: Conn)
+async fn serve<I>(io: I, sim: Weak<Sim>, conn: Conn)
 where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
@@ -158,9 +207,10 @@ enum Step {
 
 /// Where and how one request goes upstream.
 struct Upstream {
-    pool_uuid: String,
     pool_name: String,
     server: Server,
+    /// Counts the request in the server's load until dropped.
+    in_flight: InFlight,
     tls: Option<UpstreamTls>,
     /// The Host header to send, when it differs from the client's.
     host: Option<String>,
@@ -270,11 +320,7 @@ fn upstream(
         ));
     }
     let algorithm = pool.body.get("lb_algorithm").and_then(Value::as_str);
-    let Some(server) = dp
-        .balancer()
-        .pick_server(pool_uuid, algorithm, &servers)
-        .and_then(|i| servers.get(i).cloned())
-    else {
+    let Some((server, in_flight)) = dp.pick_server(pool, algorithm, &servers) else {
         return Step::Respond(text_response(503, "avi-sim: no server\n".into()));
     };
     let rewritten = routing
@@ -287,7 +333,13 @@ fn upstream(
         .as_deref()
         .map(|h| strip_port(h).to_ascii_lowercase())
         .or_else(|| view.host());
-    let tls = match tls::upstream(store, pool, tls_host.as_deref(), server.addr.ip()) {
+    let tls = match tls::upstream(
+        store,
+        pool,
+        tls_host.as_deref(),
+        server.addr.ip(),
+        &dp.upstream_tls,
+    ) {
         Ok(t) => t,
         Err(e) => {
             return Step::Fail {
@@ -297,9 +349,9 @@ fn upstream(
         }
     };
     Step::Proxy(Box::new(Upstream {
-        pool_uuid: pool.uuid.clone(),
         pool_name: pool.name.clone(),
         server,
+        in_flight,
         tls,
         host,
         xff,
@@ -381,10 +433,14 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
 }
 
 async fn handle(
-    sim: Arc<Sim>,
+    sim: Weak<Sim>,
     conn: Arc<Conn>,
     req: Request<Incoming>,
 ) -> Result<Response<Body>, Closed> {
+    // The emulator is gone: the connection closes instead of serving a stale configuration.
+    let Some(sim) = sim.upgrade() else {
+        return Err(Closed);
+    };
     let Some(dp) = sim.data_plane.as_ref() else {
         return Err(Closed);
     };
@@ -406,26 +462,26 @@ async fn handle(
         Step::Close => return Err(Closed),
         Step::Respond(r) => r,
         Step::Fail { pool, error } => {
-            dp.record_error(&pool.0, &pool.1, None, &error);
-            text_response(502, format!("avi-sim: {error}\n"))
+            dp.record_setup_error(&pool.0, &pool.1, &error);
+            text_response(error.status(), format!("avi-sim: {error}\n"))
         }
-        Step::Proxy(up) => {
+        Step::Proxy(mut up) => {
             let outgoing = outgoing_request(&view, &conn, &routing, &up, body);
-            dp.record_attempt(&up.pool_uuid, &up.pool_name, up.server.addr);
-            dp.balancer().begin(&up.pool_uuid, up.server.addr);
-            let result = forward(&up, outgoing).await;
-            dp.balancer().end(&up.pool_uuid, up.server.addr);
+            up.in_flight.record_sent();
+            // If the client goes away now, this future is dropped with `up`: the request
+            // ends in the balancer and counts as cancelled.
+            let result = forward(&up, outgoing, dp.upstream_timeout).await;
             match result {
                 Ok(resp) => {
-                    dp.record_response(&up.pool_uuid);
+                    up.in_flight.record_response();
                     let (mut parts, body) = resp.into_parts();
                     strip_hop_by_hop(&mut parts.headers);
                     Response::from_parts(parts, body.boxed())
                 }
                 Err(error) => {
                     tracing::debug!(%error, vs = %routing.vs_name, pool = %up.pool_name, "upstream failed");
-                    dp.record_error(&up.pool_uuid, &up.pool_name, Some(up.server.addr), &error);
-                    text_response(502, format!("avi-sim: {error}\n"))
+                    up.in_flight.record_error(&error);
+                    text_response(error.status(), format!("avi-sim: {error}\n"))
                 }
             }
         }
@@ -519,11 +575,13 @@ fn outgoing_request(
     req
 }
 
-/// Sends the request to the chosen server, over TLS when the pool says so.
+/// Sends the request to the chosen server, over TLS when the pool says so; waits at most
+/// `timeout` for the response head once the request is sent.
 async fn forward(
     up: &Upstream,
     req: Request<Incoming>,
-) -> Result<Response<Incoming>, UpstreamError> {
+    timeout: Duration,
+) -> Result<Response<UpstreamBody>, UpstreamError> {
     let addr = up.server.addr;
     let tcp = match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr)).await {
         Ok(Ok(s)) => s,
@@ -541,7 +599,7 @@ async fn forward(
         }
     };
     match &up.tls {
-        None => exchange(TokioIo::new(tcp), req, addr).await,
+        None => exchange(TokioIo::new(tcp), req, addr, timeout).await,
         Some(tls) => {
             let connector = TlsConnector::from(tls.config.clone());
             let handshake = tokio::time::timeout(
@@ -559,8 +617,45 @@ async fn forward(
                     });
                 }
             };
-            exchange(TokioIo::new(stream), req, addr).await
+            exchange(TokioIo::new(stream), req, addr, timeout).await
         }
+    }
+}
+
+/// The task driving one upstream connection; aborted (the connection closed) when dropped.
+struct Driver(JoinHandle<()>);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// A server's response body, streamed to the client. It owns the upstream connection's
+/// driver: the connection lives exactly as long as the body is read, and closes when the
+/// body is done or dropped (the client went away).
+pub struct UpstreamBody {
+    inner: Incoming,
+    _driver: Driver,
+}
+
+impl hyper::body::Body for UpstreamBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
     }
 }
 
@@ -568,7 +663,8 @@ async fn exchange<I>(
     io: I,
     req: Request<Incoming>,
     addr: SocketAddr,
-) -> Result<Response<Incoming>, UpstreamError>
+    timeout: Duration,
+) -> Result<Response<UpstreamBody>, UpstreamError>
 where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
@@ -576,11 +672,25 @@ where
         .await
         .map_err(|e| classify(addr, &e))?;
     let (tx, rx) = tokio::sync::oneshot::channel();
-    tokio::spawn(async move {
+    // Every return below drops the driver, which closes the connection: a server that never
+    // answers does not keep a task and a socket forever.
+    let driver = Driver(tokio::spawn(async move {
         let _ = tx.send(connection.await);
-    });
-    match sender.send_request(req).await {
-        Ok(resp) => Ok(resp),
+    }));
+    let sent = match tokio::time::timeout(timeout, sender.send_request(req)).await {
+        Ok(sent) => sent,
+        Err(_) => {
+            return Err(UpstreamError::Timeout {
+                server: addr,
+                after: timeout,
+            });
+        }
+    };
+    match sent {
+        Ok(resp) => Ok(resp.map(|inner| UpstreamBody {
+            inner,
+            _driver: driver,
+        })),
         Err(error) => {
             // The connection's own error says more (a TLS alert arrives there).
             let conn_error = tokio::time::timeout(Duration::from_millis(200), rx)

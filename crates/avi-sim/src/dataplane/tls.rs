@@ -3,10 +3,11 @@
 //! Client side: a virtual service service with `enable_ssl` presents one of its
 //! `ssl_key_and_certificate_refs`, chosen at every handshake from the store: the certificate
 //! whose DNS names (subject alternative names, else the common name) match the TLS server name
-//! exactly, then by the longest wildcard, else the first; the children of a virtual hosting
-//! parent offer theirs too (after the parent's). Among equally good certificates, one whose
-//! key the client can verify (RSA or EC) is preferred. The accepted TLS versions come from the
-//! virtual service's SSL profile.
+//! exactly, then by a wildcard (`*.example.com` covers exactly one label, as RFC 6125 says and
+//! clients check), else the first; the children of a virtual hosting parent offer theirs too
+//! (after the parent's). Among equally good certificates, one whose key the client can verify
+//! (RSA or EC) is preferred. The accepted TLS versions come from the virtual service's SSL
+//! profile.
 //!
 //! Server side, per pool: `ssl_profile_ref` turns TLS on (its accepted versions apply);
 //! `ssl_key_and_certificate_ref` is the client certificate presented; `pki_profile_ref`
@@ -16,6 +17,11 @@
 //! anything). The server's name is checked only with `host_check_enabled`, against
 //! `domain_name` or else the request's Host. Without a PKI profile nothing is verified (the
 //! controller's default). SNI (`sni_enabled`, default on) is `server_name`, else the Host.
+//!
+//! A reference that is set but cannot be resolved (a name reference that was never turned
+//! into a uuid, garbage) fails the request like a missing object does: silently dropping a PKI
+//! profile, a client certificate or an SSL profile would turn verification, mTLS or version
+//! limits off without anyone noticing.
 //!
 //! No function here puts key material into an error, a log line or a `Debug` output.
 
@@ -37,7 +43,7 @@ use rustls_pki_types::{
 use serde_json::Value;
 
 use super::matching::{array, text};
-use super::route::{self, host_rank, uuid_of};
+use super::route::{self, uuid_of};
 use crate::api::Sim;
 use crate::store::{Object, Store};
 
@@ -79,21 +85,47 @@ fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
+/// The uuid a reference field of `body` names: `Ok(None)` when the field is absent, null or
+/// empty; [`TlsSetupError::Missing`] when it is set but names nothing resolvable.
+fn reference(
+    body: &serde_json::Map<String, Value>,
+    key: &str,
+    model: &'static str,
+) -> Result<Option<String>, TlsSetupError> {
+    match body.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(r)) if r.trim().is_empty() => Ok(None),
+        Some(Value::String(r)) => uuid_of(r).map(Some).ok_or_else(|| TlsSetupError::Missing {
+            model,
+            uuid: r.clone(),
+        }),
+        Some(other) => Err(TlsSetupError::Missing {
+            model,
+            uuid: other.to_string(),
+        }),
+    }
+}
+
 /// The TLS versions an SSL profile accepts (`accepted_versions`); both 1.2 and 1.3 when the
-/// profile is absent or lists none.
+/// profile is absent or lists none. A reference that cannot be resolved is an error.
 pub fn versions(
     store: &Store,
     profile_ref: Option<&str>,
 ) -> Result<Vec<&'static rustls::SupportedProtocolVersion>, TlsSetupError> {
-    let Some(uuid) = profile_ref.and_then(uuid_of) else {
+    let Some(reference) = profile_ref.filter(|r| !r.trim().is_empty()) else {
         return Ok(rustls::ALL_VERSIONS.to_vec());
     };
-    let profile = store
-        .object("sslprofile", &uuid)
-        .ok_or(TlsSetupError::Missing {
-            model: "SSLProfile",
-            uuid,
-        })?;
+    let uuid = uuid_of(reference).ok_or_else(|| TlsSetupError::Missing {
+        model: "SSLProfile",
+        uuid: reference.to_owned(),
+    })?;
+    profile_versions(resolve(store, "sslprofile", "SSLProfile", uuid)?)
+}
+
+/// The TLS versions of an SSL profile object, as [`versions`] reads them.
+fn profile_versions(
+    profile: &Object,
+) -> Result<Vec<&'static rustls::SupportedProtocolVersion>, TlsSetupError> {
     let listed = array(
         profile
             .body
@@ -176,9 +208,27 @@ pub fn dns_names(obj: &Object) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// How well a certificate's DNS name fits a (lowercase, no trailing dot) TLS server name:
+/// exact (2) beats a wildcard (1); `None` when it does not cover it. Unlike `vh_matches` host
+/// patterns, a wildcard stands for exactly one whole left-most label (RFC 6125 §6.4.3, as
+/// webpki checks it): `*.example.com` covers `a.example.com`, not `a.b.example.com` nor
+/// `example.com`; `*` alone and partial-label wildcards cover nothing.
+pub fn cert_name_rank(name: &str, sni: &str) -> Option<(u8, usize)> {
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    if name == sni {
+        return Some((2, name.len()));
+    }
+    let suffix = name.strip_prefix("*.")?;
+    if suffix.is_empty() || suffix.contains('*') {
+        return None;
+    }
+    let (label, rest) = sni.split_once('.')?;
+    (!label.is_empty() && rest == suffix).then_some((1, suffix.len()))
+}
+
 /// The certificates a virtual service can present for `sni`, best first: by how well their
-/// names fit `sni` (exact, longest wildcard, none), then the parent's before its children's,
-/// each in `ssl_key_and_certificate_refs` order.
+/// names fit `sni` ([`cert_name_rank`]: exact, wildcard, none), then the parent's before its
+/// children's, each in `ssl_key_and_certificate_refs` order.
 pub fn ranked_certs<'s>(store: &'s Store, vs_uuid: &str, sni: Option<&str>) -> Vec<&'s Object> {
     let Some(vs) = store.object("virtualservice", vs_uuid) else {
         return Vec::new();
@@ -211,9 +261,7 @@ pub fn ranked_certs<'s>(store: &'s Store, vs_uuid: &str, sni: Option<&str>) -> V
             let rank = sni.as_deref().and_then(|s| {
                 dns_names(o)
                     .iter()
-                    // `*` alone is not a certificate name.
-                    .filter(|n| n.as_str() != "*")
-                    .filter_map(|n| host_rank(n, s))
+                    .filter_map(|n| cert_name_rank(n, s))
                     .max()
             });
             (rank, i, o)
@@ -339,31 +387,145 @@ impl fmt::Debug for UpstreamTls {
     }
 }
 
+/// What an upstream client configuration was built from: the pool and every object it
+/// references, each at its last write, and the Host (it may be the name checked). Any write
+/// to one of them makes a new key, so a cached configuration is never stale.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct ConfigKey {
+    pool: (String, u64),
+    refs: Vec<(String, u64)>,
+    host: Option<String>,
+}
+
+/// Upstream client configurations by what they were built from (the pool and the objects it
+/// references at their last write, and the Host): a request does not re-parse keys and CA
+/// certificates under the store's lock.
+#[derive(Default)]
+pub struct ClientConfigCache(Mutex<HashMap<ConfigKey, Arc<rustls::ClientConfig>>>);
+
+/// Configurations kept at most; past that the cache starts over (a few pools times a few
+/// hosts is the usual working set).
+const CLIENT_CONFIGS_KEPT: usize = 256;
+
+impl fmt::Debug for ClientConfigCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ClientConfigCache")
+    }
+}
+
+impl ClientConfigCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ConfigKey, Arc<rustls::ClientConfig>>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn get_or_build(
+        &self,
+        key: ConfigKey,
+        build: impl FnOnce() -> Result<rustls::ClientConfig, TlsSetupError>,
+    ) -> Result<Arc<rustls::ClientConfig>, TlsSetupError> {
+        if let Some(c) = self.lock().get(&key) {
+            return Ok(c.clone());
+        }
+        // Built outside the lock: parsing keys and CAs must not stall other pools' requests.
+        let built = Arc::new(build()?);
+        let mut cache = self.lock();
+        // Older versions of the same pool's configuration are never asked for again.
+        cache.retain(|k, _| k.pool.0 != key.pool.0 || k.pool.1 == key.pool.1 && k.refs == key.refs);
+        if cache.len() >= CLIENT_CONFIGS_KEPT {
+            cache.clear();
+        }
+        cache.insert(key, built.clone());
+        Ok(built)
+    }
+
+    /// How many configurations are kept.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.lock().len()
+    }
+}
+
 /// TLS towards `server_ip` for a request to `pool` whose outgoing Host is `host`; `None` when
-/// the pool has no `ssl_profile_ref` (plain HTTP).
+/// the pool has no `ssl_profile_ref` (plain HTTP). The client configuration comes from `cache`
+/// when nothing it depends on changed.
 pub fn upstream(
     store: &Store,
     pool: &Object,
     host: Option<&str>,
     server_ip: IpAddr,
+    cache: &ClientConfigCache,
 ) -> Result<Option<UpstreamTls>, TlsSetupError> {
-    let field = |k: &str| pool.body.get(k).and_then(Value::as_str);
-    let Some(profile) = field("ssl_profile_ref") else {
+    let Some(profile) = reference(&pool.body, "ssl_profile_ref", "SSLProfile")? else {
         return Ok(None);
     };
-    let versions = versions(store, Some(profile))?;
+    let refs = Refs {
+        profile: resolve(store, "sslprofile", "SSLProfile", profile)?,
+        pki: reference(&pool.body, "pki_profile_ref", "PKIProfile")?
+            .map(|u| resolve(store, "pkiprofile", "PKIProfile", u))
+            .transpose()?,
+        cert: reference(
+            &pool.body,
+            "ssl_key_and_certificate_ref",
+            "SSLKeyAndCertificate",
+        )?
+        .map(|u| resolve(store, "sslkeyandcertificate", "SSLKeyAndCertificate", u))
+        .transpose()?,
+    };
+    let key = ConfigKey {
+        pool: (pool.uuid.clone(), pool.last_modified),
+        refs: [Some(refs.profile), refs.pki, refs.cert]
+            .into_iter()
+            .flatten()
+            .map(|o| (o.uuid.clone(), o.last_modified))
+            .collect(),
+        host: host.map(str::to_owned),
+    };
+    let config = cache.get_or_build(key, || client_config(pool, host, &refs))?;
+    let field = |k: &str| pool.body.get(k).and_then(Value::as_str);
+    let wanted = field("server_name").filter(|s| !s.is_empty()).or(host);
+    let dns = wanted
+        .and_then(|n| ServerName::try_from(n.to_owned()).ok())
+        .filter(|n| matches!(n, ServerName::DnsName(_)));
+    let server_name = dns.unwrap_or(ServerName::IpAddress(server_ip.into()));
+    Ok(Some(UpstreamTls {
+        config,
+        server_name,
+    }))
+}
+
+/// The objects a pool's TLS refers to, resolved.
+struct Refs<'s> {
+    profile: &'s Object,
+    pki: Option<&'s Object>,
+    cert: Option<&'s Object>,
+}
+
+fn resolve<'s>(
+    store: &'s Store,
+    ty: &str,
+    model: &'static str,
+    uuid: String,
+) -> Result<&'s Object, TlsSetupError> {
+    store
+        .object(ty, &uuid)
+        .ok_or(TlsSetupError::Missing { model, uuid })
+}
+
+/// The client configuration of a pool's TLS: versions, server verification, client
+/// certificate, ALPN and whether SNI is sent.
+fn client_config(
+    pool: &Object,
+    host: Option<&str>,
+    refs: &Refs<'_>,
+) -> Result<rustls::ClientConfig, TlsSetupError> {
+    let field = |k: &str| pool.body.get(k).and_then(Value::as_str);
+    let versions = profile_versions(refs.profile)?;
     let provider = provider();
-    let check = match field("pki_profile_ref").and_then(uuid_of) {
+    let check = match refs.pki {
         None => None,
-        Some(uuid) => {
-            let pki = store
-                .object("pkiprofile", &uuid)
-                .ok_or(TlsSetupError::Missing {
-                    model: "PKIProfile",
-                    uuid,
-                })?;
-            pki_check(pki, pool, host, &provider)?
-        }
+        Some(pki) => pki_check(pki, pool, host, &provider)?,
     };
     let verifier = Arc::new(PoolVerifier {
         provider: provider.clone(),
@@ -374,33 +536,24 @@ pub fn upstream(
         .map_err(|e| TlsSetupError::Rustls(e.to_string()))?
         .dangerous()
         .with_custom_certificate_verifier(verifier);
-    let mut config = match field("ssl_key_and_certificate_ref").and_then(uuid_of) {
+    let mut config = match refs.cert {
         None => builder.with_no_client_auth(),
-        Some(uuid) => {
-            let cert =
-                store
-                    .object("sslkeyandcertificate", &uuid)
-                    .ok_or(TlsSetupError::Missing {
-                        model: "SSLKeyAndCertificate",
-                        uuid,
-                    })?;
-            builder
-                .with_client_auth_cert(chain(cert)?, key(cert)?)
-                .map_err(|_| TlsSetupError::BadKey(cert.name.clone()))?
-        }
+        Some(cert) => builder
+            .with_client_auth_cert(chain(cert)?, key(cert)?)
+            .map_err(|_| TlsSetupError::BadKey(cert.name.clone()))?,
     };
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    // Configurations are shared between requests now; resumed sessions would skip the
+    // handshake checks (client certificate, server verification) a fresh one makes, and each
+    // request used to make a full handshake.
+    config.resumption = rustls::client::Resumption::disabled();
     let sni_enabled = pool.body.get("sni_enabled").and_then(Value::as_bool) != Some(false);
     let wanted = field("server_name").filter(|s| !s.is_empty()).or(host);
     let dns = wanted
         .and_then(|n| ServerName::try_from(n.to_owned()).ok())
         .filter(|n| matches!(n, ServerName::DnsName(_)));
     config.enable_sni = sni_enabled && dns.is_some();
-    let server_name = dns.unwrap_or(ServerName::IpAddress(server_ip.into()));
-    Ok(Some(UpstreamTls {
-        config: Arc::new(config),
-        server_name,
-    }))
+    Ok(config)
 }
 
 /// What a PKI profile checks, or `None` when it accepts anything (`ALLOW_ALL_ERRORS`).
@@ -625,7 +778,7 @@ impl ServerCertVerifier for PoolVerifier {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{ADMIN, TenantScope, WriteOptions};
+    use crate::store::{ADMIN, PatchOp, TenantScope, WriteOptions};
     use serde_json::json;
 
     fn create(s: &mut Store, ty: &str, body: Value) -> String {
@@ -723,6 +876,176 @@ mod tests {
         let err = certified_key(&with_bad_key).err().unwrap();
         assert!(!format!("{err} {err:?}").contains("c2VjcmV0"));
         assert!(!format!("{with_bad_key:?}").contains("c2VjcmV0"));
+    }
+
+    #[test]
+    fn certificate_wildcards_cover_exactly_one_label() {
+        assert_eq!(
+            cert_name_rank("app.example.com", "app.example.com"),
+            Some((2, 15))
+        );
+        assert_eq!(
+            cert_name_rank("*.example.com", "app.example.com"),
+            Some((1, 11))
+        );
+        assert_eq!(
+            cert_name_rank("*.EXAMPLE.com.", "app.example.com"),
+            Some((1, 11))
+        );
+        // What vh_matches host patterns accept and certificates do not cover.
+        assert_eq!(cert_name_rank("*.example.com", "a.b.example.com"), None);
+        assert_eq!(cert_name_rank("*.example.com", "example.com"), None);
+        assert_eq!(cert_name_rank("*.example.com", ".example.com"), None);
+        assert_eq!(cert_name_rank("*", "example.com"), None);
+        assert_eq!(cert_name_rank("*.*.com", "a.b.com"), None);
+        assert_eq!(cert_name_rank("a*.example.com", "ab.example.com"), None);
+
+        // A deeper name gets the first certificate, not the wildcard it is not covered by.
+        let mut s = Store::new().unwrap();
+        for (name, sans) in [("first", "first.example.com"), ("wild", "*.example.com")] {
+            let (cert, key) = self_signed(&[sans]);
+            create(
+                &mut s,
+                "sslkeyandcertificate",
+                json!({"name": name, "key": key, "certificate": {"certificate": cert}}),
+            );
+        }
+        let vs = create(
+            &mut s,
+            "virtualservice",
+            json!({"name": "vs", "ssl_key_and_certificate_refs": [
+                "/api/sslkeyandcertificate/?name=first", "/api/sslkeyandcertificate/?name=wild"]}),
+        );
+        let best = |sni: &str| {
+            ranked_certs(&s, &vs, Some(sni))
+                .first()
+                .map(|o| o.name.clone())
+        };
+        assert_eq!(best("app.example.com").as_deref(), Some("wild"));
+        assert_eq!(best("a.b.example.com").as_deref(), Some("first"));
+    }
+
+    /// A pool re-encrypting with a client certificate, verified by a PKI profile.
+    fn mtls_pool(s: &mut Store) -> Object {
+        let (cert, key) = self_signed(&["client.example.com"]);
+        create(
+            s,
+            "sslkeyandcertificate",
+            json!({"name": "client", "key": key, "certificate": {"certificate": cert.clone()}}),
+        );
+        create(
+            s,
+            "pkiprofile",
+            json!({"name": "pki", "crl_check": false, "ca_certs": [{"certificate": cert}]}),
+        );
+        let pool = create(
+            s,
+            "pool",
+            json!({"name": "p", "ssl_profile_ref": "/api/sslprofile/?name=System-Standard",
+                   "ssl_key_and_certificate_ref": "/api/sslkeyandcertificate/?name=client",
+                   "pki_profile_ref": "/api/pkiprofile/?name=pki"}),
+        );
+        s.object("pool", &pool).unwrap().clone()
+    }
+
+    #[test]
+    fn unresolvable_references_fail_closed() {
+        let mut s = Store::new().unwrap();
+        let pool = mtls_pool(&mut s);
+        let ip = IpAddr::from([127, 0, 0, 1]);
+        let cache = ClientConfigCache::default();
+        assert!(matches!(
+            upstream(&s, &pool, Some("a.example.com"), ip, &cache),
+            Ok(Some(_))
+        ));
+        for (field, model) in [
+            ("pki_profile_ref", "PKIProfile"),
+            ("ssl_key_and_certificate_ref", "SSLKeyAndCertificate"),
+            ("ssl_profile_ref", "SSLProfile"),
+        ] {
+            for broken in [
+                json!("/api/x/?name=never-resolved"),
+                json!("not a reference"),
+                json!(7),
+                json!("/api/x/x-0000-gone"),
+            ] {
+                let mut p = pool.clone();
+                p.body.insert(field.into(), broken.clone());
+                let err = upstream(&s, &p, Some("a.example.com"), ip, &cache)
+                    .err()
+                    .unwrap_or_else(|| panic!("{field} = {broken} was ignored"));
+                assert!(
+                    matches!(&err, TlsSetupError::Missing { model: m, .. } if *m == model),
+                    "{field} = {broken}: {err}"
+                );
+            }
+            // Absent, null or empty: not set, nothing fails.
+            for unset in [Value::Null, json!("")] {
+                let mut p = pool.clone();
+                p.body.insert(field.into(), unset);
+                assert!(upstream(&s, &p, None, ip, &cache).is_ok(), "{field}");
+            }
+        }
+        // The virtual service side: an SSL profile that cannot be resolved limits nothing.
+        let err = versions(&s, Some("/api/sslprofile/?name=never-resolved")).err();
+        assert!(
+            matches!(
+                err,
+                Some(TlsSetupError::Missing {
+                    model: "SSLProfile",
+                    ..
+                })
+            ),
+            "{err:?}"
+        );
+        assert_eq!(versions(&s, Some("")).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn upstream_configurations_are_cached_until_something_changes() {
+        let mut s = Store::new().unwrap();
+        let pool = mtls_pool(&mut s);
+        let ip = IpAddr::from([127, 0, 0, 1]);
+        let cache = ClientConfigCache::default();
+        let config = |s: &Store, p: &Object, host: &str| {
+            upstream(s, p, Some(host), ip, &cache)
+                .unwrap()
+                .unwrap()
+                .config
+        };
+        let first = config(&s, &pool, "a.example.com");
+        assert!(Arc::ptr_eq(&first, &config(&s, &pool, "a.example.com")));
+        // Another Host may be the name checked: its own configuration.
+        assert!(!Arc::ptr_eq(&first, &config(&s, &pool, "b.example.com")));
+        // A write to the pool or to an object it references: rebuilt.
+        let mut rewritten = pool.clone();
+        rewritten.last_modified += 1;
+        let second = config(&s, &rewritten, "a.example.com");
+        assert!(!Arc::ptr_eq(&first, &second));
+        assert_eq!(cache.len(), 1, "the old versions of the pool were kept");
+        let cert = s
+            .find_by_name("sslkeyandcertificate", "client", &TenantScope::All)
+            .unwrap()
+            .uuid
+            .clone();
+        let rename = json!({"name": "client-2"}).as_object().unwrap().clone();
+        s.patch(
+            "sslkeyandcertificate",
+            &cert,
+            &PatchOp::Replace(rename),
+            &TenantScope::One(ADMIN.into()),
+            &WriteOptions::default(),
+        )
+        .unwrap();
+        assert!(!Arc::ptr_eq(
+            &second,
+            &config(&s, &rewritten, "a.example.com")
+        ));
+        // Bounded, however many hosts come by.
+        for i in 0..(CLIENT_CONFIGS_KEPT + 10) {
+            config(&s, &rewritten, &format!("h{i}.example.com"));
+        }
+        assert!(cache.len() <= CLIENT_CONFIGS_KEPT);
     }
 
     #[test]

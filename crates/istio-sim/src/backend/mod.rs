@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use ambient::{AmbientBackend, AmbientBackendOptions};
 pub use http::{Echo, RBAC_DENIED_BODY, XFCC};
-pub use strict::{HANDSHAKE_TIMEOUT, StrictBackend, StrictBackendOptions};
+pub use strict::{HANDSHAKE_TIMEOUT, MIN_RENEWAL_PERIOD, StrictBackend, StrictBackendOptions};
 pub use tls::mesh_client_config;
 
 /// What a [`StrictBackend`] has done since it started.

@@ -23,6 +23,10 @@ use crate::{IstioCa, KeyAlg, SimError, WorkloadCert, WorkloadRequest};
 /// similarly) before the connection is closed and counted as refused.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The shortest renewal period [`StrictBackend::spawn_renewer`] uses; shorter ones (zero
+/// included) are raised to it.
+pub const MIN_RENEWAL_PERIOD: Duration = Duration::from_millis(1);
+
 /// How to run a [`StrictBackend`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StrictBackendOptions {
@@ -138,6 +142,9 @@ impl Shared {
 pub struct StrictBackend {
     addr: SocketAddr,
     shared: Arc<Shared>,
+    /// The runtime that started the backend: the renewer runs there too, whichever thread
+    /// asks for it.
+    runtime: tokio::runtime::Handle,
     accept: JoinHandle<()>,
     renewer: Mutex<Option<JoinHandle<()>>>,
 }
@@ -159,6 +166,9 @@ impl StrictBackend {
         cert: &WorkloadCert,
         opts: StrictBackendOptions,
     ) -> Result<Self, SimError> {
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| SimError::NoRuntime {
+            name: opts.name.clone(),
+        })?;
         let identity = ServedIdentity::new(cert)?;
         let listener = listener::bind(&opts.name, opts.listen).await?;
         let addr = listener.local_addr().map_err(|source| SimError::Bind {
@@ -179,6 +189,7 @@ impl StrictBackend {
         Ok(Self {
             addr,
             shared,
+            runtime,
             accept,
             renewer: Mutex::new(None),
         })
@@ -229,7 +240,9 @@ impl StrictBackend {
     /// Calls `issue` every `every` (first after one period, on a blocking thread) and
     /// [`rotate`](Self::rotate)s to what it returns, like istio-agent renewing before expiry.
     /// Failures are counted in [`StrictStats::renewal_failures`] and retried next period.
-    /// Replaces a renewer started before; stops with the backend.
+    /// Replaces a renewer started before; stops with the backend. Runs on the backend's runtime,
+    /// so it may be called from any thread; a period under [`MIN_RENEWAL_PERIOD`] (zero
+    /// included) is raised to it.
     ///
     /// ```
     /// use std::sync::Arc;
@@ -257,7 +270,9 @@ impl StrictBackend {
     {
         let shared = self.shared.clone();
         let issue = Arc::new(issue);
-        let task = tokio::spawn(async move {
+        // tokio's interval panics on a zero period.
+        let every = every.max(MIN_RENEWAL_PERIOD);
+        let task = self.runtime.spawn(async move {
             let mut ticks = tokio::time::interval(every);
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             ticks.tick().await; // The first tick is immediate.

@@ -53,6 +53,16 @@ fn certs_from_pem(what: &'static str, pem: &str) -> Result<Vec<CertificateDer<'s
     Ok(certs)
 }
 
+/// The private key of `key.pem`.
+fn private_key(pem: &str) -> Result<PrivateKeyDer<'static>, SimError> {
+    // The parser's error quotes the offending line, which for a one-line PEM is the whole key
+    // (as a byte list): it never reaches a message.
+    PrivateKeyDer::from_pem_slice(pem.as_bytes()).map_err(|_| SimError::Pem {
+        what: "key.pem",
+        reason: "private key cannot be parsed".to_owned(),
+    })
+}
+
 /// A root store holding every certificate of `roots_pem`.
 fn root_store(roots_pem: &str) -> Result<RootCertStore, SimError> {
     let mut roots = RootCertStore::empty();
@@ -125,11 +135,7 @@ impl ServedIdentity {
                 reason: "holds only roots, no leaf".to_owned(),
             });
         }
-        let key =
-            PrivateKeyDer::from_pem_slice(cert.key_pem.as_bytes()).map_err(|e| SimError::Pem {
-                what: "key.pem",
-                reason: e.to_string(),
-            })?;
+        let key = private_key(&cert.key_pem)?;
 
         let trust_domain = trust_domain_of(&cert.spiffe_id).map(str::to_owned);
         let webpki = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
@@ -285,11 +291,7 @@ pub fn mesh_client_config(
         .into_iter()
         .filter(|c| !root_ders.contains(c))
         .collect();
-    let key =
-        PrivateKeyDer::from_pem_slice(cert.key_pem.as_bytes()).map_err(|e| SimError::Pem {
-            what: "key.pem",
-            reason: e.to_string(),
-        })?;
+    let key = private_key(&cert.key_pem)?;
     builder
         .with_client_auth_cert(chain, key)
         .map_err(|source| SimError::Tls {

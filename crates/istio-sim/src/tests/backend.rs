@@ -646,3 +646,86 @@ async fn bind_errors_name_the_backend() {
     assert!(matches!(err, SimError::Bind { .. }), "{err:?}");
     assert!(err.to_string().contains("\"web-1\""), "{err}");
 }
+
+/// The key of `cert` as one PEM line: the armour and the base64 body run together, which
+/// some tools write and the PEM parser reports by quoting the line.
+fn one_line_key(cert: &WorkloadCert) -> (WorkloadCert, String) {
+    let body: String = cert
+        .key_pem
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+    let label = cert
+        .key_pem
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("-----BEGIN "))
+        .and_then(|l| l.strip_suffix("-----"))
+        .unwrap_or("PRIVATE KEY")
+        .to_owned();
+    let mut broken = cert.clone();
+    broken.key_pem = format!("-----BEGIN {label}-----{body}-----END {label}-----\n");
+    (broken, body)
+}
+
+#[tokio::test]
+async fn unreadable_keys_are_reported_without_their_bytes() {
+    let ca = ec_ca();
+    let (broken, body) = one_line_key(&ca.issue(&ec_req()).unwrap());
+    let started = StrictBackend::start_with_cert(&broken, web_opts("web-0"))
+        .await
+        .err()
+        .unwrap();
+    let client = mesh_client_config(&ca.roots_pem(), Some(&broken))
+        .err()
+        .unwrap();
+    for err in [started, client] {
+        let shown = format!("{err} {err:?}");
+        assert_eq!(err.to_string(), "key.pem: private key cannot be parsed");
+        // Not even a fragment of the key: any 8 characters of its base64 body, as text or as
+        // the byte list the PEM parser prints (`[77, 72, 99, ...]`).
+        let leaked = body.as_bytes().windows(8).find(|w| {
+            let bytes: Vec<String> = w.iter().map(u8::to_string).collect();
+            shown.contains(&*String::from_utf8_lossy(w)) || shown.contains(&bytes.join(", "))
+        });
+        assert_eq!(leaked, None, "{shown}");
+    }
+}
+
+#[tokio::test]
+async fn a_renewer_asked_for_from_any_thread_with_any_period_runs() {
+    let ca = Arc::new(ec_ca());
+    let opts = web_opts("web-0");
+    let req = opts.workload_request();
+    let pod = StrictBackend::start(&ca, opts).await.unwrap();
+    let issuer = ca.clone();
+    // From a thread outside the runtime, with a period tokio's interval refuses.
+    std::thread::scope(|s| {
+        s.spawn(|| pod.spawn_renewer(Duration::ZERO, move || issuer.issue(&req)));
+    });
+    eventually("two renewals", || pod.stats().rotations >= 2).await;
+    pod.stop_renewer();
+}
+
+#[test]
+fn a_backend_started_outside_a_runtime_says_so() {
+    let ca = ec_ca();
+    let cert = ca.issue(&ec_req()).unwrap();
+    // Polled by a bare executor: no tokio runtime around.
+    let started = std::thread::spawn(move || {
+        let fut = StrictBackend::start_with_cert(&cert, web_opts("web-0"));
+        let waker = std::task::Waker::noop();
+        let mut cx = std::task::Context::from_waker(waker);
+        let mut fut = std::pin::pin!(fut);
+        match fut.as_mut().poll(&mut cx) {
+            std::task::Poll::Ready(r) => r.err().map(|e| e.to_string()),
+            std::task::Poll::Pending => None,
+        }
+    })
+    .join()
+    .unwrap();
+    assert_eq!(
+        started.as_deref(),
+        Some("backend \"web-0\": must be started from within a tokio runtime")
+    );
+}
