@@ -381,6 +381,19 @@ async fn every_object_server_side_applies() {
                 "{what}"
             );
         }
+        // Applying the same manifests again changes nothing, as with `kubectl apply` twice.
+        let again = apply_all(&client, &docs).await;
+        for (first, second) in stored.iter().zip(&again) {
+            let what = format!(
+                "{}: {} {}",
+                v.file, first["kind"], first["metadata"]["name"]
+            );
+            assert_eq!(first.get("spec"), second.get("spec"), "{what}");
+            assert_eq!(
+                first["metadata"]["generation"], second["metadata"]["generation"],
+                "{what}"
+            );
+        }
     }
 }
 

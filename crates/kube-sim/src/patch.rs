@@ -208,12 +208,19 @@ pub fn strategic_merge(target: &mut Value, patch: &Value) {
         }
         match (t.get_mut(k), v) {
             (Some(Value::Array(existing)), Value::Array(items)) if merge_key(k).is_some() => {
-                let key = merge_key(k).unwrap_or("name");
                 for item in items {
+                    // A container's ports are keyed by containerPort, a Service's by port.
+                    let key = match (k.as_str(), item.get("containerPort")) {
+                        ("ports", Some(_)) => "containerPort",
+                        _ => merge_key(k).unwrap_or("name"),
+                    };
                     let id = item.get(key);
-                    let pos = existing
-                        .iter()
-                        .position(|e| id.is_some() && e.get(key) == id);
+                    // An item without its key (which the API server would refuse) merges
+                    // with an equal one rather than piling up on every patch.
+                    let pos = existing.iter().position(|e| match id {
+                        Some(_) => e.get(key) == id,
+                        None => e == item,
+                    });
                     let delete = item.get("$patch").and_then(Value::as_str) == Some("delete");
                     match (pos, delete) {
                         (Some(i), true) => {
@@ -276,6 +283,25 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.code, 422);
+    }
+
+    #[test]
+    fn container_ports_merge_by_container_port_and_reapplying_changes_nothing() {
+        let mut target = serde_json::json!({"spec": {"containers": [
+            {"name": "ako", "ports": [{"name": "metrics", "containerPort": 8080}]}]}});
+        let patch = target.clone();
+        strategic_merge(&mut target, &patch);
+        assert_eq!(target, patch);
+        let more = serde_json::json!({"spec": {"containers": [
+            {"name": "ako", "ports": [{"name": "metrics", "containerPort": 8080, "protocol": "TCP"},
+                                      {"name": "debug", "containerPort": 9090}]}]}});
+        strategic_merge(&mut target, &more);
+        let ports = target
+            .pointer("/spec/containers/0/ports")
+            .and_then(Value::as_array)
+            .unwrap();
+        assert_eq!(ports.len(), 2);
+        assert_eq!(ports[0]["protocol"], "TCP");
     }
 
     #[test]
