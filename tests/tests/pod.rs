@@ -286,6 +286,18 @@ async fn both_containers_give_the_mesh_backend_mtls() {
         metrics.contains("ako_istio_cert_expiry_timestamp_seconds"),
         "{metrics}"
     );
+    // Both ends of the published certificate's validity, for lifetime-based alerts.
+    let gauge = |name: &str| {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    let (not_before, not_after) = (
+        gauge("ako_istio_cert_not_before_timestamp_seconds"),
+        gauge("ako_istio_cert_expiry_timestamp_seconds"),
+    );
+    assert!(not_before > 0.0 && not_after > not_before, "{metrics}");
     // The logs never carry key material.
     for l in logs {
         let text = std::fs::read_to_string(l).unwrap();

@@ -149,6 +149,7 @@ async fn report_pipeline(
             readiness.set_ready();
             if let Some(b) = store.current() {
                 metrics.cert_expiry(b.facts().not_after.unix_timestamp());
+                metrics.cert_not_before(b.facts().not_before.unix_timestamp());
             }
             if s.published != seen.published && seen.published.is_some() {
                 metrics.rotation();

@@ -3,6 +3,7 @@
 //! | metric | type | labels |
 //! |---|---|---|
 //! | `ako_istio_cert_expiry_timestamp_seconds` | gauge | — |
+//! | `ako_istio_cert_not_before_timestamp_seconds` | gauge | — |
 //! | `ako_istio_rotations_total` | counter | — |
 //! | `ako_istio_validation_failures_total` | counter | `reason` |
 //! | `ako_avi_requests_total` | counter | `method`, `type`, `code` |
@@ -95,6 +96,7 @@ fn duration_histogram() -> Histogram {
 struct Inner {
     registry: Registry,
     cert_expiry: Gauge,
+    cert_not_before: Gauge,
     rotations: Counter,
     validation_failures: Family<ReasonLabels, Counter>,
     avi_requests: Family<AviRequestLabels, Counter>,
@@ -131,6 +133,13 @@ impl Metrics {
             "ako_istio_cert_expiry_timestamp_seconds",
             "Not-after of the published Istio workload certificate, in seconds since the epoch",
             cert_expiry.clone(),
+        );
+        // With the not-after, the lifetime: alerts on the fraction left need no assumed TTL.
+        let cert_not_before = Gauge::default();
+        registry.register(
+            "ako_istio_cert_not_before_timestamp_seconds",
+            "Not-before of the published Istio workload certificate, in seconds since the epoch",
+            cert_not_before.clone(),
         );
         // prometheus-client adds `_total` to counters.
         let rotations = Counter::default();
@@ -177,6 +186,7 @@ impl Metrics {
             inner: Arc::new(Inner {
                 registry,
                 cert_expiry,
+                cert_not_before,
                 rotations,
                 validation_failures,
                 avi_requests,
@@ -191,6 +201,11 @@ impl Metrics {
     /// Records the not-after of the certificate now published, in seconds since the epoch.
     pub fn cert_expiry(&self, not_after_unix_seconds: i64) {
         self.inner.cert_expiry.set(not_after_unix_seconds);
+    }
+
+    /// Records the not-before of the certificate now published, in seconds since the epoch.
+    pub fn cert_not_before(&self, not_before_unix_seconds: i64) {
+        self.inner.cert_not_before.set(not_before_unix_seconds);
     }
 
     /// Counts one rotation: a new certificate set published.
@@ -269,6 +284,7 @@ mod tests {
     fn every_family_is_exported_with_its_labels() {
         let m = Metrics::new();
         m.cert_expiry(1_800_000_000);
+        m.cert_not_before(1_799_913_600);
         m.rotation();
         m.rotation();
         m.validation_failure("key_mismatch");
@@ -281,6 +297,8 @@ mod tests {
         for line in [
             "# TYPE ako_istio_cert_expiry_timestamp_seconds gauge",
             "ako_istio_cert_expiry_timestamp_seconds 1800000000",
+            "# TYPE ako_istio_cert_not_before_timestamp_seconds gauge",
+            "ako_istio_cert_not_before_timestamp_seconds 1799913600",
             "# TYPE ako_istio_rotations counter",
             "ako_istio_rotations_total 2",
             r#"ako_istio_validation_failures_total{reason="key_mismatch"} 1"#,
