@@ -5,7 +5,7 @@
 //!
 //! `cargo bench -p system-tests --bench cold_start`
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -75,6 +75,21 @@ fn objects() -> Vec<Value> {
         }
     }
     out
+}
+
+/// The allocator settings the container image gives the binary (`MIMALLOC_*` in
+/// deploy/Dockerfile's `ENV`), so the bench measures the process as it is deployed.
+fn image_allocator_env() -> Vec<(String, String)> {
+    let dockerfile = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/Dockerfile");
+    let text = std::fs::read_to_string(&dockerfile).expect("deploy/Dockerfile");
+    let env: Vec<(String, String)> = text
+        .split_whitespace()
+        .filter_map(|w| w.split_once('='))
+        .filter(|(k, _)| k.starts_with("MIMALLOC_"))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    assert!(!env.is_empty(), "deploy/Dockerfile sets no MIMALLOC_ variable");
+    env
 }
 
 fn peak_rss_kib(pid: u32) -> u64 {
@@ -151,6 +166,7 @@ async fn run(bin: PathBuf) {
             .env("METRICS_ADDR", format!("127.0.0.1:{port}"))
             .env("LEADER_ELECTION", "false")
             .envs(std::env::var("MALLOC_ARENA_MAX").map(|v| ("MALLOC_ARENA_MAX", v)))
+            .envs(image_allocator_env())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
