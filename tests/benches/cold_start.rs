@@ -88,7 +88,10 @@ fn image_allocator_env() -> Vec<(String, String)> {
         .filter(|(k, _)| k.starts_with("MIMALLOC_"))
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
-    assert!(!env.is_empty(), "deploy/Dockerfile sets no MIMALLOC_ variable");
+    assert!(
+        !env.is_empty(),
+        "deploy/Dockerfile sets no MIMALLOC_ variable"
+    );
     env
 }
 
