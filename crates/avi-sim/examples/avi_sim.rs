@@ -1,7 +1,7 @@
 //! Runs an emulated Avi Controller in-process, talks to it the way an SDK does (login, CSRF
 //! token, refs by name), injects a fault and reads the request counters.
 //!
-//! `cargo run -p avi-sim --example embedded`
+//! `cargo run -p avi-sim --example avi_sim`
 
 use avi_sim::{AviSim, FaultRule};
 use serde_json::{Value, json};

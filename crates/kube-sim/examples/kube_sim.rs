@@ -1,7 +1,7 @@
 //! Runs an emulated API server in-process with the Gateway API CRDs, writes a kubeconfig that
 //! kubectl can use, and follows HTTPRoutes with a kube-rs reflector while one is created.
 //!
-//! `cargo run -p kube-sim --example embedded`
+//! `cargo run -p kube-sim --example kube_sim`
 
 use futures_util::StreamExt;
 use kube::api::{Api, PostParams};
