@@ -119,11 +119,7 @@ async fn demo_in_cluster_ip_mode() {
     let out = lines.lock().unwrap().join("\n");
     assert!(out.contains("== 5. Summary"), "{out}");
     assert!(out.contains("docs/demo.md"), "{out}");
-    assert!(
-        r.elapsed < Duration::from_secs(120),
-        "the demo took {:?}",
-        r.elapsed
-    );
+    // The under-two-minutes target is a figure `cargo xtask demo` prints, not a timed test.
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -220,13 +220,7 @@ impl SyncPlan {
     /// Computes the plan. `current` is what we own on the controller (listed by `created_by`),
     /// as the controller returns it (with `include_name`).
     pub fn compute(desired: &[Desired], current: &[(Kind, Value)]) -> SyncPlan {
-        SyncPlan::compute_owned(desired.to_vec(), current)
-    }
-
-    /// As [`SyncPlan::compute`], moving the desired bodies into the plan instead of copying
-    /// them: with thousands of objects the bodies are most of a sync's memory.
-    pub fn compute_owned(desired: Vec<Desired>, current: &[(Kind, Value)]) -> SyncPlan {
-        SyncPlan::compute_iter(desired, current)
+        SyncPlan::compute_iter(desired.iter().cloned(), current)
     }
 
     /// As [`SyncPlan::compute`], taking the desired objects one at a time. Each body is looked
@@ -457,7 +451,7 @@ impl AviClient {
     }
 
     /// As [`AviClient::plan`], moving `desired` into the plan (see
-    /// [`SyncPlan::compute_owned`]).
+    /// [`SyncPlan::compute_iter`]).
     pub async fn plan_owned(
         &self,
         desired: Vec<Desired>,
@@ -472,7 +466,7 @@ impl AviClient {
         kinds.sort();
         kinds.dedup();
         let current = self.owned_state(created_by, &kinds).await?;
-        Ok(SyncPlan::compute_owned(desired, &current))
+        Ok(SyncPlan::compute_iter(desired, &current))
     }
 
     /// Applies a plan: independent steps run concurrently (bounded by the client's

@@ -144,7 +144,7 @@ impl SyncCache {
                 current.push(c);
             }
         }
-        let plan = SyncPlan::compute_owned(changed, &current);
+        let plan = SyncPlan::compute_iter(changed, &current);
         let outcome = self.apply(avi, &plan, false).await;
         for key in removed {
             self.synced.remove(&key);
