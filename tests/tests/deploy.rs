@@ -453,17 +453,15 @@ fn helm_template_gives_the_same_documents_when_helm_is_installed() {
     }
 }
 
-/// A binary of the workspace, (re)built so that the test never runs a stale one.
+/// A binary of the workspace, (re)built so that the test never runs a stale one; a no-op after
+/// `cargo test --workspace` (see `Binaries::build_blocking`).
 fn binary(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    // target/<profile>/deps/<test> → target/<profile>/<name>
-    let dir = exe.parent().unwrap().parent().unwrap();
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "-p", name, "--bin", name])
-        .status()
-        .unwrap();
-    assert!(status.success(), "cannot build {name}");
-    dir.join(name)
+    let bins = xtask::demo::Binaries::build_blocking().unwrap_or_else(|e| panic!("{e:#}"));
+    match name {
+        "ako" => bins.ako,
+        "ako-gateway-api" => bins.gateway_api,
+        other => panic!("{other} is not a binary of the workspace"),
+    }
 }
 
 fn free_port() -> u16 {

@@ -27,15 +27,49 @@ impl Binaries {
 
     /// Builds both binaries with the profile of the running executable (`cargo xtask` or a test
     /// of the workspace) into its target directory, so that the demo never runs stale ones; a
-    /// no-op when they are current.
+    /// no-op when they are current. Ctrl-C (the future dropped) stops the build too.
     pub async fn build() -> anyhow::Result<Binaries> {
+        let plan = BuildPlan::of_running_executable()?;
+        let status = tokio::process::Command::from(plan.command())
+            .kill_on_drop(true)
+            .status()
+            .await
+            .with_context(|| format!("cannot run {}", plan.cargo))?;
+        plan.finish(status)
+    }
+
+    /// [`Binaries::build`] for a synchronous caller (a test that starts the binaries itself).
+    pub fn build_blocking() -> anyhow::Result<Binaries> {
+        let plan = BuildPlan::of_running_executable()?;
+        let status = plan
+            .command()
+            .status()
+            .with_context(|| format!("cannot run {}", plan.cargo))?;
+        plan.finish(status)
+    }
+}
+
+/// How to build the two binaries for the executable that asks: which cargo command, into which
+/// directory.
+struct BuildPlan {
+    cargo: String,
+    /// target/<profile>
+    dir: PathBuf,
+    profile: String,
+    /// The running executable is a test (target/<profile>/deps/<test>).
+    under_test: bool,
+}
+
+impl BuildPlan {
+    fn of_running_executable() -> anyhow::Result<BuildPlan> {
         let exe = std::env::current_exe().context("cannot find the running executable")?;
         // target/<profile>/xtask, or target/<profile>/deps/<test>.
         let mut dir = exe
             .parent()
             .context("the executable has no directory")?
             .to_path_buf();
-        if dir.file_name().is_some_and(|n| n == "deps") {
+        let under_test = dir.file_name().is_some_and(|n| n == "deps");
+        if under_test {
             dir.pop();
         }
         let profile = dir
@@ -43,42 +77,63 @@ impl Binaries {
             .and_then(|n| n.to_str())
             .context("cannot tell the build profile from the executable's path")?
             .to_owned();
-        let target_dir = dir
-            .parent()
-            .context("cannot find the target directory")?
-            .to_path_buf();
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let manifest = crate::manifests::repo_root().join("Cargo.toml");
-        // One package at a time, exactly as tests/tests/pod.rs builds them, so that both share
-        // the artifacts (a different package set can unify dependency features differently).
-        for name in ["ako", "ako-gateway-api"] {
-            let mut cmd = tokio::process::Command::new(&cargo);
-            cmd.args(["build", "--quiet", "-p", name, "--bin", name])
-                .arg("--manifest-path")
-                .arg(&manifest)
-                .arg("--target-dir")
-                .arg(&target_dir);
-            match profile.as_str() {
-                "debug" => {}
-                "release" => {
-                    cmd.arg("--release");
-                }
-                other => {
-                    cmd.args(["--profile", other]);
-                }
+        Ok(BuildPlan {
+            cargo: std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()),
+            dir,
+            profile,
+            under_test,
+        })
+    }
+
+    fn command(&self) -> Command {
+        let target_dir = self.dir.parent().unwrap_or(&self.dir);
+        let mut cmd = Command::new(&self.cargo);
+        if self.under_test {
+            // Under `cargo test --workspace` (the README's test command) both binaries were built
+            // with the features that command unifies across the workspace and its dev-dependencies.
+            // The same command with --no-run is then a no-op. `cargo build -p <bin>` would unify
+            // other features and compile a second copy of most dependencies: that copy filled CI's
+            // disk. Run alone (`cargo test -p system-tests`), it builds what the README's command
+            // would, no less, so the test never runs a stale binary.
+            cmd.args(["test", "--workspace", "--no-run", "--quiet"]);
+        } else {
+            cmd.args([
+                "build",
+                "--quiet",
+                "-p",
+                "ako",
+                "-p",
+                "ako-gateway-api",
+                "--bins",
+            ]);
+        }
+        cmd.arg("--manifest-path")
+            .arg(crate::manifests::repo_root().join("Cargo.toml"))
+            .arg("--target-dir")
+            .arg(target_dir)
+            .stdout(Stdio::null());
+        match self.profile.as_str() {
+            "debug" => {}
+            "release" => {
+                cmd.arg("--release");
             }
-            // Ctrl-C (the demo dropped) stops the build too.
-            let status = cmd
-                .stdout(Stdio::null())
-                .kill_on_drop(true)
-                .status()
-                .await
-                .with_context(|| format!("cannot run {cargo}"))?;
-            if !status.success() {
-                bail!("cargo build -p {name} failed ({status})");
+            other => {
+                cmd.args(["--profile", other]);
             }
         }
-        let bins = Binaries::in_dir(&dir);
+        cmd
+    }
+
+    fn finish(&self, status: std::process::ExitStatus) -> anyhow::Result<Binaries> {
+        if !status.success() {
+            let what = if self.under_test {
+                "cargo test --workspace --no-run"
+            } else {
+                "cargo build -p ako -p ako-gateway-api"
+            };
+            bail!("{what} failed ({status})");
+        }
+        let bins = Binaries::in_dir(&self.dir);
         for b in [&bins.ako, &bins.gateway_api] {
             if !b.is_file() {
                 bail!("{} is missing after the build", b.display());
