@@ -22,8 +22,26 @@ use serde_json::{Value, json};
     about = "Gateway API for the Avi load balancer"
 )]
 struct Cli {
+    /// What to do; without one, `run` (the container's command).
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
+}
+
+/// `run`'s arguments alone: what a bare `ako-gateway-api` parses (flags and environment).
+#[derive(Parser)]
+#[command(name = "ako-gateway-api")]
+struct RunOnly {
+    #[command(flatten)]
+    args: run::RunArgs,
+}
+
+impl Cli {
+    /// The command line's command; `run` when none is given, as the container runs it.
+    fn command() -> Command {
+        Cli::parse()
+            .command
+            .unwrap_or_else(|| Command::Run(Box::new(RunOnly::parse().args)))
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -80,7 +98,7 @@ enum Command {
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let result = match Cli::parse().command {
+    let result = match Cli::command() {
         Command::Run(args) => {
             if rustls::crypto::ring::default_provider()
                 .install_default()

@@ -1,7 +1,7 @@
 //! `ako-gateway-api run`: the container. The reconcile loop runs while this replica leads.
 
 use ako_runtime::gateway::{Controller, ControllerOptions, ControllerStatus};
-use ako_runtime::{Component, Process, ReconcileResult, RuntimeConfig, shutdown_signal};
+use ako_runtime::{Component, Process, RuntimeConfig, shutdown_signal};
 use anyhow::Context;
 use gateway_translate::{IstioBackends, ServiceType, Settings};
 use tokio::sync::watch;
@@ -71,8 +71,9 @@ async fn lead(process: &Process, settings: Settings, options: ControllerOptions)
                     options,
                 )
                 .with_events(process.events.clone())
+                .with_metrics(process.metrics.clone())
                 .spawn();
-                let reporter = report(status, process.metrics.clone(), process.readiness.clone());
+                let reporter = report(status, process.readiness.clone());
                 async move {
                     // Aborting this future drops the guard, which stops the controller.
                     let _controller = ako_runtime::AbortOnDrop(task);
@@ -84,24 +85,13 @@ async fn lead(process: &Process, settings: Settings, options: ControllerOptions)
         .await;
 }
 
-/// Reconcile outcomes become metrics; readiness follows the first full success.
-async fn report(
-    mut status: watch::Receiver<ControllerStatus>,
-    metrics: ako_runtime::Metrics,
-    readiness: ako_runtime::Readiness,
-) {
+/// Readiness follows the first full success; failures are logged (the controller counts
+/// each reconcile in the metrics itself).
+async fn report(mut status: watch::Receiver<ControllerStatus>, readiness: ako_runtime::Readiness) {
     let mut seen = ControllerStatus::default();
-    let mut since = std::time::Instant::now();
     while status.changed().await.is_ok() {
         let s = status.borrow_and_update().clone();
         if s.reconciles > seen.reconciles {
-            let result = if s.last_error.is_none() {
-                ReconcileResult::Success
-            } else {
-                ReconcileResult::Error
-            };
-            metrics.reconcile(result, since.elapsed());
-            since = std::time::Instant::now();
             if s.last_error.is_none() {
                 readiness.set_ready();
             } else if let Some(e) = &s.last_error {

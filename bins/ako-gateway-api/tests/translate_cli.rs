@@ -148,3 +148,16 @@ fn yaml_output_and_bad_input() {
             .contains("cannot read /nonexistent.yaml")
     );
 }
+
+#[test]
+fn without_a_command_the_binary_runs_the_controller() {
+    // As a container would start it with no configuration: `run`'s own error, naming what is
+    // missing, not a usage error.
+    let out = Command::new(env!("CARGO_BIN_EXE_ako-gateway-api"))
+        .env_clear()
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("CLUSTER_NAME is not set"), "{stderr}");
+}

@@ -18,8 +18,26 @@ pub(crate) const DEFAULT_CERT_DIR: &str = "/etc/istio-output-certs";
 #[derive(Parser)]
 #[command(name = "ako", version, about = "Istio mTLS for the Avi load balancer")]
 struct Cli {
+    /// What to do; without one, `run` (the container's command).
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
+}
+
+/// `run`'s arguments alone: what a bare `ako` parses (flags and environment).
+#[derive(Parser)]
+#[command(name = "ako")]
+struct RunOnly {
+    #[command(flatten)]
+    args: run::RunArgs,
+}
+
+impl Cli {
+    /// The command line's command; `run` when none is given, as the container runs it.
+    fn command() -> Command {
+        Cli::parse()
+            .command
+            .unwrap_or_else(|| Command::Run(Box::new(RunOnly::parse().args)))
+    }
 }
 
 #[derive(Subcommand)]
@@ -79,8 +97,8 @@ fn main() -> ExitCode {
         eprintln!("error: a TLS crypto provider was already installed");
         return ExitCode::from(2);
     }
-    let cli = Cli::parse();
-    if !matches!(cli.command, Command::Run(_)) {
+    let command = Cli::command();
+    if !matches!(command, Command::Run(_)) {
         // The operator commands log warnings only; `run` sets up its own logging.
         tracing_subscriber::fmt()
             .with_writer(std::io::stderr)
@@ -90,7 +108,7 @@ fn main() -> ExitCode {
             )
             .init();
     }
-    match cli.command {
+    match command {
         Command::Run(args) => {
             let runtime = match tokio::runtime::Builder::new_multi_thread()
                 .enable_all()

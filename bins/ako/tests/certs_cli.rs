@@ -183,3 +183,16 @@ fn authz_policy_names_the_principal_of_akos_certificate() {
         "cluster.local/ns/avi-system/sa/ako-sa"
     );
 }
+
+#[test]
+fn without_a_command_the_binary_runs_the_controller() {
+    // As a container would start it with no configuration: `run`'s own error, naming what is
+    // missing, not a usage error.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ako"))
+        .env_clear()
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("CLUSTER_NAME is not set"), "{stderr}");
+}

@@ -85,6 +85,10 @@ pub struct Controller {
     reported: std::sync::Mutex<notices::Reported>,
     /// What was last written to the controller.
     cache: tokio::sync::Mutex<sync_cache::SyncCache>,
+    /// The Istio certificate set and the references last found complete.
+    istio: istio::IstioGate,
+    /// Where each reconcile's outcome and duration are counted.
+    metrics: Option<crate::Metrics>,
 }
 
 impl Controller {
@@ -103,6 +107,8 @@ impl Controller {
             events: None,
             reported: Default::default(),
             cache: Default::default(),
+            istio: istio::IstioGate::new(),
+            metrics: None,
         }
     }
 
@@ -111,6 +117,13 @@ impl Controller {
     /// concerned (see [`notices`]).
     pub fn with_events(mut self, events: crate::Events) -> Self {
         self.events = Some(events);
+        self
+    }
+
+    /// Counts every reconcile (`ako_reconcile_total`) and its duration
+    /// (`ako_reconcile_duration_seconds`), each one, however quickly they follow each other.
+    pub fn with_metrics(mut self, metrics: crate::Metrics) -> Self {
+        self.metrics = Some(metrics);
         self
     }
 
@@ -221,10 +234,32 @@ impl Controller {
         status: &watch::Sender<ControllerStatus>,
         full: bool,
     ) -> bool {
+        let started = Instant::now();
+        let ok = self.reconcile_once(inputs, status, full).await;
+        if let Some(m) = &self.metrics {
+            let result = if ok {
+                crate::metrics::ReconcileResult::Success
+            } else {
+                crate::metrics::ReconcileResult::Error
+            };
+            m.reconcile(result, started.elapsed());
+        }
+        ok
+    }
+
+    async fn reconcile_once(
+        &self,
+        inputs: &Inputs,
+        status: &watch::Sender<ControllerStatus>,
+        full: bool,
+    ) -> bool {
         let snapshot = inputs.snapshot();
         let mut settings = self.settings.clone();
+        let mut istio_error = None;
         settings.istio_refs = if settings.istio_enabled {
-            istio::refs(&self.avi, inputs, &settings).await
+            let decision = self.istio.decide(&self.avi, inputs, &settings).await;
+            istio_error = decision.error;
+            decision.refs
         } else {
             None
         };
@@ -271,6 +306,7 @@ impl Controller {
         let synced = errors.is_empty();
         // Gateway addresses from the VIPs the controller allocated.
         let mut statuses = statuses;
+        let mut unaddressed = 0usize;
         for s in &mut statuses {
             if let StatusUpdate::Gateway { key, status } = s {
                 let parent = names::parent_vs(&settings.cluster_name, &key.0, &key.1);
@@ -286,9 +322,11 @@ impl Controller {
                 };
                 let vip = match failure {
                     None => self.vip(&names::vsvip(&parent)).await,
-                    Some(_) => None,
+                    Some(_) => status::Vip::NotYet,
                 };
-                status::program_gateway(status, vip, failure.as_deref(), &now);
+                if !status::program_gateway(status, vip, failure.as_deref(), &now) {
+                    unaddressed += 1;
+                }
             }
         }
         let status_writes = status::write_all(&self.kube, inputs, &statuses).await;
@@ -297,6 +335,12 @@ impl Controller {
             Err(e) => (0, Some(e)),
         };
         let status_errors_none = status_errors.is_none();
+        // The sync itself may have succeeded; an uncertain Istio check or a Gateway still
+        // waiting for its VIP only asks for a retry.
+        errors.extend(istio_error);
+        if unaddressed > 0 {
+            errors.push(format!("{unaddressed} Gateways wait for their VIP"));
+        }
         if let Some(e) = status_errors {
             errors.push(format!("status: {e}"));
         }
@@ -320,16 +364,17 @@ impl Controller {
         ok
     }
 
-    async fn vip(&self, name: &str) -> Option<String> {
+    async fn vip(&self, name: &str) -> status::Vip {
         match self.avi.get_by_name::<VsVip>(name).await {
             Ok(Some(v)) => v
                 .vip
                 .iter()
-                .find_map(|vip| vip.ip_address.as_ref().map(|a| a.addr.clone())),
-            Ok(None) => None,
+                .find_map(|vip| vip.ip_address.as_ref().map(|a| a.addr.clone()))
+                .map_or(status::Vip::NotYet, status::Vip::Allocated),
+            Ok(None) => status::Vip::NotYet,
             Err(e) => {
                 tracing::warn!(vsvip = name, error = %e, "cannot read the VIP");
-                None
+                status::Vip::Unknown(e.to_string())
             }
         }
     }

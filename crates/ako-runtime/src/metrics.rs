@@ -49,17 +49,15 @@ pub enum ReconcileResult {
     Success,
     /// Something failed; it will be retried.
     Error,
-    /// Nothing was written because this replica is not the leader.
-    Skipped,
 }
 
 impl ReconcileResult {
-    /// The label value: `success`, `error` or `skipped`.
+    /// The label value: `success` or `error`. (A standby replica does not reconcile at all:
+    /// `ako_leader` says which replica leads.)
     pub fn as_str(self) -> &'static str {
         match self {
             ReconcileResult::Success => "success",
             ReconcileResult::Error => "error",
-            ReconcileResult::Skipped => "skipped",
         }
     }
 }

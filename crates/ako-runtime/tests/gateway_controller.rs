@@ -409,6 +409,74 @@ async fn istio_guide_scenario_end_to_end() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_istio_check_keeps_the_mesh_pools_refs() {
+    let w = world().await;
+    apply(&w.kube_client, NAMESPACES).await;
+    let (cert, key) = listener_cert();
+    apply(&w.kube_client, &istio_guide(&cert, &key)).await;
+    publish_istio(&w).await;
+    let (mut status, _task) = start(&w, istio_settings());
+    wait(&mut status, |s| s.istio_refs && s.last_error.is_none()).await;
+    let before = pools(&w).await;
+    assert!(before[0].pki_profile_ref.is_some());
+    let writes = status.borrow().avi_writes;
+    let reconciles = status.borrow().reconciles;
+
+    // The controller fails every look-up of the PKI profile (beyond the client's 3 attempts)
+    // while a change asks for a reconcile.
+    w.avi.add_fault(FaultRule {
+        method: Some("GET".into()),
+        object_type: Some("pkiprofile".into()),
+        error_rate: 1.0,
+        status: 503,
+        times: Some(6),
+        ..FaultRule::default()
+    });
+    Api::<HttpRoute>::namespaced(w.kube_client.clone(), "apps")
+        .patch(
+            "app-route",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"metadata": {"labels": {"touched": "yes"}}})),
+        )
+        .await
+        .unwrap();
+    wait(&mut status, |s| {
+        s.reconciles > reconciles
+            && s.last_error
+                .as_deref()
+                .is_some_and(|e| e.contains("cannot check the Istio object"))
+    })
+    .await;
+    // The uncertain answer kept the references: no pool was turned to plain text.
+    assert!(status.borrow().istio_refs);
+    assert_eq!(pools(&w).await, before);
+    // The retry succeeds once the controller answers again; still nothing to write.
+    wait(&mut status, |s| s.last_error.is_none()).await;
+    assert_eq!(pools(&w).await, before);
+    assert_eq!(status.borrow().avi_writes, writes);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_istio_secret_withdraws_the_refs() {
+    let w = world().await;
+    apply(&w.kube_client, NAMESPACES).await;
+    let (cert, key) = listener_cert();
+    apply(&w.kube_client, &istio_guide(&cert, &key)).await;
+    publish_istio(&w).await;
+    let (mut status, _task) = start(&w, istio_settings());
+    wait(&mut status, |s| s.istio_refs && s.last_error.is_none()).await;
+    // A definite answer: nothing is published any more.
+    Api::<Secret>::namespaced(w.kube_client.clone(), "avi-system")
+        .delete("istio-secret", &DeleteParams::default())
+        .await
+        .unwrap();
+    wait(&mut status, |s| !s.istio_refs && s.last_error.is_none()).await;
+    let p = pools(&w).await;
+    assert!(p[0].pki_profile_ref.is_none());
+    assert!(p[0].ssl_key_and_certificate_ref.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn endpoint_churn_moves_servers_and_route_deletion_removes_its_objects() {
     let w = world().await;
     apply(&w.kube_client, NAMESPACES).await;
@@ -553,6 +621,27 @@ metadata:
                 .any(|e| {
                     e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some("app-route")
                         && e.note.as_deref().is_some_and(|n| n.contains("ambient"))
+                })
+        }
+    })
+    .await;
+    // And the route's status, where `kubectl describe httproute` shows it.
+    let routes: Api<HttpRoute> = Api::namespaced(w.kube_client.clone(), "apps");
+    eventually("the route's ResolvedRefs says why", || {
+        let routes = routes.clone();
+        async move {
+            let r = routes.get("app-route").await.unwrap();
+            let rs = serde_json::to_value(&r.status).unwrap();
+            rs["parents"][0]["conditions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|c| {
+                    c["type"] == "ResolvedRefs"
+                        && c["status"] == "True"
+                        && c["message"]
+                            .as_str()
+                            .is_some_and(|m| m.contains("is in Istio ambient mode"))
                 })
         }
     })
@@ -829,4 +918,63 @@ async fn without_the_gateway_api_crds_the_controller_says_so_and_starts_once_ins
     // The controller looks again every 10 s.
     wait(&mut status, |s| s.synced >= 1 && s.last_error.is_none()).await;
     assert_eq!(pools(&w).await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_reconcile_is_counted_with_its_own_duration() {
+    let w = world().await;
+    apply(&w.kube_client, NAMESPACES).await;
+    let (cert, key) = listener_cert();
+    apply(&w.kube_client, &istio_guide(&cert, &key)).await;
+    let metrics = ako_runtime::Metrics::new();
+    let started = std::time::Instant::now();
+    let (mut status, task) = Controller::new(
+        w.kube_client.clone(),
+        w.avi_client.clone(),
+        Settings::default(),
+        fast(),
+    )
+    .with_metrics(metrics.clone())
+    .spawn();
+    wait(&mut status, |s| s.synced >= 1 && s.last_error.is_none()).await;
+    // A burst of changes: each reconcile it causes is counted, none merged.
+    for i in 0..3 {
+        Api::<HttpRoute>::namespaced(w.kube_client.clone(), "apps")
+            .patch(
+                "app-route",
+                &PatchParams::default(),
+                &Patch::Merge(json!({"metadata": {"labels": {"touched": i.to_string()}}})),
+            )
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    task.abort();
+    let _ = task.await;
+    let elapsed = started.elapsed().as_secs_f64();
+    let reconciles = status.borrow().reconciles;
+    assert!(reconciles >= 2, "{reconciles}");
+    let text = metrics.encode();
+    let value = |series: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    let counted = value(r#"ako_reconcile_total{result="success"} "#)
+        + value(r#"ako_reconcile_total{result="error"} "#);
+    assert_eq!(counted, reconciles, "{text}");
+    assert_eq!(
+        value(r#"ako_reconcile_duration_seconds_count{result="success"} "#)
+            + value(r#"ako_reconcile_duration_seconds_count{result="error"} "#),
+        reconciles
+    );
+    // Durations are of the work, not of the waits between reconciles: the test slept 0.75 s
+    // with nothing to do.
+    let sum: f64 = text
+        .lines()
+        .filter(|l| l.starts_with("ako_reconcile_duration_seconds_sum"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
+    assert!(sum + 0.5 < elapsed, "{sum} s of {elapsed} s");
 }

@@ -1,5 +1,9 @@
 //! "Does the controller already hold what we want?" — compare only the fields we set, with
 //! references compared by identity and certificates by their leaf.
+//!
+//! A top-level `null` in a desired body is a field we own and want unset (see
+//! [`crate::Desired::clearing`]): it differs only while the controller holds a value that means
+//! something, and a PUT leaves it out, which unsets it.
 
 use serde_json::{Map, Value};
 
@@ -16,9 +20,40 @@ pub fn differing_fields(desired: &Value, existing: &Value) -> Vec<String> {
     };
     d.iter()
         .filter(|(k, _)| !IGNORED.contains(&k.as_str()))
-        .filter(|(k, v)| !e.get(*k).is_some_and(|ev| covers(ev, v)))
+        .filter(|(k, v)| {
+            let held = e.get(*k);
+            if v.is_null() {
+                held.is_some_and(|ev| !unset_like(ev))
+            } else {
+                !held.is_some_and(|ev| covers(ev, v))
+            }
+        })
         .map(|(k, _)| k.clone())
         .collect()
+}
+
+/// What a controller shows for a field nobody set: nothing, `false`, `""` or `[]` (it fills
+/// some defaults in, so their absence cannot be asked for).
+fn unset_like(v: &Value) -> bool {
+    match v {
+        Value::Null | Value::Bool(false) => true,
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        _ => false,
+    }
+}
+
+/// `body` without its top-level `null`s: what a POST sends.
+pub fn without_nulls(body: &Value) -> Value {
+    match body.as_object() {
+        Some(o) => Value::Object(
+            o.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        ),
+        None => body.clone(),
+    }
 }
 
 /// Whether `existing` holds every field of `desired` (recursively; lists element by element).
@@ -61,7 +96,7 @@ fn first_pem_block(text: &str) -> String {
 }
 
 /// `existing` with every field of `desired` written over it: what a PUT sends, so fields
-/// another tool or the controller set survive.
+/// another tool or the controller set survive, except those `desired` wants unset (`null`).
 pub fn merge_over(existing: &Value, desired: &Value) -> Value {
     let mut out: Map<String, Value> = existing.as_object().cloned().unwrap_or_default();
     if let Some(d) = desired.as_object() {
@@ -69,7 +104,11 @@ pub fn merge_over(existing: &Value, desired: &Value) -> Value {
             if matches!(k.as_str(), "uuid" | "url") {
                 continue;
             }
-            out.insert(k.clone(), v.clone());
+            if v.is_null() {
+                out.remove(k);
+            } else {
+                out.insert(k.clone(), v.clone());
+            }
         }
     }
     Value::Object(out)
@@ -136,6 +175,29 @@ mod tests {
         let existing = json!({"markers": [{"key": "clustername", "values": ["c"]}]});
         let desired = json!({"markers": [{"key": "otherkey", "values": ["c"]}]});
         assert_eq!(differing_fields(&desired, &existing), ["markers"]);
+    }
+
+    #[test]
+    fn a_field_we_own_and_want_unset_differs_only_while_it_means_something() {
+        let desired = json!({"name": "p", "pki_profile_ref": null, "domain_name": null,
+            "host_check_enabled": null});
+        let bare = json!({"name": "p", "uuid": "pool-1"});
+        assert!(differing_fields(&desired, &bare).is_empty());
+        // Defaults the controller fills in are not a value anyone set.
+        let defaults = json!({"name": "p", "host_check_enabled": false, "domain_name": []});
+        assert!(differing_fields(&desired, &defaults).is_empty());
+        let stale = json!({"name": "p", "uuid": "pool-1", "description": "operator's",
+            "pki_profile_ref": "/api/pkiprofile/pkiprofile-1", "host_check_enabled": true});
+        assert_eq!(
+            differing_fields(&desired, &stale),
+            ["host_check_enabled", "pki_profile_ref"]
+        );
+        // The PUT leaves them out (which unsets them) and keeps what others set.
+        assert_eq!(
+            merge_over(&stale, &desired),
+            json!({"name": "p", "uuid": "pool-1", "description": "operator's"})
+        );
+        assert_eq!(without_nulls(&desired), json!({"name": "p"}));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use serde_json::Value;
 use url::form_urlencoded;
 
 use crate::client::{AviClient, Call};
-use crate::compare::{differing_fields, merge_over};
+use crate::compare::{differing_fields, merge_over, without_nulls};
 use crate::error::{AviError, Result};
 use crate::kind::Kind;
 use crate::object::AviObject;
@@ -148,6 +148,8 @@ impl AviClient {
         let mut body = body.clone();
         owner::normalize(kind, &mut body);
         let body = &body;
+        // Fields wanted unset are simply not sent; an update after a 409 still clears them.
+        let post_body = without_nulls(body);
         let ours = owner_of(kind, body);
         let name = name_of(body).to_owned();
         let policy = self.config().retry.clone();
@@ -160,7 +162,7 @@ impl AviClient {
                 kind,
                 name: &name,
                 path: format!("/api/{}", kind.path()),
-                body: Some(body),
+                body: Some(&post_body),
                 idempotent: false,
             };
             let outcome = self.send(&call).await;

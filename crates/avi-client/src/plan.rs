@@ -41,6 +41,19 @@ impl Desired {
         })
     }
 
+    /// Marks top-level `fields` as ours even when this body leaves them out: any of them the
+    /// body lacks must be unset on the controller. Without this, a field we stop setting (a
+    /// pool's TLS references when its backend leaves the mesh) would stay as last written,
+    /// since an update writes only what we set over what the controller holds.
+    pub fn clearing(mut self, fields: &[&str]) -> Self {
+        if let Some(o) = self.body.as_object_mut() {
+            for f in fields {
+                o.entry(*f).or_insert(Value::Null);
+            }
+        }
+        self
+    }
+
     /// Its name.
     pub fn name(&self) -> &str {
         self.body

@@ -99,8 +99,11 @@ impl BackendTls {
 pub struct Decision {
     /// The TLS.
     pub tls: BackendTls,
-    /// A warning for the route status and an Event (ambient backend, refs pending, ...).
+    /// A warning for the route status and a Warning Event (ambient backend, refs pending, ...).
     pub warning: Option<String>,
+    /// A fact for the route status and a Normal Event (a backend outside the mesh gets plain
+    /// HTTP).
+    pub note: Option<String>,
 }
 
 /// The PKI profile name of an ako-crd-operator PKIProfile CR (`ako-crd-operator-<cluster>--<sha1(ns-name)>`).
@@ -139,6 +142,7 @@ pub fn decide(
         Err(_) => Decision {
             tls: BackendTls::Plain,
             warning: None,
+            note: None,
         },
     }
 }
@@ -186,6 +190,7 @@ pub fn decide_with(
                 domain_names: tls.domain_name.clone(),
             },
             warning: None,
+            note: None,
         });
     }
     match port.and_then(|p| policies.for_backend(namespace, name, p)) {
@@ -193,6 +198,7 @@ pub fn decide_with(
             return Ok(Decision {
                 tls: BackendTls::Policy(tls.clone()),
                 warning: None,
+                note: None,
             });
         }
         Some(PolicyOutcome::Invalid {
@@ -204,6 +210,7 @@ pub fn decide_with(
         return Ok(Decision {
             tls: BackendTls::Plain,
             warning: None,
+            note: None,
         });
     }
     let mode = mesh_mode_with(snapshot, index, namespace, name);
@@ -215,6 +222,7 @@ pub fn decide_with(
                     "backend {namespace}/{name} is in Istio ambient mode: the Service Engine cannot reach it with mTLS \
                      (ztunnel expects HBONE); enable sidecar injection for it or exclude it from ambient"
                 )),
+                note: None,
             });
         }
         (MeshMode::Sidecar | MeshMode::Mixed, _) | (MeshMode::Outside, IstioBackends::All) => true,
@@ -224,21 +232,32 @@ pub fn decide_with(
         return Ok(Decision {
             tls: BackendTls::Plain,
             warning: None,
+            note: Some(format!(
+                "backend {namespace}/{name} is outside the mesh (no Istio sidecar): plain HTTP, no Istio mTLS"
+            )),
         });
     }
+    let outside = (mode == MeshMode::Outside).then(|| {
+        format!(
+            "backend {namespace}/{name} is outside the mesh but gets Istio mTLS (ISTIO_BACKENDS=all, AKO's behaviour): \
+             it must accept the Service Engine's mTLS itself"
+        )
+    });
     let mixed = (mode == MeshMode::Mixed).then(|| {
         format!("backend {namespace}/{name} has pods with and without an Istio sidecar; those without cannot take mTLS")
     });
     Ok(match &settings.istio_refs {
         Some(refs) => Decision {
             tls: BackendTls::Istio(refs.clone()),
-            warning: mixed,
+            warning: mixed.or(outside),
+            note: None,
         },
         None => Decision {
             tls: BackendTls::IstioPending,
             warning: Some(format!(
                 "backend {namespace}/{name} is in the mesh; waiting for the Istio certificates to be published on the Avi controller"
             )),
+            note: None,
         },
     })
 }

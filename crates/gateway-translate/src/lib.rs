@@ -31,6 +31,6 @@ pub use model::AviModel;
 pub use settings::{IstioBackends, IstioRefs, ServiceType, Settings};
 pub use snapshot::{ObjectKey, Snapshot};
 pub use translate::{
-    Attachments, Context, HttpRouteTranslator, StatusUpdate, Translation, Translator, Warning,
-    translate, translate_with,
+    Attachments, BACKEND_NOT_IN_MESH, BACKEND_TLS, Context, HttpRouteTranslator, StatusUpdate,
+    Translation, Translator, Warning, translate, translate_with,
 };

@@ -26,6 +26,18 @@ pub struct AviModel {
     pub pki_profiles: Vec<PkiProfile>,
 }
 
+/// A pool's TLS towards its backend, as the one precedence rule decides it (Istio, a
+/// BackendTLSPolicy, a RouteBackendExtension, or none): a pool whose decision changes must lose
+/// what the old one set. `sni_enabled` is not here: the controller defaults it to true.
+pub const POOL_TLS_FIELDS: &[&str] = &[
+    "ssl_profile_ref",
+    "pki_profile_ref",
+    "ssl_key_and_certificate_ref",
+    "server_name",
+    "host_check_enabled",
+    "domain_name",
+];
+
 impl AviModel {
     /// Sorts every list by name (and removes duplicates a shared object may have produced).
     pub(crate) fn normalize(&mut self) {
@@ -46,31 +58,9 @@ impl AviModel {
         sort(&mut self.pki_profiles, |o| &o.name);
     }
 
-    /// The model as avi-client sync input.
+    /// The model as avi-client sync input (a copy: see [`AviModel::into_desired`]).
     pub fn desired(&self) -> Result<Vec<Desired>, AviError> {
-        let mut out = Vec::new();
-        for o in &self.ssl_key_and_certificates {
-            out.push(Desired::of(o)?);
-        }
-        for o in &self.pki_profiles {
-            out.push(Desired::of(o)?);
-        }
-        for o in &self.pools {
-            out.push(Desired::of(o)?);
-        }
-        for o in &self.pool_groups {
-            out.push(Desired::of(o)?);
-        }
-        for o in &self.http_policy_sets {
-            out.push(Desired::of(o)?);
-        }
-        for o in &self.vsvips {
-            out.push(Desired::of(o)?);
-        }
-        for o in &self.virtual_services {
-            out.push(Desired::of(o)?);
-        }
-        Ok(out)
+        self.clone().into_desired().collect()
     }
 
     /// The model as avi-client sync input, encoded one object at a time as the iterator is
@@ -94,7 +84,7 @@ impl AviModel {
         } = self;
         each(ssl_key_and_certificates)
             .chain(each(pki_profiles))
-            .chain(each(pools))
+            .chain(each(pools).map(|d| d.map(|d| d.clearing(POOL_TLS_FIELDS))))
             .chain(each(pool_groups))
             .chain(each(http_policy_sets))
             .chain(each(vsvips))

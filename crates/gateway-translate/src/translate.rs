@@ -96,6 +96,14 @@ pub struct Warning {
     pub message: String,
 }
 
+/// [`Warning::reason`] of a backend whose TLS deserves a word (ambient, mixed, Istio refs
+/// pending, outside the mesh yet given mTLS): a Warning Event and the route's status.
+pub const BACKEND_TLS: &str = "BackendTLS";
+
+/// [`Warning::reason`] of a backend left in plain HTTP because it is outside the mesh: a fact,
+/// not a fault (a Normal Event), also said in the route's status.
+pub const BACKEND_NOT_IN_MESH: &str = "BackendNotInMesh";
+
 /// What one translation produced.
 #[derive(Debug, Clone, Default)]
 pub struct Translation {
@@ -604,6 +612,23 @@ pub fn ratios(weights: &[u32]) -> Vec<u32> {
         .collect()
 }
 
+/// `ResolvedRefs` of a route whose references all resolved, with what its backends' TLS
+/// decisions said (each once): an ambient backend, one outside the mesh, Istio refs pending.
+fn resolved_message(warnings: &[Warning]) -> String {
+    let mut message = String::from("All references resolved");
+    let mut seen = BTreeSet::new();
+    for w in warnings
+        .iter()
+        .filter(|w| w.reason == BACKEND_TLS || w.reason == BACKEND_NOT_IN_MESH)
+    {
+        if seen.insert(w.message.as_str()) {
+            message.push_str("; ");
+            message.push_str(&w.message);
+        }
+    }
+    message
+}
+
 /// Child virtual services, pool groups and pools of one route; returns its status.
 #[allow(clippy::too_many_arguments)]
 fn route_objects(
@@ -623,6 +648,8 @@ fn route_objects(
     let mut rule_problem: Option<String> = None;
     let mut status_parents = Vec::new();
     let mut accepted_on: BTreeMap<ObjectKey, Wanted> = BTreeMap::new();
+    // What the backends' TLS decisions said, for this route's ResolvedRefs message.
+    let warnings_from = out.warnings.len();
     for p in parents {
         let gw_key = p.parent.gateway().unwrap_or_default();
         let accepted = match &p.result {
@@ -728,7 +755,11 @@ fn route_objects(
         };
         let resolved = match &backend_problem {
             Some(p) => Wanted::no("ResolvedRefs", p.reason, p.message.clone()),
-            None => Wanted::yes("ResolvedRefs", "ResolvedRefs", "All references resolved"),
+            None => Wanted::yes(
+                "ResolvedRefs",
+                "ResolvedRefs",
+                resolved_message(&out.warnings[warnings_from..]),
+            ),
         };
         let mut wanted = vec![accepted, resolved];
         if let (Some(why), Ok(_)) = (&rule_problem, &p.result) {
@@ -899,7 +930,15 @@ fn backend_pool(
         out.warnings.push(Warning {
             kind: "HTTPRoute",
             key: (route_ns.to_owned(), rr.route.to_owned()),
-            reason: "BackendTLS",
+            reason: BACKEND_TLS,
+            message,
+        });
+    }
+    if let Some(message) = decision.note.clone() {
+        out.warnings.push(Warning {
+            kind: "HTTPRoute",
+            key: (route_ns.to_owned(), rr.route.to_owned()),
+            reason: BACKEND_NOT_IN_MESH,
             message,
         });
     }

@@ -73,6 +73,12 @@ impl CertStore {
         })
     }
 
+    /// Empties the store (the set it held was withdrawn, e.g. its Secret deleted). Returns
+    /// whether subscribers were notified.
+    pub fn withdraw(&self) -> bool {
+        self.tx.send_if_modified(|current| current.take().is_some())
+    }
+
     /// Waits until a bundle is present and returns it.
     pub async fn ready(&self) -> Arc<IstioBundle> {
         let mut rx = self.subscribe();
@@ -85,5 +91,32 @@ impl CertStore {
                 std::future::pending::<()>().await;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::{bundle_of, ec_cert};
+
+    #[test]
+    fn publish_notifies_once_per_set_and_withdraw_empties() {
+        let store = CertStore::new();
+        let mut rx = store.subscribe();
+        let cert = ec_cert();
+        let bundle = bundle_of(&cert);
+        let fingerprint = bundle.fingerprint();
+        assert!(store.publish(bundle));
+        assert!(rx.has_changed().unwrap());
+        rx.borrow_and_update();
+        // The same set again: no notification.
+        assert!(!store.publish(bundle_of(&cert)));
+        assert!(!rx.has_changed().unwrap());
+        assert_eq!(store.current().map(|b| b.fingerprint()), Some(fingerprint));
+        assert!(store.withdraw());
+        assert!(rx.has_changed().unwrap());
+        assert!(store.current().is_none());
+        // Nothing left to withdraw.
+        assert!(!store.withdraw());
     }
 }

@@ -37,7 +37,12 @@ pub struct Notice {
 impl Notice {
     fn warning(w: &Warning) -> Notice {
         Notice {
-            severity: Severity::Warning,
+            // A backend outside the mesh is a fact about it, not a fault.
+            severity: if w.reason == gateway_translate::BACKEND_NOT_IN_MESH {
+                Severity::Normal
+            } else {
+                Severity::Warning
+            },
             kind: w.kind,
             key: w.key.clone(),
             reason: w.reason,

@@ -35,20 +35,32 @@ fn set(
     }
 }
 
-/// Marks a Gateway Programmed (with the VIP as its address) or not (with why).
+/// What the controller said of a Gateway's VIP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Vip {
+    /// The address the controller allocated.
+    Allocated(String),
+    /// The VsVip exists but holds no address yet (IPAM has not placed it).
+    NotYet,
+    /// The VsVip could not be read.
+    Unknown(String),
+}
+
+/// Marks a Gateway Programmed (with the VIP as its address) or not (with why). Returns false
+/// when the Gateway waits for its address: the caller retries rather than waiting for a resync.
 pub fn program_gateway(
     status: &mut GatewayStatus,
-    vip: Option<String>,
+    vip: Vip,
     failure: Option<&str>,
     now: &Time,
-) {
+) -> bool {
     let accepted = status
         .conditions
         .iter()
         .flatten()
         .any(|c| c.type_ == "Accepted" && c.status == "True");
     if !accepted {
-        return;
+        return true;
     }
     if let Some(why) = failure {
         let message = format!("the Avi controller did not take the configuration: {why}");
@@ -65,14 +77,24 @@ pub fn program_gateway(
                 now,
             );
         }
-        return;
+        return true;
     }
-    if let Some(ip) = vip {
-        status.addresses = Some(vec![GatewayStatusAddresses {
-            r#type: Some("IPAddress".into()),
-            value: ip,
-        }]);
+    let message = match vip {
+        Vip::Allocated(ip) => {
+            status.addresses = Some(vec![GatewayStatusAddresses {
+                r#type: Some("IPAddress".into()),
+                value: ip,
+            }]);
+            return true;
+        }
+        Vip::NotYet => "the Avi controller has not allocated the VIP yet".to_owned(),
+        Vip::Unknown(why) => format!("cannot read the VIP from the Avi controller: {why}"),
+    };
+    // Programmed without an address would send clients nowhere.
+    if let Some(c) = status.conditions.as_mut() {
+        set(c, "Programmed", false, "AddressNotAssigned", &message, now);
     }
+    false
 }
 
 async fn apply(
@@ -209,5 +231,91 @@ pub async fn write_all(
         Ok(written)
     } else {
         Err(errors.join("; "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn condition(type_: &str) -> Condition {
+        Condition {
+            type_: type_.into(),
+            status: "True".into(),
+            reason: type_.into(),
+            message: String::new(),
+            observed_generation: Some(1),
+            last_transition_time: Time(k8s_openapi::jiff::Timestamp::UNIX_EPOCH),
+        }
+    }
+
+    fn accepted() -> GatewayStatus {
+        GatewayStatus {
+            conditions: Some(vec![condition("Accepted"), condition("Programmed")]),
+            ..GatewayStatus::default()
+        }
+    }
+
+    fn programmed(status: &GatewayStatus) -> (&str, &str) {
+        let c = status
+            .conditions
+            .iter()
+            .flatten()
+            .find(|c| c.type_ == "Programmed")
+            .unwrap();
+        (&c.status, &c.reason)
+    }
+
+    fn now() -> Time {
+        Time(k8s_openapi::jiff::Timestamp::now())
+    }
+
+    #[test]
+    fn an_allocated_vip_is_the_address() {
+        let mut s = accepted();
+        assert!(program_gateway(
+            &mut s,
+            Vip::Allocated("10.250.250.1".into()),
+            None,
+            &now()
+        ));
+        assert_eq!(programmed(&s), ("True", "Programmed"));
+        assert_eq!(s.addresses.unwrap()[0].value, "10.250.250.1");
+    }
+
+    #[test]
+    fn no_vip_yet_is_not_programmed_and_asks_for_a_retry() {
+        for vip in [Vip::NotYet, Vip::Unknown("503 Service Unavailable".into())] {
+            let mut s = accepted();
+            assert!(!program_gateway(&mut s, vip, None, &now()));
+            assert_eq!(programmed(&s), ("False", "AddressNotAssigned"));
+            assert!(s.addresses.is_none());
+        }
+    }
+
+    #[test]
+    fn a_failed_sync_is_pending_with_its_cause() {
+        let mut s = accepted();
+        assert!(program_gateway(
+            &mut s,
+            Vip::NotYet,
+            Some("pool: 400 bad field"),
+            &now()
+        ));
+        assert_eq!(programmed(&s), ("False", "Pending"));
+        let c = s.conditions.unwrap();
+        assert!(c[1].message.contains("400 bad field"));
+    }
+
+    #[test]
+    fn a_gateway_not_accepted_is_left_alone() {
+        let mut s = GatewayStatus {
+            conditions: Some(vec![condition("Programmed")]),
+            ..GatewayStatus::default()
+        };
+        s.conditions.as_mut().unwrap()[0].status = "False".into();
+        let before = s.clone();
+        assert!(program_gateway(&mut s, Vip::NotYet, None, &now()));
+        assert_eq!(s, before);
     }
 }

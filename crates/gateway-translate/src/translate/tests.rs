@@ -102,6 +102,24 @@ fn route_conditions(t: &Translation) -> Vec<(String, String, String)> {
         .collect()
 }
 
+/// The first route parent's condition of `type_`.
+fn route_condition(
+    t: &Translation,
+    type_: &str,
+) -> k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition {
+    t.statuses
+        .iter()
+        .find_map(|s| match s {
+            StatusUpdate::HttpRoute { status, .. } => status.parents[0]
+                .conditions
+                .iter()
+                .find(|c| c.type_ == type_)
+                .cloned(),
+            _ => None,
+        })
+        .unwrap()
+}
+
 #[test]
 fn istio_guide_gateway_and_route() {
     let t = translate(
@@ -228,7 +246,16 @@ fn ambient_backends_get_no_istio_refs_and_a_warning() {
     let t = translate(&s, &istio(), &now());
     assert!(t.model.pools[0].pki_profile_ref.is_none());
     assert!(t.warnings[0].message.contains("ambient"));
-    // Outside the mesh with istio_backends = mesh: plain, no warning.
+    assert_eq!(t.warnings[0].reason, BACKEND_TLS);
+    // The route's status says it too, with the reference resolved.
+    let resolved = route_condition(&t, "ResolvedRefs");
+    assert_eq!(resolved.status, "True");
+    assert!(
+        resolved.message.contains("ambient mode"),
+        "{}",
+        resolved.message
+    );
+    // Outside the mesh with istio_backends = mesh: plain, and a note (not a warning).
     let mut s = scenario(json!({}), plain_rule());
     for pod in s.pods.values_mut() {
         std::sync::Arc::make_mut(pod).metadata.annotations = None;
@@ -241,7 +268,26 @@ fn ambient_backends_get_no_istio_refs_and_a_warning() {
         },
         &now(),
     );
-    assert!(t.model.pools[0].pki_profile_ref.is_none() && t.warnings.is_empty());
+    assert!(t.model.pools[0].pki_profile_ref.is_none());
+    assert_eq!(t.warnings.len(), 1);
+    assert_eq!(t.warnings[0].reason, BACKEND_NOT_IN_MESH);
+    assert!(
+        route_condition(&t, "ResolvedRefs")
+            .message
+            .contains("outside the mesh (no Istio sidecar): plain HTTP")
+    );
+    // Outside the mesh with istio_backends = all (AKO's behaviour): mTLS, and a warning.
+    let t = translate(
+        &s,
+        &Settings {
+            istio_backends: IstioBackends::All,
+            ..istio()
+        },
+        &now(),
+    );
+    assert!(t.model.pools[0].pki_profile_ref.is_some());
+    assert_eq!(t.warnings[0].reason, BACKEND_TLS);
+    assert!(t.warnings[0].message.contains("ISTIO_BACKENDS=all"));
 }
 
 #[test]
