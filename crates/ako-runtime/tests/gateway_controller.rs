@@ -978,3 +978,41 @@ async fn every_reconcile_is_counted_with_its_own_duration() {
         .sum();
     assert!(sum + 0.5 < elapsed, "{sum} s of {elapsed} s");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_secret_keys_read_are_held_in_memory() {
+    let w = world().await;
+    apply(&w.kube_client, NAMESPACES).await;
+    let mut secret: Secret = serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "mixed", "namespace": "apps"}, "type": "Opaque",
+    }))
+    .unwrap();
+    secret.data = Some(
+        [
+            ("tls.crt", "cert"),
+            ("tls.key", "key"),
+            ("token", "s3cr3t"),
+            ("password", "hunter2"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), k8s_openapi::ByteString(v.as_bytes().to_vec())))
+        .collect(),
+    );
+    Api::<Secret>::namespaced(w.kube_client.clone(), "apps")
+        .patch("mixed", &PatchParams::apply("test"), &Patch::Apply(&secret))
+        .await
+        .unwrap();
+    let changed = std::sync::Arc::new(tokio::sync::Notify::new());
+    let (inputs, _reflectors, _) =
+        ako_runtime::gateway::inputs::Inputs::start(&w.kube_client, changed)
+            .await
+            .unwrap();
+    inputs.ready().await;
+    let held = inputs
+        .secrets()
+        .get(&kube::runtime::reflector::ObjectRef::new("mixed").within("apps"))
+        .unwrap();
+    let keys: Vec<&String> = held.data.as_ref().unwrap().keys().collect();
+    assert_eq!(keys, ["tls.crt", "tls.key"]);
+}

@@ -95,6 +95,16 @@ where
     store
 }
 
+/// The Secret keys the gateway container reads: `tls.crt`/`tls.key` (listener certificates)
+/// and the three keys of `istio-secret`. (CA certificates come from ConfigMaps.)
+pub const SECRET_KEYS_READ: &[&str] = &[
+    "tls.crt",
+    "tls.key",
+    istio_certs::secret::DATA_CERT_CHAIN,
+    istio_certs::secret::DATA_KEY,
+    istio_certs::secret::DATA_ROOT_CERT,
+];
+
 /// The ApiResource of AKO's RouteBackendExtension.
 pub fn route_backend_extension_resource() -> ApiResource {
     ApiResource::from_gvk_with_plural(
@@ -246,7 +256,20 @@ impl Inputs {
                     p.status = None;
                 },
             ),
-            secrets: reflect(Api::all(c.clone()), changed.clone(), &mut tasks),
+            // Only the keys something here reads are kept: a Gateway's certificate and key,
+            // and istio-secret's set. Every other Secret's data (tokens, passwords,
+            // other keys) stays out of this process's memory.
+            secrets: reflect_trimmed(
+                Api::all(c.clone()),
+                changed.clone(),
+                &mut tasks,
+                |s: &mut Secret| {
+                    s.string_data = None;
+                    if let Some(data) = s.data.as_mut() {
+                        data.retain(|k, _| SECRET_KEYS_READ.contains(&k.as_str()));
+                    }
+                },
+            ),
             config_maps: reflect(Api::all(c), changed, &mut tasks),
         };
         Ok((inputs, Reflectors { tasks }, missing))
