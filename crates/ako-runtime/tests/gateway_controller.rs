@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use ako_runtime::gateway::{Controller, ControllerOptions, ControllerStatus};
 use avi_client::models::{PkiProfile, Pool, PoolGroup, SslKeyAndCertificate, VirtualService};
-use avi_client::{AviClient, AviConfig, Credentials, RetryPolicy};
+use avi_client::{AviClient, AviConfig, Credentials, Kind, RetryPolicy};
 use avi_sim::{AviSim, FaultRule, RunningSim};
 use gateway_api::gateways::Gateway;
 use gateway_api::httproutes::HttpRoute;
@@ -1015,4 +1015,89 @@ async fn only_the_secret_keys_read_are_held_in_memory() {
         .unwrap();
     let keys: Vec<&String> = held.data.as_ref().unwrap().keys().collect();
     assert_eq!(keys, ["tls.crt", "tls.key"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leftovers_of_ours_go_and_objects_of_other_owners_are_never_touched() {
+    let w = world().await;
+    apply(&w.kube_client, NAMESPACES).await;
+    // Before the controller starts: a pool of ours nothing wants any more (a route deleted
+    // while it was down), and someone else's pool.
+    let pool = |name: &str, owner: &str| json!({"name": name, "created_by": owner});
+    w.avi_client
+        .create_raw(Kind::Pool, &pool("cluster--apps-gone-route", CREATED_BY))
+        .await
+        .unwrap();
+    let foreign = w
+        .avi_client
+        .create_raw(Kind::Pool, &pool("cluster--apps-theirs", "someone-else"))
+        .await
+        .unwrap();
+    let (cert, key) = listener_cert();
+    apply(&w.kube_client, &istio_guide(&cert, &key)).await;
+    let (mut status, _task) = start(&w, Settings::default());
+    wait(&mut status, |s| s.synced >= 1 && s.last_error.is_none()).await;
+    assert!(
+        w.avi_client
+            .find_raw(Kind::Pool, "cluster--apps-gone-route")
+            .await
+            .unwrap()
+            .is_none(),
+        "our leftover is deleted by the first full sync"
+    );
+    let theirs = w
+        .avi_client
+        .find_raw(Kind::Pool, "cluster--apps-theirs")
+        .await;
+    assert_eq!(
+        theirs.unwrap().as_ref(),
+        Some(&foreign),
+        "theirs is untouched"
+    );
+
+    // Between full syncs, another owner takes over the route's pool (ours was handed over):
+    // deleting the route removes what is still ours and leaves that pool alone.
+    let ours = pools(&w).await;
+    assert_eq!(ours.len(), 1);
+    let existing = w
+        .avi_client
+        .find_raw(Kind::Pool, &ours[0].name)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut handed_over = existing.clone();
+    handed_over["created_by"] = json!("someone-else");
+    let handed_over = w
+        .avi_client
+        .update_raw(Kind::Pool, &existing, &handed_over)
+        .await
+        .unwrap();
+    Api::<HttpRoute>::namespaced(w.kube_client.clone(), "apps")
+        .delete("app-route", &DeleteParams::default())
+        .await
+        .unwrap();
+    eventually("the route's own objects are deleted", || async {
+        w.avi_client
+            .list_owned::<VirtualService>(CREATED_BY)
+            .await
+            .unwrap()
+            .len()
+            == 1
+            && w.avi_client
+                .list_owned::<PoolGroup>(CREATED_BY)
+                .await
+                .unwrap()
+                .is_empty()
+    })
+    .await;
+    let after = w
+        .avi_client
+        .find_raw(Kind::Pool, &ours[0].name)
+        .await
+        .unwrap();
+    assert_eq!(
+        after.as_ref(),
+        Some(&handed_over),
+        "the handed-over pool stays"
+    );
 }

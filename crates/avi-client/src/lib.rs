@@ -24,5 +24,6 @@ pub use crud::Ensured;
 pub use error::{AviError, Result};
 pub use kind::Kind;
 pub use object::AviObject;
+pub use owner::owner_of;
 pub use plan::{Action, Desired, Step, StepOutcome, SyncPlan, SyncReport};
 pub use reference::{AviRef, RawRef, RefParseError};

@@ -140,9 +140,21 @@ impl SyncCache {
             .await;
         let mut current = Vec::new();
         for f in found {
-            if let Some(c) = f? {
-                current.push(c);
+            let Some((kind, body)) = f? else { continue };
+            // A name we used may have been taken by someone else since (ours deleted by hand,
+            // theirs created): never update or delete what is not ours. Left out, a wanted
+            // object is POSTed, and the controller's 409 names the owner.
+            let owner = avi_client::owner_of(kind, &body);
+            if owner.as_deref() != Some(created_by) {
+                tracing::warn!(
+                    kind = kind.path(),
+                    name = body.get("name").and_then(serde_json::Value::as_str).unwrap_or_default(),
+                    owner = owner.as_deref().unwrap_or("<none>"),
+                    "an object with one of our names belongs to another owner: left alone"
+                );
+                continue;
             }
+            current.push((kind, body));
         }
         let plan = SyncPlan::compute_iter(changed, &current);
         let outcome = self.apply(avi, &plan, false).await;
