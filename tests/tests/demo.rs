@@ -164,6 +164,9 @@ async fn twenty_torn_rotations_under_load_fail_no_request() {
     // Pauses between the three renames: none, within ako's 250 ms debounce, and beyond it so
     // that ako reads the torn (new key, old chain) set and must keep the last good one.
     let pauses = [0, 50, 300, 600].map(Duration::from_millis);
+    // The pools name the certificate objects, not their content: no rotation touches them.
+    let pools_before = stack.pools().await.unwrap();
+    assert!(!pools_before.is_empty());
     let started = Instant::now();
     for i in 0..20 {
         let cert = stack
@@ -195,6 +198,11 @@ async fn twenty_torn_rotations_under_load_fail_no_request() {
     }
     let rotations_took = started.elapsed();
     let report = load.stop().await;
+    let pools_after = stack.pools().await.unwrap();
+    assert_eq!(
+        pools_after, pools_before,
+        "a rotation changes no pool (_last_modified included)"
+    );
     println!(
         "20 rotations in {rotations_took:?}: {} requests, {} failed, {} client certificates seen, per pod {:?}",
         report.requests,

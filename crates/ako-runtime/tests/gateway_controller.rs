@@ -483,7 +483,8 @@ async fn endpoint_churn_moves_servers_and_route_deletion_removes_its_objects() {
     let (cert, key) = listener_cert();
     apply(&w.kube_client, &istio_guide(&cert, &key)).await;
     let (mut status, _task) = start(&w, Settings::default());
-    wait(&mut status, |s| s.synced >= 1).await;
+    wait(&mut status, |s| s.synced >= 1 && s.last_error.is_none()).await;
+    let writes_before = status.borrow().avi_writes;
     let before_vs = w
         .avi_client
         .list_owned::<VirtualService>(CREATED_BY)
@@ -507,7 +508,10 @@ async fn endpoint_churn_moves_servers_and_route_deletion_removes_its_objects() {
         p.len() == 1 && p[0].servers.iter().any(|s| s.ip.addr == "10.244.1.99")
     })
     .await;
-    // Only the pool changed.
+    // Only the pool changed: one write, and no virtual service moved.
+    wait(&mut status, |s| s.avi_writes > writes_before).await;
+    assert_eq!(status.borrow().avi_writes, writes_before + 1);
+    assert_eq!(w.avi.count("PUT", "pool", Some(200)), 1);
     let after_vs = w
         .avi_client
         .list_owned::<VirtualService>(CREATED_BY)
@@ -539,6 +543,29 @@ async fn endpoint_churn_moves_servers_and_route_deletion_removes_its_objects() {
                 == 1
     })
     .await;
+    // Exactly the route's: its pool group and child went; the Gateway's parent VS, VS VIP,
+    // listener certificate and default-backend policy (the 404 for unmatched requests) stay.
+    let kinds = [
+        (Kind::PoolGroup, 0),
+        (Kind::HttpPolicySet, 1),
+        (Kind::VsVip, 1),
+        (Kind::SslKeyAndCertificate, 1),
+    ];
+    for (kind, left) in kinds {
+        let objects = w.avi_client.list_owned_raw(kind, CREATED_BY).await.unwrap();
+        assert_eq!(objects.len(), left, "{kind}: {objects:?}");
+    }
+    let parent = &w
+        .avi_client
+        .list_owned::<VirtualService>(CREATED_BY)
+        .await
+        .unwrap()[0];
+    assert_eq!(
+        parent.type_,
+        Some(avi_client::models::VsType::VhParent),
+        "{parent:?}"
+    );
+    assert!(before_vs.iter().any(|v| v.name == parent.name));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

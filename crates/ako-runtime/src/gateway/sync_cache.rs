@@ -148,7 +148,10 @@ impl SyncCache {
             if owner.as_deref() != Some(created_by) {
                 tracing::warn!(
                     kind = kind.path(),
-                    name = body.get("name").and_then(serde_json::Value::as_str).unwrap_or_default(),
+                    name = body
+                        .get("name")
+                        .and_then(serde_json::Value::as_str)
+                        .unwrap_or_default(),
                     owner = owner.as_deref().unwrap_or("<none>"),
                     "an object with one of our names belongs to another owner: left alone"
                 );
