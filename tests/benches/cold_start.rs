@@ -1,7 +1,7 @@
 //! Cold start of `ako-gateway-api run` (release build, as a process) with 5,000 HTTPRoutes in
-//! kube-sim: the time until every route has its child VS in avi-sim and an Accepted status, the
-//! Avi writes against the minimum, the process's peak RSS; then one endpoint change and the time
-//! until its pool holds the new server.
+//! kube-sim: the time until every route has its child VS in avi-sim and an Accepted status and
+//! every Gateway is Programmed with its address, the Avi writes against the minimum, the
+//! process's peak RSS; then one endpoint change and the time until its pool holds the new server.
 //!
 //! `cargo bench -p system-tests --bench cold_start`
 
@@ -10,6 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use avi_sim::AviSim;
+use gateway_api::gateways::Gateway;
 use gateway_api::httproutes::HttpRoute;
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::Api;
@@ -38,6 +39,27 @@ fn binary() -> PathBuf {
         .expect("cargo build");
     assert!(status.success());
     path
+}
+
+/// Gateways with `Programmed=True` and an address.
+async fn programmed(gateways: &Api<Gateway>) -> usize {
+    gateways
+        .list(&ListParams::default())
+        .await
+        .map(|l| {
+            l.items
+                .iter()
+                .filter_map(|g| g.status.as_ref())
+                .filter(|s| {
+                    s.addresses.as_ref().is_some_and(|a| !a.is_empty())
+                        && s.conditions
+                            .iter()
+                            .flatten()
+                            .any(|c| c.type_ == "Programmed" && c.status == "True")
+                })
+                .count()
+        })
+        .unwrap_or(0)
 }
 
 fn objects() -> Vec<Value> {
@@ -179,6 +201,7 @@ async fn run(bin: PathBuf) {
     let client = kube::Client::try_from(kube::Config::new(kube.url().parse().expect("url")))
         .expect("client");
     let routes: Api<HttpRoute> = Api::all(client.clone());
+    let gateways: Api<Gateway> = Api::namespaced(client.clone(), "gateways");
     let children_expected = routes_total + GATEWAYS;
     let mut peak = 0;
     loop {
@@ -203,7 +226,7 @@ async fn run(bin: PathBuf) {
                         .count()
                 })
                 .unwrap_or(0);
-            if accepted == routes_total {
+            if accepted == routes_total && programmed(&gateways).await == GATEWAYS {
                 break;
             }
         }
@@ -232,7 +255,7 @@ async fn run(bin: PathBuf) {
     // Parents, VIPs, the default policy, and a child, a pool group and a pool per route.
     let minimum = (GATEWAYS * 2 + 1 + routes_total * 3) as u64;
     println!(
-        "cold start, {routes_total} HTTPRoutes on {GATEWAYS} Gateways: {:.1} s until every route has its child VS and Accepted status",
+        "cold start, {routes_total} HTTPRoutes on {GATEWAYS} Gateways: {:.1} s until every route has its child VS and Accepted status and every Gateway is Programmed with its VIP",
         cold.as_secs_f64()
     );
     println!(

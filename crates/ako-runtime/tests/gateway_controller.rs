@@ -581,12 +581,54 @@ async fn avi_faults_during_sync_converge() {
     });
     let (cert, key) = listener_cert();
     apply(&w.kube_client, &istio_guide(&cert, &key)).await;
+    // The session expires in the middle of the first sync: the controller answers the pool's
+    // creation with 419, as it does for an expired session.
+    w.avi.add_fault(FaultRule {
+        method: Some("POST".into()),
+        object_type: Some("pool".into()),
+        error_rate: 1.0,
+        status: 419,
+        times: Some(1),
+        ..FaultRule::default()
+    });
     let (mut status, _task) = start(&w, Settings::default());
     wait(&mut status, |s| s.reconciles >= 1).await;
-    // Session expiry in the middle of it all.
+    // And every session expires once more, between reconciles.
     w.avi.expire_sessions();
     wait(&mut status, |s| s.last_error.is_none() && s.synced >= 1).await;
     assert_eq!(pools(&w).await.len(), 1);
+
+    // Updates fail too for a while (5xx on PUT) while an endpoint moves: the pool follows.
+    w.avi.add_fault(FaultRule {
+        method: Some("PUT".into()),
+        object_type: Some("pool".into()),
+        error_rate: 1.0,
+        status: 500,
+        times: Some(4),
+        ..FaultRule::default()
+    });
+    Api::<EndpointSlice>::namespaced(w.kube_client.clone(), "apps")
+        .patch(
+            "app-service-abc",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"endpoints": [
+                {"addresses": ["10.244.1.77"], "conditions": {"ready": true}}]})),
+        )
+        .await
+        .unwrap();
+    eventually(
+        "the pool follows the endpoint despite the failed updates",
+        || async {
+            let p = pools(&w).await;
+            p.len() == 1 && p[0].servers.iter().any(|s| s.ip.addr == "10.244.1.77")
+        },
+    )
+    .await;
+    assert!(
+        w.avi.count("PUT", "pool", Some(500)) >= 1,
+        "the faults were hit"
+    );
+    wait(&mut status, |s| s.last_error.is_none()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1127,4 +1169,86 @@ async fn leftovers_of_ours_go_and_objects_of_other_owners_are_never_touched() {
         Some(&handed_over),
         "the handed-over pool stays"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn istio_guide_in_node_port_mode_with_local_traffic_policy() {
+    let w = world().await;
+    apply(&w.kube_client, NAMESPACES).await;
+    let (cert, key) = listener_cert();
+    // The guide's scenario with the Service as NodePort, externalTrafficPolicy Local, and both
+    // pods on node-a of two nodes.
+    let guide = istio_guide(&cert, &key)
+        .replace(
+            "spec:\n  selector: {app: app}\n  ports: [{name: http, port: 80, targetPort: 8080}]",
+            "spec:\n  type: NodePort\n  externalTrafficPolicy: Local\n  selector: {app: app}\n  \
+             ports: [{name: http, port: 80, targetPort: 8080, nodePort: 30080}]",
+        )
+        .replace(
+            "  conditions: {ready: true}\n  targetRef:",
+            "  conditions: {ready: true}\n  nodeName: node-a\n  targetRef:",
+        );
+    assert!(guide.contains("externalTrafficPolicy: Local") && guide.contains("nodeName: node-a"));
+    apply(&w.kube_client, &guide).await;
+    apply(
+        &w.kube_client,
+        "apiVersion: v1\nkind: Node\nmetadata: {name: node-a}\n---\napiVersion: v1\nkind: Node\nmetadata: {name: node-b}\n",
+    )
+    .await;
+    let nodes: Api<k8s_openapi::api::core::v1::Node> = Api::all(w.kube_client.clone());
+    for (name, ip) in [("node-a", "192.168.0.11"), ("node-b", "192.168.0.12")] {
+        nodes
+            .patch_status(
+                name,
+                &PatchParams::default(),
+                &Patch::Merge(
+                    json!({"status": {"addresses": [{"type": "InternalIP", "address": ip}]}}),
+                ),
+            )
+            .await
+            .unwrap();
+    }
+    publish_istio(&w).await;
+    let settings = Settings {
+        service_type: gateway_translate::ServiceType::NodePort,
+        ..istio_settings()
+    };
+    let (mut status, _task) = start(&w, settings);
+    wait(&mut status, |s| s.istio_refs && s.last_error.is_none()).await;
+    let p = pools(&w).await;
+    assert_eq!(p.len(), 1);
+    let servers: Vec<(String, Option<u16>)> = p[0]
+        .servers
+        .iter()
+        .map(|s| (s.ip.addr.clone(), s.port))
+        .collect();
+    // Only node-a hosts the pods; the port is the nodePort. The node's sidecar-less kube-proxy
+    // path still ends at a STRICT pod: the pool keeps the Istio identity.
+    assert_eq!(servers, [("192.168.0.11".to_owned(), Some(30080))]);
+    assert_eq!(
+        p[0].pki_profile_ref.as_ref().and_then(|r| r.name()),
+        Some("istio-pki-cluster-avi-system")
+    );
+    assert_eq!(
+        p[0].ssl_key_and_certificate_ref
+            .as_ref()
+            .and_then(|r| r.name()),
+        Some("istio-workload-cluster-avi-system")
+    );
+    let routes: Api<HttpRoute> = Api::namespaced(w.kube_client.clone(), "apps");
+    let gateways: Api<Gateway> = Api::namespaced(w.kube_client.clone(), "apps");
+    eventually("route and gateway statuses", || {
+        let (routes, gateways) = (routes.clone(), gateways.clone());
+        async move {
+            let r = routes.get("app-route").await.unwrap();
+            let g = gateways.get("istio-gateway").await.unwrap();
+            let rs = serde_json::to_value(&r.status).unwrap();
+            let gs = serde_json::to_value(&g.status).unwrap();
+            condition(&rs["parents"][0], "Accepted") == Some(("True".into(), "Accepted".into()))
+                && condition(&rs["parents"][0], "ResolvedRefs").is_some_and(|c| c.0 == "True")
+                && condition(&gs, "Programmed") == Some(("True".into(), "Programmed".into()))
+                && gs["addresses"][0]["type"] == "IPAddress"
+        }
+    })
+    .await;
 }

@@ -380,9 +380,9 @@ impl AviClient {
             Value::Object(m) => m
                 .get("error")
                 .and_then(Value::as_str)
-                .map_or_else(|| answer.body.to_string(), str::to_owned),
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
+                .map_or_else(|| shown_body(&answer.body), str::to_owned),
+            Value::String(s) => shown_text(s),
+            other => shown_body(other),
         };
         AviError::Api {
             method: method_name(&call.method),
@@ -514,4 +514,75 @@ fn error_message(text: &str) -> String {
         .ok()
         .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_owned))
         .unwrap_or_else(|| text.trim().to_owned())
+}
+
+/// The most of an answer's body an error message shows.
+const SHOWN_BODY_CHARS: usize = 512;
+
+/// An answer's body without an `error` field, as an error message shows it: `key` fields (at any
+/// depth) hidden and the text cut short. Error messages reach logs, Events and statuses; an
+/// answer that echoes a request must not carry a private key there.
+fn shown_body(body: &Value) -> String {
+    fn hide_keys(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                for (k, v) in m.iter_mut() {
+                    if k == "key" || k == "private_key" {
+                        *v = Value::String("<sensitive>".into());
+                    } else {
+                        hide_keys(v);
+                    }
+                }
+            }
+            Value::Array(a) => a.iter_mut().for_each(hide_keys),
+            _ => {}
+        }
+    }
+    let mut body = body.clone();
+    hide_keys(&mut body);
+    shown_text(&body.to_string())
+}
+
+/// A text answer as an error message shows it: cut short, and withheld whole if it holds a PEM
+/// private key.
+fn shown_text(text: &str) -> String {
+    if text.contains("PRIVATE KEY-----") {
+        return "<answer withheld: it holds a private key>".to_owned();
+    }
+    match text.char_indices().nth(SHOWN_BODY_CHARS) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn an_echoed_key_never_reaches_an_error_message() {
+        let echoed = json!({"detail": "bad request", "request": {"name": "istio-workload",
+            "key": "-----BEGIN EC PRIVATE KEY-----\nMHc\n-----END EC PRIVATE KEY-----",
+            "certificate": {"certificate": "-----BEGIN CERTIFICATE-----"}}});
+        let shown = shown_body(&echoed);
+        assert!(!shown.contains("PRIVATE KEY"), "{shown}");
+        assert!(shown.contains("<sensitive>") && shown.contains("bad request"));
+        let text =
+            "proxy error: -----BEGIN RSA PRIVATE KEY-----\nMII\n-----END RSA PRIVATE KEY-----";
+        assert_eq!(
+            shown_text(text),
+            "<answer withheld: it holds a private key>"
+        );
+    }
+
+    #[test]
+    fn a_long_answer_is_cut_short() {
+        let long = "é".repeat(2000);
+        let shown = shown_text(&long);
+        assert_eq!(shown.chars().count(), SHOWN_BODY_CHARS + 1);
+        assert!(shown.ends_with('…'));
+        assert_eq!(shown_text("short"), "short");
+    }
 }
