@@ -36,11 +36,23 @@ struct RunOnly {
 }
 
 impl Cli {
-    /// The command line's command; `run` when none is given, as the container runs it.
+    /// The command line's command; `run` when none is given, as the container runs it (with
+    /// `run`'s flags, if any, straight after the binary's name).
     fn command() -> Command {
-        Cli::parse()
-            .command
-            .unwrap_or_else(|| Command::Run(Box::new(RunOnly::parse().args)))
+        let run = || Command::Run(Box::new(RunOnly::parse().args));
+        match Cli::try_parse() {
+            Ok(Cli { command: Some(c) }) => c,
+            Ok(Cli { command: None }) => run(),
+            Err(e) => {
+                let first = std::env::args().nth(1).unwrap_or_default();
+                let own = ["-h", "--help", "-V", "--version"];
+                if first.starts_with('-') && !own.contains(&first.as_str()) {
+                    run()
+                } else {
+                    e.exit()
+                }
+            }
+        }
     }
 }
 

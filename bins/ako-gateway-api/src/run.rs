@@ -97,6 +97,9 @@ async fn report(mut status: watch::Receiver<ControllerStatus>, readiness: ako_ru
             } else if let Some(e) = &s.last_error {
                 tracing::warn!(error = %e, "reconcile failed; retrying");
             }
+            if let Some(w) = &s.waiting {
+                tracing::info!(waiting = %w, "not settled yet; looking again soon");
+            }
         }
         seen = s;
     }

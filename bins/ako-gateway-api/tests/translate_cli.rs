@@ -160,4 +160,19 @@ fn without_a_command_the_binary_runs_the_controller() {
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("CLUSTER_NAME is not set"), "{stderr}");
+    // `run`'s flags work without the word `run`; a wrong one is `run`'s usage error.
+    let out = Command::new(env!("CARGO_BIN_EXE_ako-gateway-api"))
+        .args(["--istio-backends", "all", "--cluster-name", "c"])
+        .env_clear()
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains("CLUSTER_NAME is not set"), "{stderr}");
+    let out = Command::new(env!("CARGO_BIN_EXE_ako-gateway-api"))
+        .args(["--istio-backends", "some"])
+        .env_clear()
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
 }

@@ -17,6 +17,7 @@ use avi_client::{AviClient, Kind};
 use futures_util::{StreamExt, stream};
 use gateway_translate::{Settings, StatusUpdate, names, translate};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kube::runtime::reflector::ObjectRef;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
@@ -72,6 +73,19 @@ pub struct ControllerStatus {
     pub last_error: Option<String>,
     /// Whether the Istio references were given to the last translation.
     pub istio_refs: bool,
+    /// What the last reconcile waits for, retried soon but not a failure (readiness and
+    /// `ako_reconcile_total` ignore it): a Gateway's VIP, an Istio check the controller did not
+    /// answer.
+    pub waiting: Option<String>,
+}
+
+/// How one reconcile ended.
+#[derive(Debug, Clone, Copy)]
+struct Pass {
+    /// Something failed (an Avi step, a status write).
+    failed: bool,
+    /// Nothing failed, but something is not settled yet: retry soon.
+    waiting: bool,
 }
 
 /// The controller, ready to run.
@@ -235,16 +249,16 @@ impl Controller {
         full: bool,
     ) -> bool {
         let started = Instant::now();
-        let ok = self.reconcile_once(inputs, status, full).await;
+        let pass = self.reconcile_once(inputs, status, full).await;
         if let Some(m) = &self.metrics {
-            let result = if ok {
-                crate::metrics::ReconcileResult::Success
-            } else {
+            let result = if pass.failed {
                 crate::metrics::ReconcileResult::Error
+            } else {
+                crate::metrics::ReconcileResult::Success
             };
             m.reconcile(result, started.elapsed());
         }
-        ok
+        !pass.failed && !pass.waiting
     }
 
     async fn reconcile_once(
@@ -252,7 +266,7 @@ impl Controller {
         inputs: &Inputs,
         status: &watch::Sender<ControllerStatus>,
         full: bool,
-    ) -> bool {
+    ) -> Pass {
         let snapshot = inputs.snapshot();
         let mut settings = self.settings.clone();
         let mut istio_error = None;
@@ -324,7 +338,11 @@ impl Controller {
                     None => self.vip(&names::vsvip(&parent)).await,
                     Some(_) => status::Vip::NotYet,
                 };
-                if !status::program_gateway(status, vip, failure.as_deref(), &now) {
+                let previous = inputs
+                    .gateways()
+                    .get(&ObjectRef::new(&key.1).within(&key.0));
+                let previous = previous.as_ref().and_then(|g| g.status.as_ref());
+                if !status::program_gateway(status, vip, previous, failure.as_deref(), &now) {
                     unaddressed += 1;
                 }
             }
@@ -337,9 +355,9 @@ impl Controller {
         let status_errors_none = status_errors.is_none();
         // The sync itself may have succeeded; an uncertain Istio check or a Gateway still
         // waiting for its VIP only asks for a retry.
-        errors.extend(istio_error);
+        let mut waits: Vec<String> = istio_error.into_iter().collect();
         if unaddressed > 0 {
-            errors.push(format!("{unaddressed} Gateways wait for their VIP"));
+            waits.push(format!("{unaddressed} Gateways wait for their VIP"));
         }
         if let Some(e) = status_errors {
             errors.push(format!("status: {e}"));
@@ -352,16 +370,20 @@ impl Controller {
             synced && status_errors_none,
         )
         .await;
-        let ok = errors.is_empty();
+        let pass = Pass {
+            failed: !errors.is_empty(),
+            waiting: !waits.is_empty(),
+        };
         status.send_modify(|s| {
             s.reconciles += 1;
             s.synced += u64::from(synced);
             s.avi_writes += writes;
             s.status_writes += written;
             s.istio_refs = settings.istio_refs.is_some();
-            s.last_error = (!ok).then(|| errors.join("; "));
+            s.last_error = pass.failed.then(|| errors.join("; "));
+            s.waiting = pass.waiting.then(|| waits.join("; "));
         });
-        ok
+        pass
     }
 
     async fn vip(&self, name: &str) -> status::Vip {

@@ -442,22 +442,24 @@ async fn a_failed_istio_check_keeps_the_mesh_pools_refs() {
         .unwrap();
     wait(&mut status, |s| {
         s.reconciles > reconciles
-            && s.last_error
+            && s.waiting
                 .as_deref()
                 .is_some_and(|e| e.contains("cannot check the Istio object"))
     })
     .await;
+    // Not a failure: the sync itself went through (readiness is not lost for it).
+    assert!(status.borrow().last_error.is_none());
     // The uncertain answer kept the references: no pool was turned to plain text.
     assert!(status.borrow().istio_refs);
     assert_eq!(pools(&w).await, before);
     // The retry succeeds once the controller answers again; still nothing to write.
-    wait(&mut status, |s| s.last_error.is_none()).await;
+    wait(&mut status, |s| s.waiting.is_none()).await;
     assert_eq!(pools(&w).await, before);
     assert_eq!(status.borrow().avi_writes, writes);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deleting_istio_secret_withdraws_the_refs() {
+async fn deleting_istio_secret_gives_new_pools_no_refs_and_keeps_those_of_existing_pools() {
     let w = world().await;
     apply(&w.kube_client, NAMESPACES).await;
     let (cert, key) = listener_cert();
@@ -470,10 +472,43 @@ async fn deleting_istio_secret_withdraws_the_refs() {
         .delete("istio-secret", &DeleteParams::default())
         .await
         .unwrap();
+    let before = pools(&w).await;
+    let writes = status.borrow().avi_writes;
     wait(&mut status, |s| !s.istio_refs && s.last_error.is_none()).await;
-    let p = pools(&w).await;
-    assert!(p[0].pki_profile_ref.is_none());
-    assert!(p[0].ssl_key_and_certificate_ref.is_none());
+    // The existing mesh pool keeps its mTLS (plain text is what its STRICT backend refuses).
+    assert_eq!(pools(&w).await, before);
+    // A route added meanwhile gets a pool without the references it cannot confirm.
+    apply(
+        &w.kube_client,
+        r#"
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: other-route, namespace: apps}
+spec:
+  parentRefs: [{name: istio-gateway}]
+  hostnames: [app.example.com]
+  rules:
+  - matches: [{path: {type: PathPrefix, value: /other}}]
+    backendRefs: [{name: app-service, port: 80}]
+"#,
+    )
+    .await;
+    eventually("the new route's pool", || async {
+        pools(&w).await.len() == 2
+    })
+    .await;
+    let now = pools(&w).await;
+    let new_pool = now.iter().find(|p| !before.contains(p)).unwrap();
+    assert!(new_pool.pki_profile_ref.is_none());
+    assert!(new_pool.ssl_key_and_certificate_ref.is_none());
+    // Published again: the new pool gets them; the old one was never touched.
+    publish_istio(&w).await;
+    eventually("every pool has the references", || async {
+        pools(&w).await.iter().all(|p| p.pki_profile_ref.is_some())
+    })
+    .await;
+    assert!(pools(&w).await.contains(&before[0]));
+    assert!(status.borrow().avi_writes > writes);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -380,7 +380,7 @@ impl AviClient {
             Value::Object(m) => m
                 .get("error")
                 .and_then(Value::as_str)
-                .map_or_else(|| shown_body(&answer.body), str::to_owned),
+                .map_or_else(|| shown_body(&answer.body), shown_text),
             Value::String(s) => shown_text(s),
             other => shown_body(other),
         };
@@ -510,16 +510,19 @@ fn set_cookies(headers: &HeaderMap) -> Vec<(String, String)> {
 }
 
 fn error_message(text: &str) -> String {
-    serde_json::from_str::<Value>(text)
-        .ok()
-        .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_owned))
-        .unwrap_or_else(|| text.trim().to_owned())
+    match serde_json::from_str::<Value>(text) {
+        Ok(v) => match v.get("error").and_then(Value::as_str) {
+            Some(e) => shown_text(e),
+            None => shown_body(&v),
+        },
+        Err(_) => shown_text(text.trim()),
+    }
 }
 
 /// The most of an answer's body an error message shows.
 const SHOWN_BODY_CHARS: usize = 512;
 
-/// An answer's body without an `error` field, as an error message shows it: `key` fields (at any
+/// An answer's body (without an `error` field), as an error message shows it: `key` fields (at any
 /// depth) hidden and the text cut short. Error messages reach logs, Events and statuses; an
 /// answer that echoes a request must not carry a private key there.
 fn shown_body(body: &Value) -> String {

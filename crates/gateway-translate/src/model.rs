@@ -24,6 +24,10 @@ pub struct AviModel {
     pub ssl_key_and_certificates: Vec<SslKeyAndCertificate>,
     /// PKI profiles of BackendTLSPolicies (their CA certificates).
     pub pki_profiles: Vec<PkiProfile>,
+    /// Pools whose TLS stays as the controller holds it ([`POOL_TLS_FIELDS`] not cleared): mesh
+    /// pools while the Istio references cannot be confirmed. Not knowing is no reason to turn
+    /// a pool a STRICT backend needs to plain text; a new pool is still made without them.
+    pub pools_keeping_tls: std::collections::BTreeSet<String>,
 }
 
 /// A pool's TLS towards its backend, as the one precedence rule decides it (Istio, a
@@ -81,10 +85,15 @@ impl AviModel {
             http_policy_sets,
             ssl_key_and_certificates,
             pki_profiles,
+            pools_keeping_tls,
         } = self;
+        let pools = pools.into_iter().map(move |p| {
+            let keep = pools_keeping_tls.contains(&p.name);
+            Desired::of(&p).map(|d| if keep { d } else { d.clearing(POOL_TLS_FIELDS) })
+        });
         each(ssl_key_and_certificates)
             .chain(each(pki_profiles))
-            .chain(each(pools).map(|d| d.map(|d| d.clearing(POOL_TLS_FIELDS))))
+            .chain(pools)
             .chain(each(pool_groups))
             .chain(each(http_policy_sets))
             .chain(each(vsvips))

@@ -617,17 +617,29 @@ pub fn ratios(weights: &[u32]) -> Vec<u32> {
 fn resolved_message(warnings: &[Warning]) -> String {
     let mut message = String::from("All references resolved");
     let mut seen = BTreeSet::new();
-    for w in warnings
+    let notes: Vec<&str> = warnings
         .iter()
         .filter(|w| w.reason == BACKEND_TLS || w.reason == BACKEND_NOT_IN_MESH)
-    {
-        if seen.insert(w.message.as_str()) {
-            message.push_str("; ");
-            message.push_str(&w.message);
-        }
+        .map(|w| w.message.as_str())
+        .filter(|m| seen.insert(*m))
+        .collect();
+    // A condition message is at most 32,768 characters: a few notes, then a count (the Events
+    // carry every one).
+    for note in notes.iter().take(MAX_NOTES) {
+        message.push_str("; ");
+        message.push_str(note);
+    }
+    if notes.len() > MAX_NOTES {
+        message.push_str(&format!(
+            "; and {} more backends (see the route's Events)",
+            notes.len() - MAX_NOTES
+        ));
     }
     message
 }
+
+/// Backend notes a route's `ResolvedRefs` message shows.
+const MAX_NOTES: usize = 4;
 
 /// Child virtual services, pool groups and pools of one route; returns its status.
 #[allow(clippy::too_many_arguments)]
@@ -949,6 +961,9 @@ fn backend_pool(
         servers: pool_servers(&servers),
         ..Pool::default()
     };
+    if decision.tls == BackendTls::IstioPending {
+        out.model.pools_keeping_tls.insert(pool.name.clone());
+    }
     apply_tls(&mut pool, decision.tls.clone());
     out.pool_backends.insert(
         pool.name.clone(),

@@ -5,8 +5,10 @@
 //!
 //! Once given, the references are withdrawn only on a definite answer: the Secret deleted, or
 //! the controller saying an object is gone. A failed look-up (a 5xx, an expired session the
-//! retries did not save) or a Secret that no longer validates keeps the last good references:
-//! withdrawing them would turn every mesh pool to plain text, which a STRICT backend refuses.
+//! retries did not save) or a Secret that no longer validates keeps the last good references.
+//! Even withdrawn (or never confirmed, after a restart), they are only not given to new pools:
+//! a mesh pool that has them keeps them (`AviModel::pools_keeping_tls`), since plain text is
+//! what a STRICT backend refuses.
 
 use std::sync::Mutex;
 use std::time::SystemTime;

@@ -55,7 +55,14 @@ impl Notice {
 /// `Accepted` (Normal, once the controller holds the route's objects) or `Rejected` (Warning,
 /// with the status's reason).
 pub fn notices(warnings: &[Warning], statuses: &[StatusUpdate], synced: bool) -> Vec<Notice> {
-    let mut out: Vec<Notice> = warnings.iter().map(Notice::warning).collect();
+    // A route on several Gateways repeats its backends' warnings once per Gateway: one Event
+    // each.
+    let mut seen = std::collections::HashSet::new();
+    let mut out: Vec<Notice> = warnings
+        .iter()
+        .filter(|w| seen.insert((w.kind, &w.key, w.reason, &w.message)))
+        .map(Notice::warning)
+        .collect();
     for s in statuses {
         let StatusUpdate::HttpRoute { key, status } = s else {
             continue;

@@ -46,11 +46,13 @@ pub enum Vip {
     Unknown(String),
 }
 
-/// Marks a Gateway Programmed (with the VIP as its address) or not (with why). Returns false
-/// when the Gateway waits for its address: the caller retries rather than waiting for a resync.
+/// Marks a Gateway Programmed (with the VIP as its address) or not (with why). `previous` is
+/// the status the Gateway has now. Returns false when the address is not settled: the caller
+/// retries rather than waiting for a resync.
 pub fn program_gateway(
     status: &mut GatewayStatus,
     vip: Vip,
+    previous: Option<&GatewayStatus>,
     failure: Option<&str>,
     now: &Time,
 ) -> bool {
@@ -88,7 +90,15 @@ pub fn program_gateway(
             return true;
         }
         Vip::NotYet => "the Avi controller has not allocated the VIP yet".to_owned(),
-        Vip::Unknown(why) => format!("cannot read the VIP from the Avi controller: {why}"),
+        Vip::Unknown(why) => {
+            // A failed read says nothing about a VIP that serves: keep the address the Gateway
+            // shows (no status churn) and ask for another look.
+            if let Some(addresses) = previous.and_then(|p| p.addresses.clone()) {
+                status.addresses = Some(addresses);
+                return false;
+            }
+            format!("cannot read the VIP from the Avi controller: {why}")
+        }
     };
     // Programmed without an address would send clients nowhere.
     if let Some(c) = status.conditions.as_mut() {
@@ -277,6 +287,7 @@ mod tests {
             &mut s,
             Vip::Allocated("10.250.250.1".into()),
             None,
+            None,
             &now()
         ));
         assert_eq!(programmed(&s), ("True", "Programmed"));
@@ -287,7 +298,7 @@ mod tests {
     fn no_vip_yet_is_not_programmed_and_asks_for_a_retry() {
         for vip in [Vip::NotYet, Vip::Unknown("503 Service Unavailable".into())] {
             let mut s = accepted();
-            assert!(!program_gateway(&mut s, vip, None, &now()));
+            assert!(!program_gateway(&mut s, vip, None, None, &now()));
             assert_eq!(programmed(&s), ("False", "AddressNotAssigned"));
             assert!(s.addresses.is_none());
         }
@@ -299,6 +310,7 @@ mod tests {
         assert!(program_gateway(
             &mut s,
             Vip::NotYet,
+            None,
             Some("pool: 400 bad field"),
             &now()
         ));
@@ -315,7 +327,24 @@ mod tests {
         };
         s.conditions.as_mut().unwrap()[0].status = "False".into();
         let before = s.clone();
-        assert!(program_gateway(&mut s, Vip::NotYet, None, &now()));
+        assert!(program_gateway(&mut s, Vip::NotYet, None, None, &now()));
         assert_eq!(s, before);
+    }
+
+    #[test]
+    fn a_failed_vip_read_keeps_the_address_shown() {
+        let mut shown = accepted();
+        assert!(program_gateway(
+            &mut shown,
+            Vip::Allocated("10.250.250.1".into()),
+            None,
+            None,
+            &now()
+        ));
+        let mut s = accepted();
+        let vip = Vip::Unknown("503 Service Unavailable".into());
+        // Retried, but the Gateway stays Programmed with its address.
+        assert!(!program_gateway(&mut s, vip, Some(&shown), None, &now()));
+        assert_eq!(s, shown);
     }
 }

@@ -474,3 +474,38 @@ fn an_unsupported_address_type_is_not_accepted_and_nothing_is_programmed() {
     );
     assert!(gw_status.addresses.is_none());
 }
+
+#[test]
+fn the_resolved_refs_message_shows_a_few_backend_notes_then_a_count() {
+    let warnings: Vec<Warning> = (0..10)
+        .map(|i| Warning {
+            kind: "HTTPRoute",
+            key: ("apps".into(), "r".into()),
+            reason: if i % 2 == 0 {
+                BACKEND_TLS
+            } else {
+                BACKEND_NOT_IN_MESH
+            },
+            message: format!("backend apps/svc-{i} says {i}"),
+        })
+        .chain(std::iter::once(Warning {
+            kind: "HTTPRoute",
+            key: ("apps".into(), "r".into()),
+            reason: BACKEND_TLS,
+            message: "backend apps/svc-0 says 0".into(),
+        }))
+        .collect();
+    let m = resolved_message(&warnings);
+    assert!(m.starts_with("All references resolved; backend apps/svc-0 says 0; "));
+    assert!(m.contains("svc-3") && !m.contains("svc-4"), "{m}");
+    // Ten distinct notes (the repeated one counted once): four shown, six counted.
+    assert!(
+        m.ends_with("; and 6 more backends (see the route's Events)"),
+        "{m}"
+    );
+    assert_eq!(
+        resolved_message(&[]),
+        "All references resolved",
+        "nothing to add"
+    );
+}
