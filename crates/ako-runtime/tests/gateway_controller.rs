@@ -1287,3 +1287,48 @@ async fn istio_guide_in_node_port_mode_with_local_traffic_policy() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backend_leaving_the_mesh_loses_the_tls_fields_of_its_pool() {
+    let w = world().await;
+    apply(&w.kube_client, NAMESPACES).await;
+    let (cert, key) = listener_cert();
+    apply(&w.kube_client, &istio_guide(&cert, &key)).await;
+    publish_istio(&w).await;
+    let (mut status, _task) = start(&w, istio_settings());
+    wait(&mut status, |s| s.istio_refs && s.last_error.is_none()).await;
+    assert!(pools(&w).await[0].pki_profile_ref.is_some());
+    // Injection is turned off and the pods restart without sidecars: plain HTTP, and the
+    // pool must not keep the Istio fields the last decision set.
+    let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::namespaced(w.kube_client.clone(), "apps");
+    for name in ["app-1", "app-2"] {
+        pods.patch(
+            name,
+            &PatchParams::default(),
+            &Patch::Merge(json!({"metadata": {"annotations": {"sidecar.istio.io/status": null}}})),
+        )
+        .await
+        .unwrap();
+    }
+    eventually("the pool loses its Istio fields", || async {
+        let p = pools(&w).await;
+        p.len() == 1
+            && p[0].pki_profile_ref.is_none()
+            && p[0].ssl_key_and_certificate_ref.is_none()
+            && p[0].ssl_profile_ref.is_none()
+    })
+    .await;
+    // Settled: the next reconcile writes nothing (the fields stay unset).
+    let writes = status.borrow().avi_writes;
+    Api::<HttpRoute>::namespaced(w.kube_client.clone(), "apps")
+        .patch(
+            "app-route",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"metadata": {"labels": {"touched": "yes"}}})),
+        )
+        .await
+        .unwrap();
+    let reconciles = status.borrow().reconciles;
+    wait(&mut status, |s| s.reconciles > reconciles).await;
+    assert_eq!(status.borrow().avi_writes, writes);
+}
