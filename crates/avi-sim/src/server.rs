@@ -31,9 +31,13 @@ impl std::fmt::Display for Reset {
 
 impl std::error::Error for Reset {}
 
-/// Accepts connections until the task is aborted.
+/// Accepts connections until the task is aborted. The connections are this task's: aborting it
+/// (the emulator stopped or dropped) ends them too, so none outlives the emulator.
 pub async fn run(listener: TcpListener, sim: Arc<Sim>, tls: Option<TlsAcceptor>) {
+    let mut connections = tokio::task::JoinSet::new();
     loop {
+        // Forget the connections that ended.
+        while connections.try_join_next().is_some() {}
         let (stream, _peer) = match listener.accept().await {
             Ok(conn) => conn,
             Err(error) => {
@@ -43,7 +47,7 @@ pub async fn run(listener: TcpListener, sim: Arc<Sim>, tls: Option<TlsAcceptor>)
         };
         let sim = sim.clone();
         let tls = tls.clone();
-        tokio::spawn(async move {
+        connections.spawn(async move {
             let service = hyper::service::service_fn(move |req| handle(sim.clone(), req));
             let builder = auto::Builder::new(TokioExecutor::new());
             let result = match tls {

@@ -733,3 +733,36 @@ async fn auto_allocated_vips_get_distinct_addresses_kept_across_updates() {
         .await;
     assert_eq!(addr(&st), "192.0.2.10");
 }
+
+#[tokio::test]
+async fn connections_end_with_the_emulator() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let sim = AviSim::builder().start().await.unwrap();
+    let mut conn = tokio::net::TcpStream::connect(sim.addr()).await.unwrap();
+    conn.write_all(b"GET /api/initial-data HTTP/1.1\r\nHost: avi\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buf = vec![0u8; 64 * 1024];
+    let n = conn.read(&mut buf).await.unwrap();
+    assert!(
+        buf[..n].starts_with(b"HTTP/1.1 200"),
+        "{:?}",
+        String::from_utf8_lossy(&buf[..n])
+    );
+    // A kept-alive connection of a dropped emulator is closed, not served by a task that
+    // outlives it.
+    drop(sim);
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match conn.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    assert!(
+        closed.is_ok(),
+        "the connection stayed open after the emulator was dropped"
+    );
+}
