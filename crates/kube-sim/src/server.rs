@@ -16,14 +16,20 @@ use crate::status::StatusError;
 
 const MAX_BODY: usize = 16 * 1024 * 1024;
 
-/// Accepts connections until aborted.
+/// Accepts connections until aborted. The connections are this task's: aborting it (the
+/// emulator dropped) ends them and the watches they stream.
 pub async fn run(listener: TcpListener, shared: Arc<Shared>) {
+    let mut connections = tokio::task::JoinSet::new();
     loop {
+        // Forget the connections that ended.
+        while connections.try_join_next().is_some() {}
         let Ok((stream, _)) = listener.accept().await else {
+            // EMFILE and friends: back off instead of spinning.
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
             continue;
         };
         let shared = shared.clone();
-        tokio::spawn(async move {
+        connections.spawn(async move {
             let service = hyper::service::service_fn(move |req| serve(shared.clone(), req));
             if let Err(error) = auto::Builder::new(TokioExecutor::new())
                 .serve_connection(TokioIo::new(stream), service)

@@ -703,3 +703,37 @@ async fn selector_watches_see_objects_enter_and_leave() {
     }
     assert_eq!(kinds, ["ADDED", "MODIFIED", "DELETED"]);
 }
+
+#[tokio::test]
+async fn connections_end_with_the_emulator() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let sim = KubeSim::start(SimConfig::default()).await.unwrap();
+    let mut conn = tokio::net::TcpStream::connect(sim.addr()).await.unwrap();
+    // A watch: the server streams it on the connection until it ends.
+    conn.write_all(
+        b"GET /api/v1/namespaces/default/configmaps?watch=true HTTP/1.1\r\nHost: kube\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    let mut buf = vec![0u8; 64 * 1024];
+    let n = conn.read(&mut buf).await.unwrap();
+    assert!(
+        buf[..n].starts_with(b"HTTP/1.1 200"),
+        "{:?}",
+        String::from_utf8_lossy(&buf[..n])
+    );
+    drop(sim);
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match conn.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    assert!(
+        closed.is_ok(),
+        "the watch stayed open after the emulator was dropped"
+    );
+}
