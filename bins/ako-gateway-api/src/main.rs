@@ -39,20 +39,12 @@ impl Cli {
     /// The command line's command; `run` when none is given, as the container runs it (with
     /// `run`'s flags, if any, straight after the binary's name).
     fn command() -> Command {
-        let run = || Command::Run(Box::new(RunOnly::parse().args));
-        match Cli::try_parse() {
-            Ok(Cli { command: Some(c) }) => c,
-            Ok(Cli { command: None }) => run(),
-            Err(e) => {
-                let first = std::env::args().nth(1).unwrap_or_default();
-                let own = ["-h", "--help", "-V", "--version"];
-                if first.starts_with('-') && !own.contains(&first.as_str()) {
-                    run()
-                } else {
-                    e.exit()
-                }
-            }
-        }
+        ako_runtime::cli::command_or_run(
+            std::env::args_os().collect(),
+            |c: Cli| c.command,
+            |r: RunOnly| Command::Run(Box::new(r.args)),
+        )
+        .unwrap_or_else(|e| e.exit())
     }
 }
 

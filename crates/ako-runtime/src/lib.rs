@@ -3,6 +3,7 @@
 //! One module per concern:
 //!
 //! - [`config`]: AKO's environment variables with flags over them, checked at startup;
+//! - [`cli`]: `run` as the default command of either binary;
 //! - [`avi_secret`]: Avi credentials from the Secret `avi-secret`, and the Avi client's settings;
 //! - [`kube_client`]: the Kubernetes client, from a kubeconfig or in-cluster;
 //! - [`metrics`] and [`health`]: Prometheus metrics and the `/healthz`, `/readyz`, `/metrics` server;
@@ -22,6 +23,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod avi_secret;
+pub mod cli;
 pub mod config;
 pub mod error;
 pub mod events;

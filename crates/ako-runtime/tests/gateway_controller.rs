@@ -308,6 +308,42 @@ async fn publish_istio(w: &World) {
         .unwrap();
 }
 
+/// Replaces the example backend's endpoints with one at `ip`; waits until its pool has it.
+async fn move_endpoint(w: &World, ip: &str, what: &str) {
+    Api::<EndpointSlice>::namespaced(w.kube_client.clone(), "apps")
+        .patch(
+            "app-service-abc",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"endpoints": [
+                {"addresses": [ip], "conditions": {"ready": true}}]})),
+        )
+        .await
+        .unwrap();
+    eventually(what, || async {
+        let p = pools(w).await;
+        p.len() == 1 && p[0].servers.iter().any(|s| s.ip.addr == ip)
+    })
+    .await;
+}
+
+/// Gives node-a and node-b their InternalIPs (192.168.0.11, .12). Addresses are status: the
+/// kubelet writes them through the status subresource.
+async fn address_nodes(w: &World) {
+    let nodes: Api<k8s_openapi::api::core::v1::Node> = Api::all(w.kube_client.clone());
+    for (name, ip) in [("node-a", "192.168.0.11"), ("node-b", "192.168.0.12")] {
+        nodes
+            .patch_status(
+                name,
+                &PatchParams::default(),
+                &Patch::Merge(
+                    json!({"status": {"addresses": [{"type": "InternalIP", "address": ip}]}}),
+                ),
+            )
+            .await
+            .unwrap();
+    }
+}
+
 fn istio_settings() -> Settings {
     Settings {
         istio_enabled: true,
@@ -642,21 +678,10 @@ async fn avi_faults_during_sync_converge() {
         times: Some(4),
         ..FaultRule::default()
     });
-    Api::<EndpointSlice>::namespaced(w.kube_client.clone(), "apps")
-        .patch(
-            "app-service-abc",
-            &PatchParams::default(),
-            &Patch::Merge(json!({"endpoints": [
-                {"addresses": ["10.244.1.77"], "conditions": {"ready": true}}]})),
-        )
-        .await
-        .unwrap();
-    eventually(
+    move_endpoint(
+        &w,
+        "10.244.1.77",
         "the pool follows the endpoint despite the failed updates",
-        || async {
-            let p = pools(&w).await;
-            p.len() == 1 && p[0].servers.iter().any(|s| s.ip.addr == "10.244.1.77")
-        },
     )
     .await;
     assert!(
@@ -817,20 +842,7 @@ metadata: {name: node-b}
 "#,
     )
     .await;
-    // Addresses are status: the kubelet writes them through the status subresource.
-    let nodes: Api<k8s_openapi::api::core::v1::Node> = Api::all(w.kube_client.clone());
-    for (name, ip) in [("node-a", "192.168.0.11"), ("node-b", "192.168.0.12")] {
-        nodes
-            .patch_status(
-                name,
-                &PatchParams::default(),
-                &Patch::Merge(
-                    json!({"status": {"addresses": [{"type": "InternalIP", "address": ip}]}}),
-                ),
-            )
-            .await
-            .unwrap();
-    }
+    address_nodes(&w).await;
     let settings = Settings {
         service_type: gateway_translate::ServiceType::NodePort,
         ..Settings::default()
@@ -859,22 +871,10 @@ async fn dropped_and_expired_watches_still_converge() {
     // Every watch is cut and the next one is told its resourceVersion is gone (410).
     w.kube.drop_watches();
     w.kube.expire_next_watch();
-    let slices: Api<EndpointSlice> = Api::namespaced(w.kube_client.clone(), "apps");
-    slices
-        .patch(
-            "app-service-abc",
-            &PatchParams::default(),
-            &Patch::Merge(json!({"endpoints": [
-                {"addresses": ["10.244.1.77"], "conditions": {"ready": true}}]})),
-        )
-        .await
-        .unwrap();
-    eventually(
+    move_endpoint(
+        &w,
+        "10.244.1.77",
         "the change made after the watches broke arrives",
-        || async {
-            let p = pools(&w).await;
-            p.len() == 1 && p[0].servers.iter().any(|s| s.ip.addr == "10.244.1.77")
-        },
     )
     .await;
 }
@@ -1230,19 +1230,7 @@ async fn istio_guide_in_node_port_mode_with_local_traffic_policy() {
         "apiVersion: v1\nkind: Node\nmetadata: {name: node-a}\n---\napiVersion: v1\nkind: Node\nmetadata: {name: node-b}\n",
     )
     .await;
-    let nodes: Api<k8s_openapi::api::core::v1::Node> = Api::all(w.kube_client.clone());
-    for (name, ip) in [("node-a", "192.168.0.11"), ("node-b", "192.168.0.12")] {
-        nodes
-            .patch_status(
-                name,
-                &PatchParams::default(),
-                &Patch::Merge(
-                    json!({"status": {"addresses": [{"type": "InternalIP", "address": ip}]}}),
-                ),
-            )
-            .await
-            .unwrap();
-    }
+    address_nodes(&w).await;
     publish_istio(&w).await;
     let settings = Settings {
         service_type: gateway_translate::ServiceType::NodePort,

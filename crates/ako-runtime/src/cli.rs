@@ -1,0 +1,99 @@
+//! The binaries' command lines. A container starts its binary as the image's entrypoint, often
+//! with no command at all: `run` is the default, with `run`'s flags right after the name.
+
+use std::ffi::OsString;
+
+use clap::Parser;
+
+/// The flags of the top-level parser itself, which never mean `run`.
+const OWN_FLAGS: &[&str] = &["-h", "--help", "-V", "--version"];
+
+/// Parses `args` (the binary's name first) as `C`, whose subcommand `command` picks out. With no
+/// subcommand, or when the first argument is a flag `C` does not take, parses them as `R` —
+/// `run`'s arguments alone — and makes the command with `run`. Errors are clap's: `exit()`
+/// prints them with the usage that fits.
+pub fn command_or_run<C, R, Cmd>(
+    args: Vec<OsString>,
+    command: impl FnOnce(C) -> Option<Cmd>,
+    run: impl FnOnce(R) -> Cmd,
+) -> Result<Cmd, clap::Error>
+where
+    C: Parser,
+    R: Parser,
+{
+    let runs_flag_first = args
+        .get(1)
+        .and_then(|a| a.to_str())
+        .is_some_and(|a| a.starts_with('-') && !OWN_FLAGS.contains(&a));
+    match C::try_parse_from(&args) {
+        Ok(c) => match command(c) {
+            Some(cmd) => Ok(cmd),
+            None => R::try_parse_from(&args).map(run),
+        },
+        Err(_) if runs_flag_first => R::try_parse_from(&args).map(run),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{Args, Parser, Subcommand};
+
+    use super::*;
+
+    #[derive(Args, Debug, PartialEq)]
+    struct RunArgs {
+        #[arg(long)]
+        level: Option<u8>,
+    }
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(subcommand)]
+        command: Option<Cmd>,
+    }
+
+    #[derive(Subcommand, Debug, PartialEq)]
+    enum Cmd {
+        Run(RunArgs),
+        Inspect,
+    }
+
+    #[derive(Parser)]
+    struct RunOnly {
+        #[command(flatten)]
+        args: RunArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<Cmd, clap::Error> {
+        command_or_run(
+            args.iter().map(OsString::from).collect(),
+            |c: Cli| c.command,
+            |r: RunOnly| Cmd::Run(r.args),
+        )
+    }
+
+    #[test]
+    fn no_command_is_run_and_runs_flags_need_no_command() {
+        assert_eq!(parse(&["bin"]).unwrap(), Cmd::Run(RunArgs { level: None }));
+        assert_eq!(
+            parse(&["bin", "--level", "3"]).unwrap(),
+            Cmd::Run(RunArgs { level: Some(3) })
+        );
+        assert_eq!(
+            parse(&["bin", "run", "--level", "4"]).unwrap(),
+            Cmd::Run(RunArgs { level: Some(4) })
+        );
+        assert_eq!(parse(&["bin", "inspect"]).unwrap(), Cmd::Inspect);
+    }
+
+    #[test]
+    fn mistakes_are_usage_errors() {
+        use clap::error::ErrorKind;
+        let kind = |args: &[&str]| parse(args).unwrap_err().kind();
+        assert_eq!(kind(&["bin", "--level", "x"]), ErrorKind::ValueValidation);
+        assert_eq!(kind(&["bin", "--nope"]), ErrorKind::UnknownArgument);
+        assert_eq!(kind(&["bin", "nope"]), ErrorKind::InvalidSubcommand);
+        assert_eq!(kind(&["bin", "--help"]), ErrorKind::DisplayHelp);
+    }
+}
