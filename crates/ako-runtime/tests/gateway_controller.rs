@@ -344,6 +344,41 @@ async fn address_nodes(w: &World) {
     }
 }
 
+/// Waits for the guide's statuses: the route Accepted with its references resolved, the
+/// Gateway Programmed with the VIP as its address.
+async fn guide_statuses_settle(w: &World) {
+    let routes: Api<HttpRoute> = Api::namespaced(w.kube_client.clone(), "apps");
+    let gateways: Api<Gateway> = Api::namespaced(w.kube_client.clone(), "apps");
+    eventually("route and gateway statuses", || {
+        let (routes, gateways) = (routes.clone(), gateways.clone());
+        async move {
+            let r = routes.get("app-route").await.unwrap();
+            let g = gateways.get("istio-gateway").await.unwrap();
+            let rs = serde_json::to_value(&r.status).unwrap();
+            let gs = serde_json::to_value(&g.status).unwrap();
+            condition(&rs["parents"][0], "Accepted") == Some(("True".into(), "Accepted".into()))
+                && condition(&rs["parents"][0], "ResolvedRefs").is_some_and(|c| c.0 == "True")
+                && condition(&gs, "Programmed") == Some(("True".into(), "Programmed".into()))
+                && gs["addresses"][0]["type"] == "IPAddress"
+        }
+    })
+    .await;
+}
+
+/// The pool reaches its backend with the identity the `ako` container published.
+fn assert_istio_identity(pool: &Pool) {
+    assert_eq!(
+        pool.pki_profile_ref.as_ref().and_then(|r| r.name()),
+        Some("istio-pki-cluster-avi-system")
+    );
+    assert_eq!(
+        pool.ssl_key_and_certificate_ref
+            .as_ref()
+            .and_then(|r| r.name()),
+        Some("istio-workload-cluster-avi-system")
+    );
+}
+
 fn istio_settings() -> Settings {
     Settings {
         istio_enabled: true,
@@ -388,16 +423,7 @@ async fn istio_guide_scenario_end_to_end() {
     publish_istio(&w).await;
     wait(&mut status, |s| s.istio_refs && s.last_error.is_none()).await;
     let p = pools(&w).await;
-    assert_eq!(
-        p[0].pki_profile_ref.as_ref().and_then(|r| r.name()),
-        Some("istio-pki-cluster-avi-system")
-    );
-    assert_eq!(
-        p[0].ssl_key_and_certificate_ref
-            .as_ref()
-            .and_then(|r| r.name()),
-        Some("istio-workload-cluster-avi-system")
-    );
+    assert_istio_identity(&p[0]);
     let vses = w
         .avi_client
         .list_owned::<VirtualService>(CREATED_BY)
@@ -412,22 +438,7 @@ async fn istio_guide_scenario_end_to_end() {
     assert_eq!(pgs.len(), 1);
 
     // Statuses: the route accepted, the Gateway programmed with the VIP as its address.
-    let routes: Api<HttpRoute> = Api::namespaced(w.kube_client.clone(), "apps");
-    let gateways: Api<Gateway> = Api::namespaced(w.kube_client.clone(), "apps");
-    eventually("route and gateway statuses", || {
-        let (routes, gateways) = (routes.clone(), gateways.clone());
-        async move {
-            let r = routes.get("app-route").await.unwrap();
-            let g = gateways.get("istio-gateway").await.unwrap();
-            let rs = serde_json::to_value(&r.status).unwrap();
-            let gs = serde_json::to_value(&g.status).unwrap();
-            condition(&rs["parents"][0], "Accepted") == Some(("True".into(), "Accepted".into()))
-                && condition(&rs["parents"][0], "ResolvedRefs").is_some_and(|c| c.0 == "True")
-                && condition(&gs, "Programmed") == Some(("True".into(), "Programmed".into()))
-                && gs["addresses"][0]["type"] == "IPAddress"
-        }
-    })
-    .await;
+    guide_statuses_settle(&w).await;
 
     // A quiet resync writes nothing more.
     let writes = status.borrow().avi_writes;
@@ -1248,32 +1259,8 @@ async fn istio_guide_in_node_port_mode_with_local_traffic_policy() {
     // Only node-a hosts the pods; the port is the nodePort. The node's sidecar-less kube-proxy
     // path still ends at a STRICT pod: the pool keeps the Istio identity.
     assert_eq!(servers, [("192.168.0.11".to_owned(), Some(30080))]);
-    assert_eq!(
-        p[0].pki_profile_ref.as_ref().and_then(|r| r.name()),
-        Some("istio-pki-cluster-avi-system")
-    );
-    assert_eq!(
-        p[0].ssl_key_and_certificate_ref
-            .as_ref()
-            .and_then(|r| r.name()),
-        Some("istio-workload-cluster-avi-system")
-    );
-    let routes: Api<HttpRoute> = Api::namespaced(w.kube_client.clone(), "apps");
-    let gateways: Api<Gateway> = Api::namespaced(w.kube_client.clone(), "apps");
-    eventually("route and gateway statuses", || {
-        let (routes, gateways) = (routes.clone(), gateways.clone());
-        async move {
-            let r = routes.get("app-route").await.unwrap();
-            let g = gateways.get("istio-gateway").await.unwrap();
-            let rs = serde_json::to_value(&r.status).unwrap();
-            let gs = serde_json::to_value(&g.status).unwrap();
-            condition(&rs["parents"][0], "Accepted") == Some(("True".into(), "Accepted".into()))
-                && condition(&rs["parents"][0], "ResolvedRefs").is_some_and(|c| c.0 == "True")
-                && condition(&gs, "Programmed") == Some(("True".into(), "Programmed".into()))
-                && gs["addresses"][0]["type"] == "IPAddress"
-        }
-    })
-    .await;
+    assert_istio_identity(&p[0]);
+    guide_statuses_settle(&w).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
