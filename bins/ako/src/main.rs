@@ -23,14 +23,6 @@ struct Cli {
     command: Option<Command>,
 }
 
-/// `run`'s arguments alone: what a bare `ako` parses (flags and environment).
-#[derive(Parser)]
-#[command(name = "ako")]
-struct RunOnly {
-    #[command(flatten)]
-    args: run::RunArgs,
-}
-
 impl Cli {
     /// The command line's command; `run` when none is given, as the container runs it (with
     /// `run`'s flags, if any, straight after the binary's name).
@@ -38,7 +30,7 @@ impl Cli {
         ako_runtime::cli::command_or_run(
             std::env::args_os().collect(),
             |c: Cli| c.command,
-            |r: RunOnly| Command::Run(Box::new(r.args)),
+            |r: run::RunArgs| Command::Run(Box::new(r)),
         )
         .unwrap_or_else(|e| e.exit())
     }

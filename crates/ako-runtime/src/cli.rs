@@ -3,15 +3,15 @@
 
 use std::ffi::OsString;
 
-use clap::Parser;
+use clap::{Args, FromArgMatches, Parser};
 
 /// The flags of the top-level parser itself, which never mean `run`.
 const OWN_FLAGS: &[&str] = &["-h", "--help", "-V", "--version"];
 
 /// Parses `args` (the binary's name first) as `C`, whose subcommand `command` picks out. With no
-/// subcommand, or when the first argument is a flag `C` does not take, parses them as `R` —
-/// `run`'s arguments alone — and makes the command with `run`. Errors are clap's: `exit()`
-/// prints them with the usage that fits.
+/// subcommand, or when the first argument is a flag `C` does not take, parses them as `run`'s
+/// arguments `R` under the binary's name and makes the command with `run`. Errors are clap's:
+/// `exit()` prints them with the usage that fits.
 pub fn command_or_run<C, R, Cmd>(
     args: Vec<OsString>,
     command: impl FnOnce(C) -> Option<Cmd>,
@@ -19,25 +19,30 @@ pub fn command_or_run<C, R, Cmd>(
 ) -> Result<Cmd, clap::Error>
 where
     C: Parser,
-    R: Parser,
+    R: Args + FromArgMatches,
 {
     let runs_flag_first = args
         .get(1)
         .and_then(|a| a.to_str())
         .is_some_and(|a| a.starts_with('-') && !OWN_FLAGS.contains(&a));
+    let run_only = || -> Result<Cmd, clap::Error> {
+        let name = C::command().get_name().to_owned();
+        let matches = R::augment_args(clap::Command::new(name)).try_get_matches_from(&args)?;
+        R::from_arg_matches(&matches).map(run)
+    };
     match C::try_parse_from(&args) {
         Ok(c) => match command(c) {
             Some(cmd) => Ok(cmd),
-            None => R::try_parse_from(&args).map(run),
+            None => run_only(),
         },
-        Err(_) if runs_flag_first => R::try_parse_from(&args).map(run),
+        Err(_) if runs_flag_first => run_only(),
         Err(e) => Err(e),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use clap::{Args, Parser, Subcommand};
+    use clap::Subcommand;
 
     use super::*;
 
@@ -59,17 +64,11 @@ mod tests {
         Inspect,
     }
 
-    #[derive(Parser)]
-    struct RunOnly {
-        #[command(flatten)]
-        args: RunArgs,
-    }
-
     fn parse(args: &[&str]) -> Result<Cmd, clap::Error> {
         command_or_run(
             args.iter().map(OsString::from).collect(),
             |c: Cli| c.command,
-            |r: RunOnly| Cmd::Run(r.args),
+            Cmd::Run,
         )
     }
 

@@ -379,6 +379,14 @@ fn assert_istio_identity(pool: &Pool) {
     );
 }
 
+/// A pool's members as (address, port).
+fn servers_of(pool: &Pool) -> Vec<(String, Option<u16>)> {
+    pool.servers
+        .iter()
+        .map(|s| (s.ip.addr.clone(), s.port))
+        .collect()
+}
+
 fn istio_settings() -> Settings {
     Settings {
         istio_enabled: true,
@@ -862,11 +870,7 @@ metadata: {name: node-b}
     wait(&mut status, |s| s.synced >= 1).await;
     let p = pools(&w).await;
     assert_eq!(p.len(), 1);
-    let servers: Vec<(String, Option<u16>)> = p[0]
-        .servers
-        .iter()
-        .map(|s| (s.ip.addr.clone(), s.port))
-        .collect();
+    let servers = servers_of(&p[0]);
     // Only node-a hosts a ready endpoint; the port is the nodePort.
     assert_eq!(servers, [("192.168.0.11".to_owned(), Some(30080))]);
 }
@@ -1255,11 +1259,7 @@ async fn istio_guide_in_node_port_mode_with_local_traffic_policy() {
     wait(&mut status, |s| s.istio_refs && s.last_error.is_none()).await;
     let p = pools(&w).await;
     assert_eq!(p.len(), 1);
-    let servers: Vec<(String, Option<u16>)> = p[0]
-        .servers
-        .iter()
-        .map(|s| (s.ip.addr.clone(), s.port))
-        .collect();
+    let servers = servers_of(&p[0]);
     // Only node-a hosts the pods; the port is the nodePort. The node's sidecar-less kube-proxy
     // path still ends at a STRICT pod: the pool keeps the Istio identity.
     assert_eq!(servers, [("192.168.0.11".to_owned(), Some(30080))]);

@@ -96,6 +96,14 @@ pub struct Warning {
     pub message: String,
 }
 
+impl Warning {
+    /// Whether it tells of something wrong (a Warning Event) rather than a fact worth knowing
+    /// (a Normal Event): a backend outside the mesh getting plain HTTP is as it should be.
+    pub fn is_fault(&self) -> bool {
+        self.reason != BACKEND_NOT_IN_MESH
+    }
+}
+
 /// [`Warning::reason`] of a backend whose TLS deserves a word (ambient, mixed, Istio refs
 /// pending, outside the mesh yet given mTLS): a Warning Event and the route's status.
 pub const BACKEND_TLS: &str = "BackendTLS";

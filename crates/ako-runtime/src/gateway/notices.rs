@@ -37,11 +37,10 @@ pub struct Notice {
 impl Notice {
     fn warning(w: &Warning) -> Notice {
         Notice {
-            // A backend outside the mesh is a fact about it, not a fault.
-            severity: if w.reason == gateway_translate::BACKEND_NOT_IN_MESH {
-                Severity::Normal
-            } else {
+            severity: if w.is_fault() {
                 Severity::Warning
+            } else {
+                Severity::Normal
             },
             kind: w.kind,
             key: w.key.clone(),
