@@ -387,6 +387,23 @@ fn servers_of(pool: &Pool) -> Vec<(String, Option<u16>)> {
         .collect()
 }
 
+/// The Istio guide's scenario with the `ako` container's objects published, and its
+/// controller running with Istio on until it has synced with the references.
+async fn guide_with_istio_published() -> (
+    World,
+    watch::Receiver<ControllerStatus>,
+    tokio::task::JoinHandle<()>,
+) {
+    let w = world().await;
+    apply(&w.kube_client, NAMESPACES).await;
+    let (cert, key) = listener_cert();
+    apply(&w.kube_client, &istio_guide(&cert, &key)).await;
+    publish_istio(&w).await;
+    let (mut status, task) = start(&w, istio_settings());
+    wait(&mut status, |s| s.istio_refs && s.last_error.is_none()).await;
+    (w, status, task)
+}
+
 fn istio_settings() -> Settings {
     Settings {
         istio_enabled: true,
@@ -465,13 +482,7 @@ async fn istio_guide_scenario_end_to_end() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_istio_check_keeps_the_mesh_pools_refs() {
-    let w = world().await;
-    apply(&w.kube_client, NAMESPACES).await;
-    let (cert, key) = listener_cert();
-    apply(&w.kube_client, &istio_guide(&cert, &key)).await;
-    publish_istio(&w).await;
-    let (mut status, _task) = start(&w, istio_settings());
-    wait(&mut status, |s| s.istio_refs && s.last_error.is_none()).await;
+    let (w, mut status, _task) = guide_with_istio_published().await;
     let before = pools(&w).await;
     assert!(before[0].pki_profile_ref.is_some());
     let writes = status.borrow().avi_writes;
@@ -515,13 +526,7 @@ async fn a_failed_istio_check_keeps_the_mesh_pools_refs() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deleting_istio_secret_gives_new_pools_no_refs_and_keeps_those_of_existing_pools() {
-    let w = world().await;
-    apply(&w.kube_client, NAMESPACES).await;
-    let (cert, key) = listener_cert();
-    apply(&w.kube_client, &istio_guide(&cert, &key)).await;
-    publish_istio(&w).await;
-    let (mut status, _task) = start(&w, istio_settings());
-    wait(&mut status, |s| s.istio_refs && s.last_error.is_none()).await;
+    let (w, mut status, _task) = guide_with_istio_published().await;
     // A definite answer: nothing is published any more.
     Api::<Secret>::namespaced(w.kube_client.clone(), "avi-system")
         .delete("istio-secret", &DeleteParams::default())
@@ -1269,13 +1274,7 @@ async fn istio_guide_in_node_port_mode_with_local_traffic_policy() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backend_leaving_the_mesh_loses_the_tls_fields_of_its_pool() {
-    let w = world().await;
-    apply(&w.kube_client, NAMESPACES).await;
-    let (cert, key) = listener_cert();
-    apply(&w.kube_client, &istio_guide(&cert, &key)).await;
-    publish_istio(&w).await;
-    let (mut status, _task) = start(&w, istio_settings());
-    wait(&mut status, |s| s.istio_refs && s.last_error.is_none()).await;
+    let (w, mut status, _task) = guide_with_istio_published().await;
     assert!(pools(&w).await[0].pki_profile_ref.is_some());
     let writes_before = status.borrow().avi_writes;
     // Injection is turned off and the pods restart without sidecars: plain HTTP, and the
