@@ -34,6 +34,8 @@ pub enum Kind {
     PoolGroup,
     /// `httppolicyset`.
     HttpPolicySet,
+    /// `vsdatascriptset`.
+    VsDataScriptSet,
     /// `vsvip`.
     VsVip,
     /// `virtualservice`.
@@ -42,7 +44,7 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in creation order.
-    pub const ALL: [Kind; 16] = [
+    pub const ALL: [Kind; 17] = [
         Kind::Tenant,
         Kind::Cloud,
         Kind::VrfContext,
@@ -57,6 +59,7 @@ impl Kind {
         Kind::Pool,
         Kind::PoolGroup,
         Kind::HttpPolicySet,
+        Kind::VsDataScriptSet,
         Kind::VsVip,
         Kind::VirtualService,
     ];
@@ -78,6 +81,7 @@ impl Kind {
             Kind::Pool => "pool",
             Kind::PoolGroup => "poolgroup",
             Kind::HttpPolicySet => "httppolicyset",
+            Kind::VsDataScriptSet => "vsdatascriptset",
             Kind::VsVip => "vsvip",
             Kind::VirtualService => "virtualservice",
         }

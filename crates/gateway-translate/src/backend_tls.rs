@@ -6,12 +6,16 @@
 //! 3. Istio mTLS for a backend in the mesh in sidecar mode (or every backend with
 //!    `istio_backends = all`, AKO's behaviour);
 //! 4. plaintext.
+//!
+//! Rungs 3 and 4 are the translation core's ([`translate_core::mesh_tls`]), shared with every
+//! other translator.
 
 use serde::{Deserialize, Serialize};
 
+use translate_core::mesh_tls::MeshTls;
+
 use crate::endpoints::SliceIndex;
-use crate::mesh::{MeshMode, mesh_mode_with};
-use crate::settings::{IstioBackends, IstioRefs, Settings};
+use crate::settings::{IstioRefs, Settings};
 use crate::snapshot::Snapshot;
 
 /// AKO's RouteBackendExtension (`ako.vmware.com/v1alpha1`): the part this crate reads.
@@ -206,59 +210,16 @@ pub fn decide_with(
         }) => return Err((policy.clone(), message.clone())),
         None => {}
     }
-    if !settings.istio_enabled {
-        return Ok(Decision {
-            tls: BackendTls::Plain,
-            warning: None,
-            note: None,
-        });
-    }
-    let mode = mesh_mode_with(snapshot, index, namespace, name);
-    let wants_istio = match (mode, settings.istio_backends) {
-        (MeshMode::Ambient, _) => {
-            return Ok(Decision {
-                tls: BackendTls::Plain,
-                warning: Some(format!(
-                    "backend {namespace}/{name} is in Istio ambient mode: the Service Engine cannot reach it with mTLS \
-                     (ztunnel expects HBONE); enable sidecar injection for it or exclude it from ambient"
-                )),
-                note: None,
-            });
-        }
-        (MeshMode::Sidecar | MeshMode::Mixed, _) | (MeshMode::Outside, IstioBackends::All) => true,
-        (MeshMode::Outside, IstioBackends::Mesh) => false,
-    };
-    if !wants_istio {
-        return Ok(Decision {
-            tls: BackendTls::Plain,
-            warning: None,
-            note: Some(format!(
-                "backend {namespace}/{name} is outside the mesh (no Istio sidecar): plain HTTP, no Istio mTLS"
-            )),
-        });
-    }
-    let outside = (mode == MeshMode::Outside).then(|| {
-        format!(
-            "backend {namespace}/{name} is outside the mesh but gets Istio mTLS (ISTIO_BACKENDS=all, AKO's behaviour): \
-             it must accept the Service Engine's mTLS itself"
-        )
-    });
-    let mixed = (mode == MeshMode::Mixed).then(|| {
-        format!("backend {namespace}/{name} has pods with and without an Istio sidecar; those without cannot take mTLS")
-    });
-    Ok(match &settings.istio_refs {
-        Some(refs) => Decision {
-            tls: BackendTls::Istio(refs.clone()),
-            warning: mixed.or(outside),
-            note: None,
+    // The rung every translator shares: the mesh decides.
+    let d = translate_core::mesh_tls::decide(snapshot, index, settings, namespace, name);
+    Ok(Decision {
+        tls: match d.tls {
+            MeshTls::Plain => BackendTls::Plain,
+            MeshTls::Istio(refs) => BackendTls::Istio(refs),
+            MeshTls::IstioPending => BackendTls::IstioPending,
         },
-        None => Decision {
-            tls: BackendTls::IstioPending,
-            warning: Some(format!(
-                "backend {namespace}/{name} is in the mesh; waiting for the Istio certificates to be published on the Avi controller"
-            )),
-            note: None,
-        },
+        warning: d.warning,
+        note: d.note,
     })
 }
 
@@ -267,6 +228,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::settings::IstioBackends;
 
     fn mesh_snapshot(ns_labels: serde_json::Value) -> Snapshot {
         let mut s = Snapshot::default();

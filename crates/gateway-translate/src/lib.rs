@@ -10,27 +10,29 @@ pub mod attach;
 pub mod backend_tls;
 pub mod backend_tls_policy;
 pub mod conditions;
-pub mod endpoints;
 pub mod filters;
 pub mod gateway_class;
 pub mod hostnames;
 pub mod incremental;
 pub mod listeners;
 pub mod matches;
-pub mod mesh;
-pub mod model;
 pub mod names;
 pub mod precedence;
+pub mod programmed;
 pub mod reference_grant;
-pub mod settings;
 pub mod snapshot;
 pub mod translate;
+pub mod translator;
+
+// The translation core every translator shares, where this crate's modules used to be.
+pub use translate_core::{endpoints, mesh, model, settings};
 
 pub use incremental::{Incremental, Update};
 pub use model::AviModel;
-pub use settings::{IstioBackends, IstioRefs, ServiceType, Settings};
+pub use settings::{Component, IstioBackends, IstioRefs, ServiceType, Settings};
+pub use translator::GatewayApiTranslator;
 pub use snapshot::{ObjectKey, Snapshot};
 pub use translate::{
     Attachments, BACKEND_NOT_IN_MESH, BACKEND_TLS, Context, HttpRouteTranslator, StatusUpdate,
-    Translation, Translator, Warning, translate, translate_with,
+    RouteTranslator, Translation, Warning, translate, translate_with,
 };

@@ -52,14 +52,9 @@ impl std::fmt::Debug for ListenerCert {
     }
 }
 
-/// A problem with a listener: the condition reason and a message for the operator.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    /// CamelCase reason constant.
-    pub reason: &'static str,
-    /// Message.
-    pub message: String,
-}
+/// A problem with a listener or a backend: the condition reason and a message for the
+/// operator.
+pub use translate_core::Problem;
 
 fn problem(reason: &'static str, message: impl Into<String>) -> Problem {
     Problem {

@@ -8,18 +8,23 @@ use gateway_api::gatewayclasses::GatewayClass;
 use gateway_api::gateways::Gateway;
 use gateway_api::httproutes::HttpRoute;
 use gateway_api::referencegrants::ReferenceGrant;
-use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Node, Pod, Secret, Service};
-use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::api::core::v1::ConfigMap;
+pub use translate_core::SharedInputs;
+pub use translate_core::inputs::key_of;
 
-/// `(namespace, name)`; the namespace is empty for cluster-scoped objects.
-pub type ObjectKey = (String, String);
+/// `(namespace, name)` within one kind; the namespace is empty for cluster-scoped objects.
+pub type ObjectKey = translate_core::NamespacedName;
 
-/// Everything the translation reads. Maps are ordered by key, so the same objects give the same
-/// snapshot whatever order they were inserted in. Objects are shared (`Arc`), so a snapshot
-/// of a controller's reflector stores costs the maps, not a copy of every object. `Debug` shows counts only: Secrets hold
+/// Everything the translation reads: the inputs every translator shares ([`SharedInputs`],
+/// reached through this snapshot as if they were its own fields) and the Gateway API's own.
+/// Maps are ordered by key, so the same objects give the same snapshot whatever order they
+/// were inserted in. Objects are shared (`Arc`), so a snapshot of a controller's reflector
+/// stores costs the maps, not a copy of every object. `Debug` shows counts only: Secrets hold
 /// private keys.
 #[derive(Clone, Default)]
 pub struct Snapshot {
+    /// Services, EndpointSlices, Nodes, Namespaces, Pods, Secrets.
+    pub shared: Arc<SharedInputs>,
     /// GatewayClasses by name.
     pub gateway_classes: BTreeMap<String, Arc<GatewayClass>>,
     /// Gateways.
@@ -31,19 +36,8 @@ pub struct Snapshot {
     /// BackendTLSPolicies (`v1`, and `v1alpha3` read into the same type).
     pub backend_tls_policies: BTreeMap<ObjectKey, Arc<BackendTlsPolicy>>,
     /// AKO RouteBackendExtensions.
-    pub route_backend_extensions: BTreeMap<ObjectKey, crate::backend_tls::RouteBackendExtension>,
-    /// Services.
-    pub services: BTreeMap<ObjectKey, Arc<Service>>,
-    /// EndpointSlices.
-    pub endpoint_slices: BTreeMap<ObjectKey, Arc<EndpointSlice>>,
-    /// Nodes by name.
-    pub nodes: BTreeMap<String, Arc<Node>>,
-    /// Namespaces by name.
-    pub namespaces: BTreeMap<String, Arc<Namespace>>,
-    /// Pods (metadata is what matters).
-    pub pods: BTreeMap<ObjectKey, Arc<Pod>>,
-    /// Secrets (listener certificates).
-    pub secrets: BTreeMap<ObjectKey, Arc<Secret>>,
+    pub route_backend_extensions:
+        BTreeMap<ObjectKey, Arc<crate::backend_tls::RouteBackendExtension>>,
     /// ConfigMaps (BackendTLSPolicy CA certificates).
     pub config_maps: BTreeMap<ObjectKey, Arc<ConfigMap>>,
     /// Objects of kinds the built-in translation does not read, for custom [`crate::Translator`]s:
@@ -63,12 +57,7 @@ impl std::fmt::Debug for Snapshot {
                 "route_backend_extensions",
                 &self.route_backend_extensions.len(),
             )
-            .field("services", &self.services.len())
-            .field("endpoint_slices", &self.endpoint_slices.len())
-            .field("nodes", &self.nodes.len())
-            .field("namespaces", &self.namespaces.len())
-            .field("pods", &self.pods.len())
-            .field("secrets", &self.secrets.len())
+            .field("shared", &self.shared)
             .field("config_maps", &self.config_maps.len())
             .field(
                 "extra",
@@ -78,12 +67,18 @@ impl std::fmt::Debug for Snapshot {
     }
 }
 
-/// The key of any namespaced Kubernetes object.
-pub fn key_of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> ObjectKey {
-    (
-        meta.namespace.clone().unwrap_or_default(),
-        meta.name.clone().unwrap_or_default(),
-    )
+impl std::ops::Deref for Snapshot {
+    type Target = SharedInputs;
+
+    fn deref(&self) -> &SharedInputs {
+        &self.shared
+    }
+}
+
+impl std::ops::DerefMut for Snapshot {
+    fn deref_mut(&mut self) -> &mut SharedInputs {
+        Arc::make_mut(&mut self.shared)
+    }
 }
 
 /// Why an object could not be added to a snapshot.
@@ -111,6 +106,10 @@ pub enum InsertError {
 }
 
 impl Snapshot {
+    fn shared_mut(&mut self) -> &mut SharedInputs {
+        Arc::make_mut(&mut self.shared)
+    }
+
     /// Adds an object of a kind the built-in translation does not read, for a custom translator.
     pub fn insert_extra(&mut self, value: serde_json::Value) {
         let s = |k: &str| {
@@ -207,31 +206,21 @@ impl Snapshot {
             }
             ("ako.vmware.com", "RouteBackendExtension") => {
                 self.route_backend_extensions
-                    .insert(key, parse(value, &kind, &name)?);
-            }
-            ("", "Service") => {
-                self.services
                     .insert(key, parse(value, &kind, &name).map(Arc::new)?);
             }
-            ("discovery.k8s.io", "EndpointSlice") => {
-                self.endpoint_slices
-                    .insert(key, parse(value, &kind, &name).map(Arc::new)?);
-            }
-            ("", "Node") => {
-                self.nodes
-                    .insert(name.clone(), parse(value, &kind, &name).map(Arc::new)?);
-            }
-            ("", "Namespace") => {
-                self.namespaces
-                    .insert(name.clone(), parse(value, &kind, &name).map(Arc::new)?);
-            }
-            ("", "Pod") => {
-                self.pods
-                    .insert(key, parse(value, &kind, &name).map(Arc::new)?);
-            }
-            ("", "Secret") => {
-                self.secrets
-                    .insert(key, parse(value, &kind, &name).map(Arc::new)?);
+            ("", "Service" | "Node" | "Namespace" | "Pod" | "Secret")
+            | ("discovery.k8s.io", "EndpointSlice") => {
+                match self.shared_mut().insert_json(&value) {
+                    Ok(true) => {}
+                    Ok(false) => return Err(InsertError::Unsupported { api_version, kind }),
+                    Err(e) => {
+                        return Err(InsertError::Invalid {
+                            kind: e.kind,
+                            name: e.name,
+                            detail: e.detail,
+                        });
+                    }
+                }
             }
             ("", "ConfigMap") => {
                 self.config_maps

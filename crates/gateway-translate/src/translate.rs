@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use avi_client::AviRef;
 use avi_client::models::{
     HttpPolicies, HttpPolicySet, HttpRequestPolicy, HttpRequestRule, HttpResponsePolicy,
-    HttpSwitchingAction, HttpSwitchingActionType, IpAddr, LocalResponseStatusCode, Marker,
+    HttpSwitchingAction, HttpSwitchingActionType, IpAddr, LocalResponseStatusCode,
     MatchTarget, PathMatch, PathMatchCriteria, Pool, PoolGroup, PoolGroupMember, SecretKey, Server,
     Service, SslCertificate, SslKeyAndCertificate, VhMatch, VhMatchRule, VhType, Vip,
     VirtualService, VsType, VsVip,
@@ -57,8 +57,10 @@ pub enum StatusUpdate {
         /// Status.
         status: GatewayStatus,
     },
-    /// A route of another kind, from a custom [`Translator`].
+    /// A route of another kind, from a custom [`RouteTranslator`].
     Route {
+        /// Its API group.
+        group: &'static str,
         /// Its kind.
         kind: &'static str,
         /// Namespace and name.
@@ -129,15 +131,7 @@ pub struct Translation {
     pub(crate) pool_backends: BTreeMap<String, PoolBackend>,
 }
 
-fn markers(settings: &Settings, extra: &[(&str, &str)]) -> Vec<Marker> {
-    let mut m = vec![Marker::new("clustername", [settings.cluster_name.clone()])];
-    m.extend(
-        extra
-            .iter()
-            .map(|(k, v)| Marker::new(*k, [(*v).to_owned()])),
-    );
-    m
-}
+use translate_core::pool::markers;
 
 /// What a route translator sees: the snapshot, the settings, the clock, and every Gateway of
 /// our class with its evaluated listeners.
@@ -162,7 +156,7 @@ pub type Attachments = Vec<(ObjectKey, Vec<ParentAttachment>)>;
 /// Translates one route kind. HTTPRoute is [`HttpRouteTranslator`]; another kind (GRPCRoute,
 /// Ingress, a kind of your own) is added by implementing this trait and passing it to
 /// [`translate_with`], without touching the others.
-pub trait Translator {
+pub trait RouteTranslator {
     /// The route kind (`HTTPRoute`).
     fn kind(&self) -> &'static str;
     /// Every route of this kind with at least one parent of ours, and how it attaches: the
@@ -176,7 +170,7 @@ pub trait Translator {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct HttpRouteTranslator;
 
-impl Translator for HttpRouteTranslator {
+impl RouteTranslator for HttpRouteTranslator {
     fn kind(&self) -> &'static str {
         "HTTPRoute"
     }
@@ -219,7 +213,7 @@ pub fn translate_with(
     snapshot: &Snapshot,
     settings: &Settings,
     now: &Time,
-    translators: &[&dyn Translator],
+    translators: &[&dyn RouteTranslator],
 ) -> Translation {
     let mut out = Translation::default();
     for (name, class) in &snapshot.gateway_classes {
@@ -920,6 +914,7 @@ fn backend_pool(
             snapshot
                 .route_backend_extensions
                 .get(&(ns.clone(), e.name.clone()))
+                .map(|e| &**e)
         });
     out.backend_uses
         .record(&ns, &b.name, port, (rr.gw_ns.to_owned(), rr.gw.to_owned()));
@@ -989,15 +984,9 @@ fn backend_pool(
     Ok((pool, weight))
 }
 
-/// Avi servers of the members (an address that is not an IP is skipped).
+/// Avi servers of the members (the translation core's rule).
 pub(crate) fn pool_servers(members: &[crate::endpoints::Member]) -> Vec<Server> {
-    members
-        .iter()
-        .filter_map(|m| {
-            let ip = m.ip.parse::<std::net::IpAddr>().ok()?;
-            Some(Server::new(IpAddr::from(ip)).with_port(u16::try_from(m.port).ok()?))
-        })
-        .collect()
+    translate_core::pool::servers(members)
 }
 
 /// Sets a pool's TLS towards its backend.
@@ -1006,9 +995,12 @@ pub(crate) fn apply_tls(pool: &mut Pool, tls: BackendTls) {
         BackendTls::Plain | BackendTls::IstioPending => {}
         BackendTls::Policy(tls) => tls.apply(pool),
         BackendTls::Istio(refs) => {
-            pool.pki_profile_ref = Some(AviRef::by_name(refs.pki_profile));
-            pool.ssl_key_and_certificate_ref = Some(AviRef::by_name(refs.ssl_key_and_certificate));
-            pool.ssl_profile_ref = Some(AviRef::by_name("System-Standard"));
+            let mut ignored = AviModel::default();
+            translate_core::pool::apply_mesh_tls(
+                pool,
+                &translate_core::mesh_tls::MeshTls::Istio(refs),
+                &mut ignored,
+            );
         }
         BackendTls::Extension {
             pki_profile,

@@ -159,6 +159,7 @@ mod ssl_profile;
 mod tenant;
 mod virtual_service;
 mod vrf_context;
+mod vs_datascript_set;
 mod vs_vip;
 
 #[cfg(test)]
@@ -204,4 +205,5 @@ pub use virtual_service::{
     HttpPolicies, Service, VhMatch, VhMatchRule, VhType, VirtualService, VsType,
 };
 pub use vrf_context::VrfContext;
+pub use vs_datascript_set::{VsDataScript, VsDataScriptSet, VsDataScripts};
 pub use vs_vip::{AutoAllocateIpType, DnsInfo, DnsRecordType, Vip, VsVip};

@@ -109,6 +109,10 @@ pub struct VirtualService {
     /// HTTP policy sets, applied in `index` order (AKO starts user policies at 11).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub http_policies: Vec<HttpPolicies>,
+    /// DataScript sets, run in `index` order (AKO's SNI shared virtual service selects
+    /// insecure hosts' pools with one).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vs_datascripts: Vec<super::VsDataScripts>,
     /// The certificates presented to clients (up to one RSA and one EC).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ssl_key_and_certificate_refs: Vec<AviRef<SslKeyAndCertificate>>,

@@ -1,4 +1,4 @@
-//! What the translation needs to know about the deployment.
+//! What a translation needs to know about the deployment.
 
 /// How the Service Engines reach backends.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -41,16 +41,30 @@ impl IstioRefs {
     }
 }
 
+/// Which container the translation runs in: it decides `created_by` of every object, as AKO
+/// sets it, so that each container owns (and may delete) only its own objects.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Component {
+    /// The `ako` container (Ingress): `created_by: ako-<cluster>`.
+    Ako,
+    /// The `ako-gateway-api` container: `created_by: ako-gw-<cluster>-<namespace>`.
+    #[default]
+    GatewayApi,
+}
+
 /// The deployment's settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
+    /// The container whose objects these are.
+    pub component: Component,
     /// `CLUSTER_NAME`.
     pub cluster_name: String,
     /// `POD_NAMESPACE`: where AKO runs.
     pub ako_namespace: String,
     /// `TENANT`.
     pub tenant: String,
-    /// The GatewayClass controllerName we serve.
+    /// The controller name we serve: a GatewayClass's `controllerName`, an IngressClass's
+    /// `spec.controller` (`ako.vmware.com/avi-lb` for both).
     pub controller_name: String,
     /// `SERVICE_TYPE`.
     pub service_type: ServiceType,
@@ -68,6 +82,7 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
+            component: Component::GatewayApi,
             cluster_name: "cluster".into(),
             ako_namespace: "avi-system".into(),
             tenant: "admin".into(),
@@ -82,9 +97,13 @@ impl Default for Settings {
 }
 
 impl Settings {
-    /// `created_by` of every object the gateway container makes: `ako-gw-<cluster>-<ns>`.
+    /// `created_by` of every object this container makes: `ako-<cluster>` for `ako`,
+    /// `ako-gw-<cluster>-<ns>` for the gateway container (AKO's values).
     pub fn created_by(&self) -> String {
-        format!("ako-gw-{}-{}", self.cluster_name, self.ako_namespace)
+        match self.component {
+            Component::Ako => format!("ako-{}", self.cluster_name),
+            Component::GatewayApi => format!("ako-gw-{}-{}", self.cluster_name, self.ako_namespace),
+        }
     }
 
     /// Whether an HTTP policy may answer any status code (`other_status_code`, Avi 30.2.1+).
@@ -92,7 +111,7 @@ impl Settings {
         version_at_least(&self.controller_version, [30, 2, 1])
     }
 
-    /// The name prefix of every object: `ako-gw-<cluster>--`.
+    /// The name prefix of the gateway container's objects: `ako-gw-<cluster>--`.
     pub fn name_prefix(&self) -> String {
         format!("ako-gw-{}--", self.cluster_name)
     }

@@ -2,8 +2,8 @@ use serde_json::{Value, json};
 
 use super::*;
 
-fn snap(service: Value, slices: &[Value], nodes: &[(&str, &str)]) -> Snapshot {
-    let mut s = Snapshot::default();
+fn snap(service: Value, slices: &[Value], nodes: &[(&str, &str)]) -> SharedInputs {
+    let mut s = SharedInputs::default();
     let svc: Service = serde_json::from_value(service).unwrap();
     s.services.insert(("apps".into(), "web".into()), svc.into());
     for (i, sl) in slices.iter().enumerate() {

@@ -1,12 +1,13 @@
 //! The Avi objects a translation wants, as avi-client types, with AKO's layout and names.
 
 use avi_client::models::{
-    HttpPolicySet, PkiProfile, Pool, PoolGroup, SslKeyAndCertificate, VirtualService, VsVip,
+    HttpPolicySet, PkiProfile, Pool, PoolGroup, SslKeyAndCertificate, VirtualService,
+    VsDataScriptSet, VsVip,
 };
 use avi_client::{AviError, Desired};
 use serde_json::{Map, Value};
 
-/// Every object the gateway container wants on the controller, sorted by name per kind so the
+/// Every object a translation wants on the controller, sorted by name per kind so the
 /// same snapshot always gives the same model.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AviModel {
@@ -20,6 +21,8 @@ pub struct AviModel {
     pub pool_groups: Vec<PoolGroup>,
     /// HTTP policy sets (the default 404 backend; filters).
     pub http_policy_sets: Vec<HttpPolicySet>,
+    /// DataScript sets (AKO's SNI shared virtual service picks insecure hosts' pools with one).
+    pub vs_datascript_sets: Vec<VsDataScriptSet>,
     /// Listener certificates.
     pub ssl_key_and_certificates: Vec<SslKeyAndCertificate>,
     /// PKI profiles of BackendTLSPolicies (their CA certificates).
@@ -44,7 +47,7 @@ pub const POOL_TLS_FIELDS: &[&str] = &[
 
 impl AviModel {
     /// Sorts every list by name (and removes duplicates a shared object may have produced).
-    pub(crate) fn normalize(&mut self) {
+    pub fn normalize(&mut self) {
         // Avi objects are large: sort positions, then move each object once.
         fn sort<T>(v: &mut Vec<T>, name: impl Fn(&T) -> &str) {
             let mut order: Vec<usize> = (0..v.len()).collect();
@@ -58,6 +61,7 @@ impl AviModel {
         sort(&mut self.pools, |o| &o.name);
         sort(&mut self.pool_groups, |o| &o.name);
         sort(&mut self.http_policy_sets, |o| &o.name);
+        sort(&mut self.vs_datascript_sets, |o| &o.name);
         sort(&mut self.ssl_key_and_certificates, |o| &o.name);
         sort(&mut self.pki_profiles, |o| &o.name);
     }
@@ -83,6 +87,7 @@ impl AviModel {
             pools,
             pool_groups,
             http_policy_sets,
+            vs_datascript_sets,
             ssl_key_and_certificates,
             pki_profiles,
             pools_keeping_tls,
@@ -96,6 +101,7 @@ impl AviModel {
             .chain(pools)
             .chain(each(pool_groups))
             .chain(each(http_policy_sets))
+            .chain(each(vs_datascript_sets))
             .chain(each(vsvips))
             .chain(each(virtual_services))
     }
@@ -117,6 +123,9 @@ impl AviModel {
         m.insert("pool".into(), list(&self.pools));
         m.insert("poolgroup".into(), list(&self.pool_groups));
         m.insert("httppolicyset".into(), list(&self.http_policy_sets));
+        if !self.vs_datascript_sets.is_empty() {
+            m.insert("vsdatascriptset".into(), list(&self.vs_datascript_sets));
+        }
         m.insert("pkiprofile".into(), list(&self.pki_profiles));
         let mut certs = list(&self.ssl_key_and_certificates);
         for cert in certs.as_array_mut().into_iter().flatten() {
@@ -126,5 +135,22 @@ impl AviModel {
         }
         m.insert("sslkeyandcertificate".into(), certs);
         Value::Object(m)
+    }
+}
+
+impl AviModel {
+    /// Appends every object of `other` (another translator's output), for one sync plan over
+    /// all translators.
+    pub fn extend(&mut self, other: AviModel) {
+        self.virtual_services.extend(other.virtual_services);
+        self.vsvips.extend(other.vsvips);
+        self.pools.extend(other.pools);
+        self.pool_groups.extend(other.pool_groups);
+        self.http_policy_sets.extend(other.http_policy_sets);
+        self.vs_datascript_sets.extend(other.vs_datascript_sets);
+        self.ssl_key_and_certificates
+            .extend(other.ssl_key_and_certificates);
+        self.pki_profiles.extend(other.pki_profiles);
+        self.pools_keeping_tls.extend(other.pools_keeping_tls);
     }
 }

@@ -9,9 +9,9 @@ use std::collections::{BTreeSet, HashMap};
 use k8s_openapi::api::core::v1::{Service, ServicePort};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 
-use crate::listeners::Problem;
+use crate::inputs::{NamespacedName, SharedInputs};
+use crate::problem::Problem;
 use crate::settings::ServiceType;
-use crate::snapshot::Snapshot;
 
 /// The label tying an EndpointSlice to its Service.
 pub const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
@@ -26,10 +26,7 @@ pub struct Member {
 }
 
 fn not_found(message: String) -> Problem {
-    Problem {
-        reason: "BackendNotFound",
-        message,
-    }
+    Problem::not_found(message)
 }
 
 /// The Service port a backendRef port names.
@@ -51,14 +48,14 @@ pub struct SliceIndex<'a> {
 }
 
 impl<'a> SliceIndex<'a> {
-    /// Every slice of the snapshot.
-    pub fn new(snapshot: &'a Snapshot) -> Self {
+    /// Every slice of the inputs.
+    pub fn new(snapshot: &'a SharedInputs) -> Self {
         Self::from_slices(snapshot.endpoint_slices.iter().map(|(k, v)| (k, &**v)))
     }
 
     /// The slices of one namespace only: enough for one Service, without reading the others
     /// (an incremental update of one backend).
-    pub fn of_namespace(snapshot: &'a Snapshot, namespace: &str) -> Self {
+    pub fn of_namespace(snapshot: &'a SharedInputs, namespace: &str) -> Self {
         Self::from_slices(
             snapshot
                 .endpoint_slices
@@ -69,7 +66,7 @@ impl<'a> SliceIndex<'a> {
     }
 
     fn from_slices(
-        slices: impl Iterator<Item = (&'a crate::snapshot::ObjectKey, &'a EndpointSlice)>,
+        slices: impl Iterator<Item = (&'a NamespacedName, &'a EndpointSlice)>,
     ) -> Self {
         let mut by_service: HashMap<&str, HashMap<&str, Vec<&EndpointSlice>>> = HashMap::new();
         for ((ns, _), slice) in slices {
@@ -101,7 +98,7 @@ impl<'a> SliceIndex<'a> {
 
 /// Members of Service `namespace/name` port `port`, sorted and without duplicates.
 pub fn members(
-    snapshot: &Snapshot,
+    snapshot: &SharedInputs,
     namespace: &str,
     name: &str,
     port: i32,
@@ -113,7 +110,7 @@ pub fn members(
 
 /// [`members`] with the slices looked up in `index`.
 pub fn members_with(
-    snapshot: &Snapshot,
+    snapshot: &SharedInputs,
     index: &SliceIndex<'_>,
     namespace: &str,
     name: &str,

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::Pod;
 
 use crate::endpoints::SliceIndex;
-use crate::snapshot::Snapshot;
+use crate::inputs::SharedInputs;
 
 /// How a backend's pods are meshed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,7 +52,7 @@ fn pod_mode(pod: &Pod, ns_labels: Option<&BTreeMap<String, String>>) -> MeshMode
 
 /// The mesh mode of Service `namespace/name`, from its pods (found through its EndpointSlices'
 /// `targetRef`s), or from its namespace's labels when no pod is known yet.
-pub fn mesh_mode(snapshot: &Snapshot, namespace: &str, name: &str) -> MeshMode {
+pub fn mesh_mode(snapshot: &SharedInputs, namespace: &str, name: &str) -> MeshMode {
     mesh_mode_with(
         snapshot,
         &SliceIndex::of_namespace(snapshot, namespace),
@@ -63,7 +63,7 @@ pub fn mesh_mode(snapshot: &Snapshot, namespace: &str, name: &str) -> MeshMode {
 
 /// [`mesh_mode`] with the slices looked up in `index`.
 pub fn mesh_mode_with(
-    snapshot: &Snapshot,
+    snapshot: &SharedInputs,
     index: &SliceIndex<'_>,
     namespace: &str,
     name: &str,
@@ -115,8 +115,8 @@ mod tests {
 
     use super::*;
 
-    fn snap(ns_labels: Value, pods: &[Value]) -> Snapshot {
-        let mut s = Snapshot::default();
+    fn snap(ns_labels: Value, pods: &[Value]) -> SharedInputs {
+        let mut s = SharedInputs::default();
         s.namespaces.insert(
             "apps".into(),
             serde_json::from_value(json!({"apiVersion": "v1", "kind": "Namespace",

@@ -1,0 +1,345 @@
+//! The Gateway API translator as the runtime drives it ([`translate_core::Translator`]): the
+//! kinds it reads, its objects turned into this crate's [`Snapshot`], the translation, and its
+//! statuses and Events in the runtime's terms.
+
+use std::collections::HashSet;
+
+use gateway_api::backendtlspolicies::BackendTlsPolicy;
+use gateway_api::gatewayclasses::GatewayClass;
+use gateway_api::gateways::{Gateway, GatewayStatus};
+use gateway_api::httproutes::HttpRoute;
+use gateway_api::referencegrants::ReferenceGrant;
+use k8s_openapi::api::core::v1::ConfigMap;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use serde_json::Value;
+use translate_core::translator::{AddressNeed, Addressed, KindSpec, Notice, ObjectStatus, Output};
+use translate_core::{GroupKind, ObjectKey, Settings};
+
+use crate::backend_tls::RouteBackendExtension;
+use crate::listeners::GATEWAY_GROUP;
+use crate::programmed::{Vip, program_gateway};
+use crate::snapshot::Snapshot;
+use crate::translate::{StatusUpdate, Warning, translate};
+use crate::names;
+
+/// AKO's RouteBackendExtension CRD: group, version, kind, plural.
+pub const ROUTE_BACKEND_EXTENSION: (&str, &str, &str, &str) = (
+    "ako.vmware.com",
+    "v1alpha1",
+    "RouteBackendExtension",
+    "routebackendextensions",
+);
+
+/// The Gateway API translator: GatewayClass, Gateway, HTTPRoute, ReferenceGrant,
+/// BackendTLSPolicy and AKO's RouteBackendExtension in; EVH virtual services, pools and
+/// Gateway API status out.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GatewayApiTranslator;
+
+impl GatewayApiTranslator {
+    /// This crate's snapshot of the runtime's: the shared inputs as they are, the Gateway API
+    /// kinds by key.
+    pub fn snapshot(snapshot: &translate_core::Snapshot) -> Snapshot {
+        let (group, _, kind, _) = ROUTE_BACKEND_EXTENSION;
+        Snapshot {
+            shared: snapshot.shared.clone(),
+            gateway_classes: snapshot
+                .typed::<GatewayClass>()
+                .into_iter()
+                .map(|((_, name), o)| (name, o))
+                .collect(),
+            gateways: snapshot.typed::<Gateway>(),
+            http_routes: snapshot.typed::<HttpRoute>(),
+            reference_grants: snapshot.typed::<ReferenceGrant>(),
+            backend_tls_policies: snapshot.typed::<BackendTlsPolicy>(),
+            route_backend_extensions: snapshot
+                .objects::<RouteBackendExtension>(&GroupKind::new(group, kind))
+                .map(|(k, o)| (k.clone(), o))
+                .collect(),
+            config_maps: snapshot.typed::<ConfigMap>(),
+            extra: Default::default(),
+        }
+    }
+}
+
+impl translate_core::Translator for GatewayApiTranslator {
+    fn name(&self) -> &'static str {
+        "gateway-api"
+    }
+
+    fn kinds(&self) -> Vec<KindSpec> {
+        let (group, version, kind, plural) = ROUTE_BACKEND_EXTENSION;
+        vec![
+            KindSpec::typed::<GatewayClass>().with_status(),
+            KindSpec::typed::<Gateway>().with_status(),
+            KindSpec::typed::<HttpRoute>().with_status(),
+            KindSpec::typed::<ReferenceGrant>()
+                .optional("references to Secrets and Services in other namespaces are refused"),
+            // v1alpha3 (v1.1–v1.3) has the same fields as v1.
+            KindSpec::typed::<BackendTlsPolicy>()
+                .also_version("v1alpha3")
+                .with_status()
+                .optional("BackendTLSPolicies are not read"),
+            KindSpec::custom::<RouteBackendExtension>(group, version, kind, plural, true)
+                .optional("RouteBackendExtensions are not read"),
+            KindSpec::typed::<ConfigMap>(),
+        ]
+    }
+
+    fn translate(
+        &self,
+        snapshot: &translate_core::Snapshot,
+        settings: &Settings,
+        now: &Time,
+    ) -> Output {
+        let t = translate(&Self::snapshot(snapshot), settings, now);
+        let notices = notices(&t.warnings, &t.statuses);
+        let statuses = t
+            .statuses
+            .into_iter()
+            .filter_map(|s| object_status(s, settings))
+            .collect();
+        Output {
+            model: t.model,
+            statuses,
+            notices,
+        }
+    }
+
+    fn address(
+        &self,
+        status: &mut ObjectStatus,
+        addressed: Addressed<'_>,
+        previous: Option<&Value>,
+        now: &Time,
+    ) -> bool {
+        if status.key.kind() != "Gateway" {
+            return true;
+        }
+        let Ok(mut typed) = serde_json::from_value::<GatewayStatus>(status.status.clone()) else {
+            return true;
+        };
+        let previous: Option<GatewayStatus> =
+            previous.and_then(|p| serde_json::from_value(p.clone()).ok());
+        let (vip, failure) = match addressed {
+            Addressed::Vip(ip) => (Vip::Allocated(ip), None),
+            Addressed::NotYet => (Vip::NotYet, None),
+            Addressed::Unknown(why) => (Vip::Unknown(why), None),
+            Addressed::Failed(why) => (Vip::NotYet, Some(why)),
+        };
+        let settled = program_gateway(&mut typed, vip, previous.as_ref(), failure, now);
+        if let Ok(v) = serde_json::to_value(&typed) {
+            status.status = v;
+        }
+        settled
+    }
+}
+
+fn key(kind: &str, (namespace, name): &(String, String)) -> ObjectKey {
+    ObjectKey::new(GATEWAY_GROUP, kind, namespace.clone(), name.clone())
+}
+
+/// A status update in the runtime's terms; a Gateway's waits for its VIP.
+fn object_status(s: StatusUpdate, settings: &Settings) -> Option<ObjectStatus> {
+    let (key, status, address) = match s {
+        StatusUpdate::GatewayClass { name, status } => (
+            ObjectKey::new(GATEWAY_GROUP, "GatewayClass", "", name),
+            serde_json::to_value(status),
+            None,
+        ),
+        StatusUpdate::Gateway { key: k, status } => {
+            let parent = names::parent_vs(&settings.cluster_name, &k.0, &k.1);
+            let need = AddressNeed {
+                vsvip: names::vsvip(&parent),
+                virtual_service: parent,
+            };
+            (key("Gateway", &k), serde_json::to_value(status), Some(need))
+        }
+        StatusUpdate::HttpRoute { key: k, status } => {
+            (key("HTTPRoute", &k), serde_json::to_value(status), None)
+        }
+        StatusUpdate::BackendTlsPolicy { key: k, status } => (
+            key("BackendTLSPolicy", &k),
+            serde_json::to_value(status),
+            None,
+        ),
+        StatusUpdate::Route {
+            group,
+            kind,
+            key: k,
+            status,
+        } => (
+            ObjectKey::new(group, kind, k.0, k.1),
+            Ok(status),
+            None,
+        ),
+    };
+    Some(ObjectStatus {
+        key,
+        status: status.ok()?,
+        address,
+    })
+}
+
+/// The Events a translation calls for: every warning (a fact such as a backend outside the
+/// mesh as Normal, anything wrong as Warning), and per route parent `Accepted` (Normal, once
+/// the controller holds the route's objects) or `Rejected` (Warning, with the status's
+/// reason) — `kubectl describe httproute` then says what happened, as it does for AKO's
+/// Ingresses.
+pub fn notices(warnings: &[Warning], statuses: &[StatusUpdate]) -> Vec<Notice> {
+    // A route on several Gateways repeats its backends' warnings once per Gateway: one Event
+    // each.
+    let mut seen = HashSet::new();
+    let mut out: Vec<Notice> = warnings
+        .iter()
+        .filter(|w| seen.insert((w.kind, &w.key, w.reason, &w.message)))
+        .map(|w| {
+            let object = key(w.kind, &w.key);
+            if w.is_fault() {
+                Notice::warning(object, w.reason, w.message.clone())
+            } else {
+                Notice::normal(object, w.reason, w.message.clone())
+            }
+        })
+        .collect();
+    for s in statuses {
+        let StatusUpdate::HttpRoute { key: k, status } = s else {
+            continue;
+        };
+        for p in &status.parents {
+            let Some(c) = p.conditions.iter().find(|c| c.type_ == "Accepted") else {
+                continue;
+            };
+            let gateway = format!(
+                "{}/{}",
+                p.parent_ref.namespace.as_deref().unwrap_or(&k.0),
+                p.parent_ref.name
+            );
+            if c.status == "True" {
+                // Accepted but not yet on the controller is not news: the Event waits for a
+                // sync that succeeded, so that it means the route is served.
+                out.push(
+                    Notice::normal(
+                        key("HTTPRoute", k),
+                        "Accepted",
+                        format!("accepted by Gateway {gateway}; its virtual service is synced to Avi"),
+                    )
+                    .once_synced(),
+                );
+            } else {
+                out.push(Notice::warning(
+                    key("HTTPRoute", k),
+                    "Rejected",
+                    format!(
+                        "not accepted by Gateway {gateway}: {} ({})",
+                        c.message, c.reason
+                    ),
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use gateway_api::httproutes::{
+        HttpRouteStatus, HttpRouteStatusParents, HttpRouteStatusParentsParentRef,
+    };
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+    use translate_core::Severity;
+
+    use super::*;
+
+    fn route(name: &str, accepted: bool, reason: &str) -> StatusUpdate {
+        StatusUpdate::HttpRoute {
+            key: ("apps".into(), name.into()),
+            status: HttpRouteStatus {
+                parents: vec![HttpRouteStatusParents {
+                    controller_name: "ako.vmware.com/avi-lb".into(),
+                    parent_ref: HttpRouteStatusParentsParentRef {
+                        name: "gw".into(),
+                        namespace: Some("infra".into()),
+                        ..Default::default()
+                    },
+                    conditions: vec![Condition {
+                        type_: "Accepted".into(),
+                        status: if accepted { "True" } else { "False" }.into(),
+                        reason: reason.into(),
+                        message: if accepted { "" } else { "no listener matches" }.into(),
+                        last_transition_time: Time(k8s_openapi::jiff::Timestamp::UNIX_EPOCH),
+                        observed_generation: None,
+                    }],
+                }],
+            },
+        }
+    }
+
+    #[test]
+    fn accepted_routes_are_announced_only_after_a_sync() {
+        let n = notices(&[], &[route("a", true, "Accepted")]);
+        assert_eq!(n.len(), 1);
+        assert!(n[0].when_synced);
+        assert_eq!(n[0].severity, Severity::Normal);
+        assert_eq!(n[0].reason, "Accepted");
+        assert_eq!(n[0].object, ObjectKey::new(GATEWAY_GROUP, "HTTPRoute", "apps", "a"));
+        assert!(n[0].message.contains("Gateway infra/gw"), "{}", n[0].message);
+    }
+
+    #[test]
+    fn rejected_routes_warn_with_the_status_reason() {
+        let n = notices(&[], &[route("b", false, "NotAllowedByListeners")]);
+        assert_eq!(n.len(), 1);
+        assert!(!n[0].when_synced);
+        assert_eq!(n[0].severity, Severity::Warning);
+        assert_eq!(n[0].reason, "Rejected");
+        assert!(
+            n[0].message.contains("no listener matches (NotAllowedByListeners)"),
+            "{}",
+            n[0].message
+        );
+    }
+
+    #[test]
+    fn the_runtime_snapshot_becomes_this_crates() {
+        let spec_kinds = translate_core::Translator::kinds(&GatewayApiTranslator);
+        let mut s = translate_core::Snapshot::default();
+        for o in [
+            serde_json::json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GatewayClass",
+                "metadata": {"name": "avi-lb"}, "spec": {"controllerName": "ako.vmware.com/avi-lb"}}),
+            serde_json::json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+                "metadata": {"name": "gw", "namespace": "infra"},
+                "spec": {"gatewayClassName": "avi-lb", "listeners": [{"name": "http", "port": 80, "protocol": "HTTP"}]}}),
+            serde_json::json!({"apiVersion": "gateway.networking.k8s.io/v1alpha3", "kind": "BackendTLSPolicy",
+                "metadata": {"name": "p", "namespace": "apps"},
+                "spec": {"targetRefs": [], "validation": {"hostname": "x"}}}),
+            serde_json::json!({"apiVersion": "ako.vmware.com/v1alpha1", "kind": "RouteBackendExtension",
+                "metadata": {"name": "rbe", "namespace": "apps"}, "spec": {}}),
+            serde_json::json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "apps"}}),
+        ] {
+            s.insert_json(o, &spec_kinds).unwrap();
+        }
+        let g = GatewayApiTranslator::snapshot(&s);
+        assert!(g.gateway_classes.contains_key("avi-lb"));
+        assert_eq!(g.gateways.len(), 1);
+        assert_eq!(g.backend_tls_policies.len(), 1);
+        assert_eq!(g.route_backend_extensions.len(), 1);
+        assert_eq!(g.services.len(), 1);
+        let out = translate_core::Translator::translate(
+            &GatewayApiTranslator,
+            &s,
+            &Settings::default(),
+            &Time(k8s_openapi::jiff::Timestamp::UNIX_EPOCH),
+        );
+        let gw = out
+            .statuses
+            .iter()
+            .find(|s| s.key.kind() == "Gateway")
+            .unwrap();
+        assert_eq!(
+            gw.address.as_ref().unwrap().virtual_service,
+            names::parent_vs("cluster", "infra", "gw")
+        );
+        assert!(out.model.virtual_services.iter().any(|v| v.name == names::parent_vs("cluster", "infra", "gw")));
+    }
+}

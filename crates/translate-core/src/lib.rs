@@ -1,0 +1,42 @@
+//! translate-core: what every translator from Kubernetes objects to Avi objects shares, and the
+//! interface through which the runtime drives translators.
+//!
+//! Pure: no I/O, no async, no clock except one passed in. A translator (Gateway API, Ingress,
+//! one of your own) depends on this crate and never on another translator; the runtime knows
+//! translators only through [`Translator`].
+//!
+//! - [`key`]: typed keys of Kubernetes objects (group, kind, namespace, name);
+//! - [`inputs`]: the inputs every translator reads (Services, EndpointSlices, Pods, Namespaces,
+//!   Nodes, Secrets);
+//! - [`endpoints`]: pool members (ClusterIP, NodePort, `externalTrafficPolicy: Local`);
+//! - [`mesh`]: is a backend in the Istio mesh, and how;
+//! - [`mesh_tls`]: the Istio rung of the backend-TLS decision (Istio mTLS, waiting, plaintext);
+//! - [`pool`]: building a pool with its members, TLS fields and markers;
+//! - [`model`]: the Avi objects a translation wants, and the "keep the TLS the controller holds"
+//!   rule;
+//! - [`settings`]: the deployment's settings;
+//! - [`translator`]: the snapshot of every watched object, the [`Translator`] trait and its
+//!   output (Avi objects, statuses of any kind, Events).
+#![forbid(unsafe_code)]
+#![warn(clippy::unwrap_used, clippy::expect_used)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod endpoints;
+pub mod inputs;
+pub mod key;
+pub mod mesh;
+pub mod mesh_tls;
+pub mod model;
+pub mod pool;
+pub mod problem;
+pub mod settings;
+pub mod translator;
+
+pub use inputs::{NamespacedName, SharedInputs};
+pub use key::{GroupKind, ObjectKey};
+pub use model::{AviModel, POOL_TLS_FIELDS};
+pub use problem::Problem;
+pub use settings::{Component, IstioBackends, IstioRefs, ServiceType, Settings};
+pub use translator::{
+    AddressNeed, Addressed, KindSpec, Notice, ObjectStatus, Output, Severity, Snapshot, Translator,
+};
