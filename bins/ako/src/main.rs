@@ -1,10 +1,10 @@
-//! `ako`: the AKO-compatible controller that owns the Istio certificate pipeline.
-//!
-//! This first part offers the operator's view of the certificate set:
-//! `ako certs inspect` and `ako certs principal`.
+//! `ako`: the AKO-compatible container that owns the Istio certificate pipeline and serves
+//! Kubernetes Ingresses (`ako run`), with the operator's commands: `ako certs inspect`,
+//! `ako certs principal`, `ako istio authz-policy` and `ako translate` (the Ingress dry run).
 
 mod authz;
 mod certs;
+mod ingress;
 mod run;
 
 use std::path::PathBuf;
@@ -45,6 +45,8 @@ enum Command {
         #[command(subcommand)]
         command: CertsCommand,
     },
+    /// Translate Ingress manifests offline and print the Avi objects and the statuses.
+    Translate(Box<ingress::TranslateArgs>),
     /// Istio helpers for operators.
     Istio {
         #[command(subcommand)]
@@ -133,5 +135,21 @@ fn main() -> ExitCode {
         Command::Istio {
             command: IstioCommand::AuthzPolicy { namespace, dir },
         } => authz::print(&namespace, &dir),
+        Command::Translate(args) => match ingress::translate(*args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {}", ako_runtime::error::describe(e.as_ref()));
+                ExitCode::from(1)
+            }
+        },
     }
+}
+
+/// Writes `text` to stdout; a closed or full stdout is an error to report, not a panic.
+fn print(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| anyhow::anyhow!("cannot write the output: {e}"))
 }

@@ -21,6 +21,15 @@ pub struct RunArgs {
     /// The OUTPUT_CERTS directory istio-agent writes the workload certificate to.
     #[arg(long, env = "ISTIO_OUTPUT_CERTS", default_value = crate::DEFAULT_CERT_DIR)]
     certs_dir: PathBuf,
+    #[command(flatten)]
+    ingress: crate::ingress::IngressArgs,
+    /// Serve Ingresses (`false` for a cluster whose Ingresses another controller serves; the
+    /// Istio pipeline runs either way).
+    #[arg(long, env = "INGRESS_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
+    ingress_enabled: bool,
+    /// Full resync period of the Ingress controller, in seconds.
+    #[arg(long, env = "FULL_SYNC_INTERVAL", default_value_t = 600)]
+    full_sync_interval: u64,
 }
 
 /// Runs the container until SIGTERM.
@@ -33,6 +42,32 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         namespace: process.config.namespace()?.to_owned(),
     };
     let publisher = Publisher::new(process.avi.clone(), process.kube.clone(), names);
+    // The Ingress controller keeps its caches warm on every replica and writes only while this
+    // one holds the Lease it shares with the Istio pipeline.
+    let _ingress = if args.ingress_enabled {
+        let settings = args.ingress.settings(&process)?;
+        let ingress = args.ingress.ingress_settings()?;
+        let options = ako_runtime::controller::ControllerOptions {
+            resync: Duration::from_secs(args.full_sync_interval.max(10)),
+            ..Default::default()
+        };
+        let (status, task) = ako_runtime::ingress::controller(
+            process.kube.clone(),
+            process.avi.clone(),
+            settings,
+            ingress,
+            options,
+        )
+        .standby(process.leadership.subscribe())
+        .with_events(process.events.clone())
+        .with_metrics(process.metrics.clone())
+        .spawn();
+        tokio::spawn(report_ingress(status));
+        Some(ako_runtime::AbortOnDrop(task))
+    } else {
+        tracing::info!("the Ingress controller is off (INGRESS_ENABLED=false)");
+        None
+    };
     if process.config.istio_enabled {
         tokio::select! {
             () = istio_on(&process, publisher, args.certs_dir) => {}
@@ -159,6 +194,24 @@ async fn report_pipeline(
             && let (Some((reason, message)), Some(pod)) = (&s.last_error, &pod)
         {
             let _ = events.warn(pod, reason, "Publish", message).await;
+        }
+        seen = s;
+    }
+}
+
+/// The Ingress controller's failures and waits, in the log (each reconcile is counted in the
+/// metrics by the controller itself).
+async fn report_ingress(mut status: channel::Receiver<ako_runtime::controller::ControllerStatus>) {
+    let mut seen = ako_runtime::controller::ControllerStatus::default();
+    while status.changed().await.is_ok() {
+        let s = status.borrow_and_update().clone();
+        if s.reconciles > seen.reconciles {
+            if let Some(e) = &s.last_error {
+                tracing::warn!(error = %e, "Ingress reconcile failed; retrying");
+            }
+            if let Some(w) = &s.waiting {
+                tracing::info!(waiting = %w, "Ingresses not settled yet; looking again soon");
+            }
         }
         seen = s;
     }

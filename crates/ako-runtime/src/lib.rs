@@ -13,8 +13,11 @@
 //! - [`process`]: the start of either container, in order, and its shutdown signal;
 //! - [`istio`]: the `ako` container's Istio certificate pipeline (istio-secret, PKIProfile,
 //!   SSLKeyAndCertificate);
-//! - [`gateway`]: the `ako-gateway-api` container's reconcile loop (reflectors → `Snapshot` →
-//!   translation → Avi sync → status).
+//! - [`controller`]: the reconcile loop built from translators (reflectors → `Snapshot` →
+//!   every translator → one Avi sync → statuses of any kind, Events), with warm standby;
+//! - [`dry_run`]: manifests read offline into a snapshot, and the `translate` commands' output;
+//! - [`gateway`] and [`ingress`]: that loop with the Gateway API translator (the
+//!   `ako-gateway-api` container) and with the Ingress translator (the `ako` container).
 //!
 //! The binary installs rustls' `ring` provider first thing in `main` (see [`kube_client`]).
 //! Nothing here logs, reports or formats a password, token or private key.
@@ -25,10 +28,13 @@
 pub mod avi_secret;
 pub mod cli;
 pub mod config;
+pub mod controller;
+pub mod dry_run;
 pub mod error;
 pub mod events;
 pub mod gateway;
 pub mod health;
+pub mod ingress;
 pub mod istio;
 pub mod kube_client;
 pub mod leader;

@@ -1027,9 +1027,9 @@ async fn without_the_gateway_api_crds_the_controller_says_so_and_starts_once_ins
     let w = world_with(Vec::new()).await;
     let (mut status, _task) = start(&w, Settings::default());
     wait(&mut status, |s| {
-        s.last_error.as_deref().is_some_and(|e| {
-            e.contains("Gateway API CRDs are not installed") && e.contains("HTTPRoute")
-        })
+        s.last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("does not serve") && e.contains("HTTPRoute"))
     })
     .await;
     assert_eq!(status.borrow().reconciles, 0);
@@ -1132,10 +1132,13 @@ async fn only_the_secret_keys_read_are_held_in_memory() {
         .await
         .unwrap();
     let changed = std::sync::Arc::new(tokio::sync::Notify::new());
-    let (inputs, _reflectors, _) =
-        ako_runtime::gateway::inputs::Inputs::start(&w.kube_client, changed)
-            .await
-            .unwrap();
+    let (inputs, _reflectors, _) = ako_runtime::gateway::inputs::Inputs::start(
+        &w.kube_client,
+        &translate_core::Translator::kinds(&gateway_translate::GatewayApiTranslator),
+        changed,
+    )
+    .await
+    .unwrap();
     inputs.ready().await;
     let held = inputs
         .secrets()

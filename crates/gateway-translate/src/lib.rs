@@ -30,9 +30,9 @@ pub use translate_core::{endpoints, mesh, model, settings};
 pub use incremental::{Incremental, Update};
 pub use model::AviModel;
 pub use settings::{Component, IstioBackends, IstioRefs, ServiceType, Settings};
-pub use translator::GatewayApiTranslator;
 pub use snapshot::{ObjectKey, Snapshot};
 pub use translate::{
-    Attachments, BACKEND_NOT_IN_MESH, BACKEND_TLS, Context, HttpRouteTranslator, StatusUpdate,
-    RouteTranslator, Translation, Warning, translate, translate_with,
+    Attachments, BACKEND_NOT_IN_MESH, BACKEND_TLS, Context, HttpRouteTranslator, RouteTranslator,
+    StatusUpdate, Translation, Warning, translate, translate_with,
 };
+pub use translator::GatewayApiTranslator;

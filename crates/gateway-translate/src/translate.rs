@@ -8,10 +8,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use avi_client::AviRef;
 use avi_client::models::{
     HttpPolicies, HttpPolicySet, HttpRequestPolicy, HttpRequestRule, HttpResponsePolicy,
-    HttpSwitchingAction, HttpSwitchingActionType, IpAddr, LocalResponseStatusCode,
-    MatchTarget, PathMatch, PathMatchCriteria, Pool, PoolGroup, PoolGroupMember, SecretKey, Server,
-    Service, SslCertificate, SslKeyAndCertificate, VhMatch, VhMatchRule, VhType, Vip,
-    VirtualService, VsType, VsVip,
+    HttpSwitchingAction, HttpSwitchingActionType, IpAddr, LocalResponseStatusCode, MatchTarget,
+    PathMatch, PathMatchCriteria, Pool, PoolGroup, PoolGroupMember, SecretKey, Server, Service,
+    SslCertificate, SslKeyAndCertificate, VhMatch, VhMatchRule, VhType, Vip, VirtualService,
+    VsType, VsVip,
 };
 use gateway_api::gatewayclasses::GatewayClassStatus;
 use gateway_api::gateways::{Gateway, GatewayStatus};

@@ -17,10 +17,10 @@ use translate_core::{GroupKind, ObjectKey, Settings};
 
 use crate::backend_tls::RouteBackendExtension;
 use crate::listeners::GATEWAY_GROUP;
+use crate::names;
 use crate::programmed::{Vip, program_gateway};
 use crate::snapshot::Snapshot;
 use crate::translate::{StatusUpdate, Warning, translate};
-use crate::names;
 
 /// AKO's RouteBackendExtension CRD: group, version, kind, plural.
 pub const ROUTE_BACKEND_EXTENSION: (&str, &str, &str, &str) = (
@@ -109,10 +109,13 @@ impl translate_core::Translator for GatewayApiTranslator {
     fn address(
         &self,
         status: &mut ObjectStatus,
-        addressed: Addressed<'_>,
+        addressed: &[Addressed],
         previous: Option<&Value>,
         now: &Time,
     ) -> bool {
+        let Some(addressed) = addressed.first().cloned() else {
+            return true;
+        };
         if status.key.kind() != "Gateway" {
             return true;
         }
@@ -127,7 +130,7 @@ impl translate_core::Translator for GatewayApiTranslator {
             Addressed::Unknown(why) => (Vip::Unknown(why), None),
             Addressed::Failed(why) => (Vip::NotYet, Some(why)),
         };
-        let settled = program_gateway(&mut typed, vip, previous.as_ref(), failure, now);
+        let settled = program_gateway(&mut typed, vip, previous.as_ref(), failure.as_deref(), now);
         if let Ok(v) = serde_json::to_value(&typed) {
             status.status = v;
         }
@@ -141,27 +144,30 @@ fn key(kind: &str, (namespace, name): &(String, String)) -> ObjectKey {
 
 /// A status update in the runtime's terms; a Gateway's waits for its VIP.
 fn object_status(s: StatusUpdate, settings: &Settings) -> Option<ObjectStatus> {
-    let (key, status, address) = match s {
+    let (key, status, addresses) = match s {
         StatusUpdate::GatewayClass { name, status } => (
             ObjectKey::new(GATEWAY_GROUP, "GatewayClass", "", name),
             serde_json::to_value(status),
-            None,
+            Vec::new(),
         ),
         StatusUpdate::Gateway { key: k, status } => {
             let parent = names::parent_vs(&settings.cluster_name, &k.0, &k.1);
             let need = AddressNeed {
                 vsvip: names::vsvip(&parent),
                 virtual_service: parent,
+                hosts: Vec::new(),
             };
-            (key("Gateway", &k), serde_json::to_value(status), Some(need))
+            (key("Gateway", &k), serde_json::to_value(status), vec![need])
         }
-        StatusUpdate::HttpRoute { key: k, status } => {
-            (key("HTTPRoute", &k), serde_json::to_value(status), None)
-        }
+        StatusUpdate::HttpRoute { key: k, status } => (
+            key("HTTPRoute", &k),
+            serde_json::to_value(status),
+            Vec::new(),
+        ),
         StatusUpdate::BackendTlsPolicy { key: k, status } => (
             key("BackendTLSPolicy", &k),
             serde_json::to_value(status),
-            None,
+            Vec::new(),
         ),
         StatusUpdate::Route {
             group,
@@ -171,13 +177,13 @@ fn object_status(s: StatusUpdate, settings: &Settings) -> Option<ObjectStatus> {
         } => (
             ObjectKey::new(group, kind, k.0, k.1),
             Ok(status),
-            None,
+            Vec::new(),
         ),
     };
     Some(ObjectStatus {
         key,
         status: status.ok()?,
-        address,
+        addresses,
     })
 }
 
@@ -222,7 +228,9 @@ pub fn notices(warnings: &[Warning], statuses: &[StatusUpdate]) -> Vec<Notice> {
                     Notice::normal(
                         key("HTTPRoute", k),
                         "Accepted",
-                        format!("accepted by Gateway {gateway}; its virtual service is synced to Avi"),
+                        format!(
+                            "accepted by Gateway {gateway}; its virtual service is synced to Avi"
+                        ),
                     )
                     .once_synced(),
                 );
@@ -282,8 +290,15 @@ mod tests {
         assert!(n[0].when_synced);
         assert_eq!(n[0].severity, Severity::Normal);
         assert_eq!(n[0].reason, "Accepted");
-        assert_eq!(n[0].object, ObjectKey::new(GATEWAY_GROUP, "HTTPRoute", "apps", "a"));
-        assert!(n[0].message.contains("Gateway infra/gw"), "{}", n[0].message);
+        assert_eq!(
+            n[0].object,
+            ObjectKey::new(GATEWAY_GROUP, "HTTPRoute", "apps", "a")
+        );
+        assert!(
+            n[0].message.contains("Gateway infra/gw"),
+            "{}",
+            n[0].message
+        );
     }
 
     #[test]
@@ -294,7 +309,8 @@ mod tests {
         assert_eq!(n[0].severity, Severity::Warning);
         assert_eq!(n[0].reason, "Rejected");
         assert!(
-            n[0].message.contains("no listener matches (NotAllowedByListeners)"),
+            n[0].message
+                .contains("no listener matches (NotAllowedByListeners)"),
             "{}",
             n[0].message
         );
@@ -337,9 +353,14 @@ mod tests {
             .find(|s| s.key.kind() == "Gateway")
             .unwrap();
         assert_eq!(
-            gw.address.as_ref().unwrap().virtual_service,
+            gw.addresses[0].virtual_service,
             names::parent_vs("cluster", "infra", "gw")
         );
-        assert!(out.model.virtual_services.iter().any(|v| v.name == names::parent_vs("cluster", "infra", "gw")));
+        assert!(
+            out.model
+                .virtual_services
+                .iter()
+                .any(|v| v.name == names::parent_vs("cluster", "infra", "gw"))
+        );
     }
 }

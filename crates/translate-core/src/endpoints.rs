@@ -65,9 +65,7 @@ impl<'a> SliceIndex<'a> {
         )
     }
 
-    fn from_slices(
-        slices: impl Iterator<Item = (&'a NamespacedName, &'a EndpointSlice)>,
-    ) -> Self {
+    fn from_slices(slices: impl Iterator<Item = (&'a NamespacedName, &'a EndpointSlice)>) -> Self {
         let mut by_service: HashMap<&str, HashMap<&str, Vec<&EndpointSlice>>> = HashMap::new();
         for ((ns, _), slice) in slices {
             if let Some(owner) = slice

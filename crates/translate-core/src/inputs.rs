@@ -93,13 +93,15 @@ impl SharedInputs {
                 self.services.insert(key, parse(value, &kind, &name)?);
             }
             ("discovery.k8s.io/v1", "EndpointSlice") => {
-                self.endpoint_slices.insert(key, parse(value, &kind, &name)?);
+                self.endpoint_slices
+                    .insert(key, parse(value, &kind, &name)?);
             }
             ("v1", "Node") => {
                 self.nodes.insert(name.clone(), parse(value, &kind, &name)?);
             }
             ("v1", "Namespace") => {
-                self.namespaces.insert(name.clone(), parse(value, &kind, &name)?);
+                self.namespaces
+                    .insert(name.clone(), parse(value, &kind, &name)?);
             }
             ("v1", "Pod") => {
                 self.pods.insert(key, parse(value, &kind, &name)?);

@@ -160,6 +160,10 @@ mod tests {
         let s = inputs(json!({"istio-injection": "enabled"}));
         let d = decide_for(&s, &istio(false, IstioBackends::Mesh));
         assert_eq!(d.tls, MeshTls::IstioPending);
-        assert!(d.warning.unwrap().contains("waiting for the Istio certificates"));
+        assert!(
+            d.warning
+                .unwrap()
+                .contains("waiting for the Istio certificates")
+        );
     }
 }

@@ -72,7 +72,10 @@ mod tests {
         );
         assert_eq!(
             pool.pki_profile_ref.as_ref().map(|r| r.to_string()),
-            Some(AviRef::<avi_client::models::PkiProfile>::by_name("istio-pki-cl1-avi-system").to_string())
+            Some(
+                AviRef::<avi_client::models::PkiProfile>::by_name("istio-pki-cl1-avi-system")
+                    .to_string()
+            )
         );
         assert!(model.pools_keeping_tls.is_empty());
         let mut other = Pool {

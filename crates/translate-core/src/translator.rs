@@ -224,7 +224,12 @@ impl Snapshot {
     }
 
     /// Adds one object of `T` (tests, dry runs).
-    pub fn insert<T: Any + Send + Sync>(&mut self, group_kind: GroupKind, key: NamespacedName, object: T) {
+    pub fn insert<T: Any + Send + Sync>(
+        &mut self,
+        group_kind: GroupKind,
+        key: NamespacedName,
+        object: T,
+    ) {
         self.insert_erased(group_kind, key, Arc::new(object));
     }
 
@@ -343,7 +348,11 @@ pub struct Notice {
 
 impl Notice {
     /// A Warning Event.
-    pub fn warning(object: ObjectKey, reason: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn warning(
+        object: ObjectKey,
+        reason: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Notice {
             severity: Severity::Warning,
             object,
@@ -354,7 +363,11 @@ impl Notice {
     }
 
     /// A Normal Event.
-    pub fn normal(object: ObjectKey, reason: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn normal(
+        object: ObjectKey,
+        reason: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Notice {
             severity: Severity::Normal,
             object,
@@ -380,11 +393,14 @@ pub struct AddressNeed {
     /// The virtual service behind it (a failed step on it means the object is not
     /// programmed).
     pub virtual_service: String,
+    /// The hostnames the address serves, for statuses that pair each with it (an Ingress's
+    /// `loadBalancer.ingress`); empty when the status shows the address alone.
+    pub hosts: Vec<String>,
 }
 
 /// What the runtime learnt of an [`AddressNeed`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Addressed<'a> {
+pub enum Addressed {
     /// The controller allocated this address.
     Vip(String),
     /// The VsVip exists but holds no address yet.
@@ -392,7 +408,7 @@ pub enum Addressed<'a> {
     /// The VsVip could not be read (`.0` why).
     Unknown(String),
     /// The controller did not take the configuration (`.0` why).
-    Failed(&'a str),
+    Failed(String),
 }
 
 /// One status to write, of any kind.
@@ -402,8 +418,9 @@ pub struct ObjectStatus {
     pub key: ObjectKey,
     /// Its whole status, as the kind defines it.
     pub status: Value,
-    /// The address the status waits for, if any.
-    pub address: Option<AddressNeed>,
+    /// The addresses the status waits for (none, one, or one per virtual service an object
+    /// spans, such as an Ingress whose hosts sit on several shards).
+    pub addresses: Vec<AddressNeed>,
 }
 
 /// What one translator produced from a snapshot.
@@ -428,13 +445,14 @@ pub trait Translator: Send + Sync {
     /// The Avi objects, statuses and Events for `snapshot`.
     fn translate(&self, snapshot: &Snapshot, settings: &Settings, now: &Time) -> Output;
 
-    /// Completes a status that waits for an address ([`ObjectStatus::address`]) with what the
-    /// controller said; `previous` is the object's status now. Returns false when the address
-    /// is not settled: the runtime looks again soon. The default leaves the status as it is.
+    /// Completes a status that waits for addresses ([`ObjectStatus::addresses`]) with what
+    /// the controller said of each (`addressed[i]` for `status.addresses[i]`); `previous` is the
+    /// object's status now. Returns false when an address is not settled: the runtime looks
+    /// again soon. The default leaves the status as it is.
     fn address(
         &self,
         status: &mut ObjectStatus,
-        addressed: Addressed<'_>,
+        addressed: &[Addressed],
         previous: Option<&Value>,
         now: &Time,
     ) -> bool {
@@ -455,7 +473,12 @@ mod tests {
     fn specs_know_their_kind_and_scope() {
         let ing = KindSpec::typed::<Ingress>();
         assert_eq!(
-            (ing.group.as_str(), ing.version.as_str(), ing.kind.as_str(), ing.plural.as_str()),
+            (
+                ing.group.as_str(),
+                ing.version.as_str(),
+                ing.kind.as_str(),
+                ing.plural.as_str()
+            ),
             ("networking.k8s.io", "v1", "Ingress", "ingresses")
         );
         assert!(ing.namespaced);

@@ -57,6 +57,7 @@ pub const TYPES: &[TypeInfo] = &[
     t("vsvip", "VsVip", true, false),
     t("virtualservice", "VirtualService", true, false),
     t("httppolicyset", "HTTPPolicySet", false, false),
+    t("vsdatascriptset", "VSDataScriptSet", false, false),
 ];
 
 /// The type served at `/api/<name>`.

@@ -14,10 +14,10 @@ use std::sync::Mutex;
 use std::time::SystemTime;
 
 use avi_client::{AviClient, Kind};
-use gateway_translate::{IstioRefs, Settings};
 use istio_certs::CertStore;
 use istio_certs::secret::{SECRET_NAME, from_secret_data};
 use kube::runtime::reflector::ObjectRef;
+use translate_core::{IstioRefs, Settings};
 
 use super::inputs::Inputs;
 
@@ -31,7 +31,7 @@ pub struct IstioDecision {
     pub error: Option<String>,
 }
 
-/// The Istio side of the gateway container: the certificate set `istio-secret` holds and the
+/// The Istio side of a translating controller: the certificate set `istio-secret` holds and the
 /// references last found complete.
 #[derive(Debug, Default)]
 pub struct IstioGate {

@@ -34,6 +34,9 @@ pub struct Outcome {
 pub struct SyncCache {
     synced: HashMap<(Kind, String), u64>,
     valid: bool,
+    /// Objects of our owner that another part of this container manages (the Istio pipeline's
+    /// PKIProfile and certificate): never leftovers of the translation.
+    kept: Vec<(Kind, String)>,
 }
 
 fn hash(body: &Value) -> u64 {
@@ -43,6 +46,14 @@ fn hash(body: &Value) -> u64 {
 }
 
 impl SyncCache {
+    /// A cache whose full syncs leave `kept` alone although our owner created them.
+    pub fn keeping(kept: Vec<(Kind, String)>) -> Self {
+        SyncCache {
+            kept,
+            ..SyncCache::default()
+        }
+    }
+
     /// Forgets everything: the next sync is full.
     pub fn invalidate(&mut self) {
         self.valid = false;
@@ -64,7 +75,13 @@ impl SyncCache {
     ) -> Result<Outcome, AviError> {
         if full || !self.valid {
             self.valid = false;
-            let current = avi.owned_state(created_by, owned_kinds).await?;
+            let mut current = avi.owned_state(created_by, owned_kinds).await?;
+            if !self.kept.is_empty() {
+                current.retain(|(kind, body)| {
+                    let name = body.get("name").and_then(Value::as_str).unwrap_or_default();
+                    !self.kept.iter().any(|(k, n)| k == kind && n == name)
+                });
+            }
             let mut failure: Option<AviError> = None;
             let mut keyed: Vec<((Kind, String), u64)> = Vec::new();
             let plan = SyncPlan::compute_iter(
