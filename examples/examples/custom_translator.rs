@@ -148,10 +148,14 @@ impl Translator for L4ListenerTranslator {
     fn address(
         &self,
         status: &mut ObjectStatus,
-        addressed: Addressed,
+        addressed: &[Addressed],
         _previous: Option<&Value>,
         _now: &Time,
     ) -> bool {
+        // One address was asked for: the VIP of the listener's virtual service.
+        let Some(addressed) = addressed.first() else {
+            return true;
+        };
         match addressed {
             Addressed::Vip(ip) => {
                 status.status["state"] = json!("Programmed");

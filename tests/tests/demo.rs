@@ -60,6 +60,23 @@ fn assert_demo(r: &DemoReport, servers: usize) {
         r.reached.vip
     );
 
+    // Step 2b: the same backend through an Ingress, with the same Istio objects.
+    let i = &r.ingress;
+    assert_eq!(i.answer.status, 200, "{}", i.answer.body);
+    assert_eq!(
+        i.answer.echo.as_ref().and_then(|e| e.principal.as_deref()),
+        Some(AKO_PRINCIPAL)
+    );
+    assert_eq!(
+        i.pool_refs,
+        [
+            Some("istio-pki-demo-avi-system".to_owned()),
+            Some("istio-workload-demo-avi-system".to_owned()),
+            Some("System-Standard".to_owned()),
+        ]
+    );
+    assert!(i.vip.starts_with("10.250.250."), "{}", i.vip);
+
     // Step 3: refused with a TLS error without the references, served again after the resync.
     let v = &r.validation;
     assert_eq!(v.refused.status, 502, "{}", v.refused.body);

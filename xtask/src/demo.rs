@@ -7,7 +7,8 @@
 //! 1. what the containers published: `istio-secret`, the PKIProfile, the SSLKeyAndCertificate,
 //!    and the mesh pool naming them;
 //! 2. a request through the Service Engine reaching a STRICT pod, which saw the AKO pod's
-//!    principal;
+//!    principal; then the same backend behind a Kubernetes Ingress, served by the `ako`
+//!    container with the same Istio objects;
 //! 3. the Istio guide's validation test: the references removed from the pool with the Avi API
 //!    make the request fail with a TLS error; the controller's own resync puts them back;
 //! 4. a certificate rotation under traffic: a new serial on the controller, no failed request;
@@ -178,6 +179,19 @@ pub struct Reached {
     pub backends: BTreeSet<String>,
 }
 
+/// Step 2, the Ingress half: the same backend behind a Kubernetes Ingress.
+#[derive(Debug, Clone)]
+pub struct IngressReached {
+    /// The VIP in the Ingress's status.
+    pub vip: String,
+    /// The Ingress pool, with its Istio references (PKI profile, certificate, SSL profile).
+    pub pool: String,
+    /// The pool's references by name.
+    pub pool_refs: [Option<String>; 3],
+    /// The answer.
+    pub answer: Answer,
+}
+
 /// Step 3: the guide's validation test.
 #[derive(Debug, Clone)]
 pub struct Validation {
@@ -224,6 +238,8 @@ pub struct DemoReport {
     pub published: Published,
     /// Step 2.
     pub reached: Reached,
+    /// Step 2, through an Ingress.
+    pub ingress: IngressReached,
     /// Step 3.
     pub validation: Validation,
     /// Step 4.
@@ -346,6 +362,13 @@ async fn run_steps(
     steps.push(("request".to_owned(), t.elapsed()));
 
     let t = Instant::now();
+    progress.raw("\n== 2b. The same backend through a Kubernetes Ingress (the ako container)");
+    let ingress = through_ingress(stack, progress)
+        .await
+        .context("step 2b (request through an Ingress) failed")?;
+    steps.push(("ingress".to_owned(), t.elapsed()));
+
+    let t = Instant::now();
     progress.raw("\n== 3. The guide's validation test: the pool without the Istio references");
     let se = SeClient::new(APP_HOST, reached.local)?;
     let validation = validation_test(stack, &se, opts.full_sync_interval, progress)
@@ -364,6 +387,7 @@ async fn run_steps(
         service_type: opts.service_type,
         published,
         reached,
+        ingress,
         validation,
         rotation,
         node_port_connections: stack.node_proxy().map(NodePortProxy::connections),
@@ -577,6 +601,104 @@ pub async fn reach(stack: &Stack, progress: &mut Progress) -> anyhow::Result<Rea
         local: se.local(),
         answer,
         backends,
+    })
+}
+
+/// The host of the demo's Ingress.
+pub const INGRESS_HOST: &str = "httpbin-ingress.example.com";
+
+/// Step 2b: applies an IngressClass `avi-lb` and an Ingress for [`INGRESS_HOST`] to the
+/// example's Service; waits for the `ako` container to give it a VIP in its status; sends a
+/// request through the Service Engine (SNI mode: the shared virtual service's DataScript picks
+/// the pool) and checks the STRICT pod saw the AKO pod's principal.
+pub async fn through_ingress(
+    stack: &Stack,
+    progress: &mut Progress,
+) -> anyhow::Result<IngressReached> {
+    let docs = vec![
+        serde_json::json!({"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
+            "metadata": {"name": "avi-lb",
+                "annotations": {"ingressclass.kubernetes.io/is-default-class": "true"}},
+            "spec": {"controller": "ako.vmware.com/avi-lb"}}),
+        serde_json::json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+            "metadata": {"name": "httpbin", "namespace": APP_NAMESPACE},
+            "spec": {"ingressClassName": "avi-lb", "rules": [{"host": INGRESS_HOST, "http": {"paths": [
+                {"path": "/", "pathType": "Prefix",
+                 "backend": {"service": {"name": "httpbin", "port": {"number": 8000}}}}]}}]}}),
+    ];
+    cluster::apply(stack.kube(), &docs).await?;
+    progress.line(format!(
+        "applied IngressClass avi-lb and Ingress {APP_NAMESPACE}/httpbin ({INGRESS_HOST} → Service httpbin:8000)"
+    ));
+    let ingresses: kube::Api<k8s_openapi::api::networking::v1::Ingress> =
+        kube::Api::namespaced(stack.kube().clone(), APP_NAMESPACE);
+    let vip = stack
+        .eventually("the Ingress's VIP in its status", WAIT, || {
+            let ingresses = ingresses.clone();
+            async move {
+                let i = ingresses.get("httpbin").await.map_err(|e| e.to_string())?;
+                i.status
+                    .and_then(|s| s.load_balancer)
+                    .and_then(|lb| lb.ingress)
+                    .and_then(|l| l.into_iter().find_map(|e| e.ip))
+                    .ok_or_else(|| "no address in status.loadBalancer yet".to_owned())
+            }
+        })
+        .await?;
+    let shard = ingress_translate::names::shard(INGRESS_HOST, 8).unwrap_or(0);
+    let names = ingress_translate::names::Names::new(stack.cluster(), false);
+    let pool_name = names.insecure_pool(INGRESS_HOST, "/", APP_NAMESPACE, "httpbin", false);
+    let pool = stack
+        .eventually("the Ingress pool with the Istio references", WAIT, || async {
+            match stack.avi().by_name("pool", &pool_name).await {
+                Ok(Some(p)) if p.get("pki_profile_ref").is_some() => Ok(p),
+                Ok(_) => Err("not yet".to_owned()),
+                Err(e) => Err(format!("{e:#}")),
+            }
+        })
+        .await?;
+    let pool_refs = [
+        "pki_profile_ref",
+        "ssl_key_and_certificate_ref",
+        "ssl_profile_ref",
+    ]
+    .map(|f| ref_name(&pool[f]).map(str::to_owned));
+    progress.line(format!(
+        "Ingress status: {vip}; shared virtual service {} (SNI, shard {shard}); pool {pool_name} → {}",
+        names.shared_vs(shard),
+        pool_refs.iter().flatten().cloned().collect::<Vec<_>>().join(", ")
+    ));
+    let ip: std::net::IpAddr = vip.parse().with_context(|| format!("VIP {vip}"))?;
+    let dp = stack.data_plane();
+    let local = stack
+        .eventually("the Service Engine listening on the Ingress VIP", WAIT, || async move {
+            dp.local_addr(ip, 80)
+                .ok_or_else(|| format!("nothing listens for {ip}:80"))
+        })
+        .await?;
+    let se = SeClient::new(INGRESS_HOST, local)?;
+    let answer = stack
+        .eventually("a 200 through the Ingress", WAIT, || async {
+            match se.get("/get").await {
+                Ok(a) if a.status == 200 => Ok(a),
+                Ok(a) => Err(a.summary()),
+                Err(e) => Err(format!("{e:#}")),
+            }
+        })
+        .await?;
+    let principal = answer.echo.as_ref().and_then(|e| e.principal.clone());
+    if principal.as_deref() != Some(AKO_PRINCIPAL) {
+        bail!("the pod saw principal {principal:?} through the Ingress, expected {AKO_PRINCIPAL}");
+    }
+    progress.line(format!(
+        "GET http://{INGRESS_HOST}/get → {}; the pod authenticated {AKO_PRINCIPAL}, as through the Gateway",
+        answer.summary()
+    ));
+    Ok(IngressReached {
+        vip,
+        pool: pool_name,
+        pool_refs,
+        answer,
     })
 }
 
@@ -822,6 +944,10 @@ fn summary(r: &DemoReport, progress: &mut Progress) {
             .as_ref()
             .and_then(|e| e.principal.as_deref())
             .unwrap_or("-")
+    ));
+    progress.raw(format!(
+        "  2b. Client → Service Engine (Ingress VIP {}) → STRICT pod: HTTP {}, pool {} with the same Istio objects.",
+        r.ingress.vip, r.ingress.answer.status, r.ingress.pool
     ));
     progress.raw(format!(
         "  3. Without the references: HTTP {} ({}); the resync restored them in {:.1} s: HTTP {}.",

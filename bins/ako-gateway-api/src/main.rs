@@ -177,7 +177,7 @@ fn dry_run(command: Command) -> anyhow::Result<()> {
             StatusUpdate::BackendTlsPolicy { key, status } => {
                 json!({"kind": "BackendTLSPolicy", "namespace": key.0, "name": key.1, "status": status})
             }
-            StatusUpdate::Route { kind, key, status } => {
+            StatusUpdate::Route { kind, key, status, .. } => {
                 json!({"kind": kind, "namespace": key.0, "name": key.1, "status": status})
             }
         })

@@ -30,7 +30,8 @@ impl From<Backends> for IstioBackends {
 #[derive(clap::Args, Clone)]
 pub struct IngressArgs {
     /// `ENABLE_EVH`: Enhanced Virtual Hosting instead of SNI.
-    #[arg(long = "enable-evh", env = "ENABLE_EVH", default_value_t = false, action = clap::ArgAction::Set)]
+    #[arg(long = "enable-evh", env = "ENABLE_EVH", default_value_t = false,
+        num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
     pub enable_evh: bool,
     /// `SHARD_VS_SIZE`: LARGE (8 shared virtual services), MEDIUM (4), SMALL (1) or DEDICATED.
     #[arg(long, env = "SHARD_VS_SIZE", default_value = "LARGE")]

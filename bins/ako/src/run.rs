@@ -25,7 +25,8 @@ pub struct RunArgs {
     ingress: crate::ingress::IngressArgs,
     /// Serve Ingresses (`false` for a cluster whose Ingresses another controller serves; the
     /// Istio pipeline runs either way).
-    #[arg(long, env = "INGRESS_ENABLED", default_value_t = true, action = clap::ArgAction::Set)]
+    #[arg(long, env = "INGRESS_ENABLED", default_value_t = true,
+        num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
     ingress_enabled: bool,
     /// Full resync period of the Ingress controller, in seconds.
     #[arg(long, env = "FULL_SYNC_INTERVAL", default_value_t = 600)]

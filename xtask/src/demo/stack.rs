@@ -426,6 +426,11 @@ impl Stack {
         }
     }
 
+    /// `CLUSTER_NAME`.
+    pub fn cluster(&self) -> &str {
+        &self.opts.cluster_name
+    }
+
     /// Avi names of the Istio objects and the gateway container's `created_by`.
     pub fn names(&self) -> Names {
         let c = &self.opts.cluster_name;

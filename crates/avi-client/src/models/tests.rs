@@ -399,7 +399,14 @@ fn virtualservice_mock_deserializes_and_round_trips() {
     assert!(parent.ssl_profile_ref.is_some());
     assert!(parent.application_profile_ref.is_some());
     assert_eq!(parent.tls_ticket_key.len(), 3);
-    assert!(parent.extra.contains_key("vs_datascripts"));
+    // AKO's shared VS runs a DataScript set: now a typed field.
+    assert!(!parent.vs_datascripts.is_empty());
+    assert!(
+        parent.vs_datascripts[0]
+            .vs_datascript_set_ref
+            .to_string()
+            .contains("vsdatascriptset")
+    );
 
     // An unknown field of a nested structure (`http2` on a service) survives.
     let dns_vs = &vses[3];

@@ -14,7 +14,14 @@
 //! The serving virtual service's HTTP policies run (see [`super::policy`]; the parent's
 //! policies do not run for a request a child serves — that is what the translator's
 //! "default backend last" 404 policy on the parent relies on); if they decide nothing, its
-//! `pool_group_ref` or `pool_ref` gets the request, and without either the answer is 404.
+//! DataScripts run ([`datascript_pool`]), then its `pool_group_ref` or `pool_ref` gets the
+//! request, and without either the answer is 404.
+//!
+//! DataScripts are Lua; the emulator does not run Lua. It knows the meaning of the one script
+//! controllers put on a shared virtual service — AKO's SNI host-and-path selector, which calls
+//! `avi.poolgroup.select(<pool group>, <priority label>)` with `lower(host .. path)` — and
+//! gives it that meaning: the member of the set's pool group whose priority label is the longest
+//! prefix of the request's lowercase host and path. Any other script is ignored.
 
 use serde_json::{Map, Value};
 
@@ -175,6 +182,56 @@ pub fn policy_sets<'s>(store: &'s Store, vs: &Object) -> Vec<&'s Map<String, Val
         .collect()
 }
 
+/// The call AKO's host-and-path selector makes (see the module docs).
+const POOLGROUP_SELECT: &str = "avi.poolgroup.select";
+
+/// The pool a virtual service's DataScripts pick for `req`, in `vs_datascripts` index order:
+/// for a script that selects by host and path, the member of its set's pool group whose
+/// priority label is the longest prefix of `lower(host .. path)`.
+pub fn datascript_pool(store: &Store, vs: &Object, req: &RequestView<'_>) -> Option<String> {
+    let mut sets: Vec<(i64, String)> = array(vs.body.get("vs_datascripts").unwrap_or(&Value::Null))
+        .iter()
+        .filter_map(|d| {
+            let uuid = uuid_of(text(d, "vs_datascript_set_ref")?)?;
+            Some((d.get("index").and_then(Value::as_i64).unwrap_or(0), uuid))
+        })
+        .collect();
+    sets.sort_by_key(|(i, _)| *i);
+    let key = format!("{}{}", req.host().unwrap_or_default(), req.path).to_lowercase();
+    for (_, uuid) in sets {
+        let Some(set) = store.object("vsdatascriptset", &uuid) else {
+            continue;
+        };
+        let selects = array(set.body.get("datascript").unwrap_or(&Value::Null))
+            .iter()
+            .any(|d| text(d, "script").is_some_and(|s| s.contains(POOLGROUP_SELECT)));
+        if !selects {
+            continue;
+        }
+        for pg_ref in array(set.body.get("pool_group_refs").unwrap_or(&Value::Null)) {
+            let Some(pg) = pg_ref
+                .as_str()
+                .and_then(uuid_of)
+                .and_then(|u| store.object("poolgroup", &u))
+            else {
+                continue;
+            };
+            let best = array(pg.body.get("members").unwrap_or(&Value::Null))
+                .iter()
+                .filter_map(|m| {
+                    let label = text(m, "priority_label")?.to_lowercase();
+                    let pool = uuid_of(text(m, "pool_ref")?)?;
+                    key.starts_with(&label).then_some((label.len(), pool))
+                })
+                .max_by_key(|(len, _)| *len);
+            if let Some((_, pool)) = best {
+                return Some(pool);
+            }
+        }
+    }
+    None
+}
+
 /// What to do with a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
@@ -258,10 +315,15 @@ pub fn route(store: &Store, vs_uuid: &str, sni: Option<&str>, req: &RequestView<
                     .and_then(Value::as_str)
                     .and_then(uuid_of)
             };
-            match (field("pool_group_ref"), field("pool_ref")) {
-                (Some(pg), _) => Decision::PoolGroup(pg),
-                (None, Some(p)) => Decision::Pool(p),
-                (None, None) => Decision::NotFound,
+            match (
+                datascript_pool(store, serving, req),
+                field("pool_group_ref"),
+                field("pool_ref"),
+            ) {
+                (Some(p), _, _) => Decision::Pool(p),
+                (None, Some(pg), _) => Decision::PoolGroup(pg),
+                (None, None, Some(p)) => Decision::Pool(p),
+                (None, None, None) => Decision::NotFound,
             }
         }
     };
@@ -470,5 +532,43 @@ mod tests {
         assert_eq!(host_rank("*.example.com", "aexample.com"), None);
         assert_eq!(host_rank("*", "anything"), Some((0, 0)));
         assert_eq!(host_rank("b.example.com", "a.example.com"), None);
+    }
+
+    #[test]
+    fn ako_s_datascript_picks_the_longest_host_and_path_label() {
+        let mut s = store();
+        let a = create(&mut s, "pool", json!({"name": "a"}));
+        let b = create(&mut s, "pool", json!({"name": "b"}));
+        create(
+            &mut s,
+            "poolgroup",
+            json!({"name": "shared", "members": [
+                {"pool_ref": "/api/pool/?name=a", "priority_label": "foo.com/"},
+                {"pool_ref": "/api/pool/?name=b", "priority_label": "foo.com/api"}]}),
+        );
+        create(
+            &mut s,
+            "vsdatascriptset",
+            json!({"name": "shared", "pool_group_refs": ["/api/poolgroup/?name=shared"],
+                   "datascript": [{"evt": "VS_DATASCRIPT_EVT_HTTP_REQ",
+                     "script": "avi.poolgroup.select(\"shared\", string.lower(host .. path))"}]}),
+        );
+        let vs = create(
+            &mut s,
+            "virtualservice",
+            json!({"name": "shared", "type": "VS_TYPE_VH_PARENT",
+                   "services": [{"port": 80}],
+                   "vs_datascripts": [{"index": 0, "vs_datascript_set_ref": "/api/vsdatascriptset/?name=shared"}]}),
+        );
+        let method = Method::GET;
+        let h = host("FOO.com");
+        let decide = |path: &str| route(&s, &vs, None, &request(&h, &method, path, None)).decision;
+        assert_eq!(decide("/api/v1"), Decision::Pool(b.clone()));
+        assert_eq!(decide("/index.html"), Decision::Pool(a.clone()));
+        let other = host("bar.com");
+        assert_eq!(
+            route(&s, &vs, None, &request(&other, &method, "/", None)).decision,
+            Decision::NotFound
+        );
     }
 }
