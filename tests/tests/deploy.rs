@@ -100,6 +100,9 @@ fn every_document_is_a_valid_object_of_its_kind() {
                 "Role" => round_trips::<Role>(&doc),
                 "RoleBinding" => round_trips::<RoleBinding>(&doc),
                 "GatewayClass" => round_trips::<gateway_api::gatewayclasses::GatewayClass>(&doc),
+                "IngressClass" => {
+                    round_trips::<k8s_openapi::api::networking::v1::IngressClass>(&doc)
+                }
                 other => panic!("{}: unexpected kind {other}", v.file),
             }
         }
@@ -275,19 +278,63 @@ fn the_gateway_api_feature_gate_removes_the_container_and_its_cluster_access() {
     )
     .unwrap();
     let docs = parse_documents(&rendered).unwrap();
-    let kinds: Vec<&str> = docs.iter().map(|d| d["kind"].as_str().unwrap()).collect();
-    assert!(!kinds.contains(&"ClusterRole"), "{kinds:?}");
-    assert!(!kinds.contains(&"GatewayClass"), "{kinds:?}");
+    let kinds: Vec<(&str, &str)> = docs
+        .iter()
+        .map(|d| (d["kind"].as_str().unwrap(), d["metadata"]["name"].as_str().unwrap()))
+        .collect();
+    assert!(!kinds.contains(&("ClusterRole", "ako-gateway-api")), "{kinds:?}");
+    assert!(!kinds.iter().any(|(k, _)| *k == "GatewayClass"), "{kinds:?}");
+    // The ako container still serves Ingresses.
+    assert!(kinds.contains(&("ClusterRole", "ako-ingress")), "{kinds:?}");
     let names: Vec<String> = containers(&docs).into_iter().map(|c| c.name).collect();
     assert_eq!(names, ["ako"]);
 }
 
+#[test]
+fn switching_ingresses_off_removes_the_ingress_class_and_its_cluster_access() {
+    let rendered = render(
+        &manifests::chart_dir(&root()),
+        &manifests::release(),
+        &[json!({"L7Settings": {"ingressEnabled": false}})],
+    )
+    .unwrap();
+    let docs = parse_documents(&rendered).unwrap();
+    let kinds: Vec<(&str, &str)> = docs
+        .iter()
+        .map(|d| (d["kind"].as_str().unwrap(), d["metadata"]["name"].as_str().unwrap()))
+        .collect();
+    assert!(!kinds.contains(&("ClusterRole", "ako-ingress")), "{kinds:?}");
+    assert!(!kinds.iter().any(|(k, _)| *k == "IngressClass"), "{kinds:?}");
+    let ako = containers(&docs)
+        .into_iter()
+        .find(|c| c.name == "ako")
+        .unwrap();
+    assert_eq!(env_of(&ako)["INGRESS_ENABLED"].as_deref(), Some("false"));
+    // By default: the class avi-lb, the cluster's default, and AKO's shard size.
+    let default = parse_documents(
+        &render(&manifests::chart_dir(&root()), &manifests::release(), &[]).unwrap(),
+    )
+    .unwrap();
+    let class = find(&default, "IngressClass", "avi-lb");
+    assert_eq!(class["spec"]["controller"], "ako.vmware.com/avi-lb");
+    assert_eq!(
+        class["metadata"]["annotations"]["ingressclass.kubernetes.io/is-default-class"],
+        "true"
+    );
+    let ako = containers(&default)
+        .into_iter()
+        .find(|c| c.name == "ako")
+        .unwrap();
+    let env = env_of(&ako);
+    assert_eq!(env["SHARD_VS_SIZE"].as_deref(), Some("LARGE"));
+    assert_eq!(env["ENABLE_EVH"].as_deref(), Some("false"));
+}
+
 /// kube-sim serves the resources the product reads and writes; the chart also creates a
-/// StatefulSet and RBAC objects, which kube-sim serves once told their names by these CRDs
+/// RBAC objects, which kube-sim serves once told their names by these CRDs
 /// (no schema: the typed round trip above checks the fields).
 fn stand_in_crds() -> Vec<Value> {
     [
-        ("apps", "StatefulSet", "statefulsets", true),
         ("rbac.authorization.k8s.io", "ClusterRole", "clusterroles", false),
         (
             "rbac.authorization.k8s.io",
@@ -311,7 +358,6 @@ fn stand_in_crds() -> Vec<Value> {
                 "versions": [{
                     "name": "v1", "served": true, "storage": true,
                     "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}},
-                    "subresources": if kind == "StatefulSet" { json!({"status": {}}) } else { json!({}) },
                 }],
             },
         })
