@@ -5,9 +5,11 @@
 //!
 //! `cargo bench -p system-tests --bench cold_start`
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
 use std::time::{Duration, Instant};
+use system_tests::{Proc, image_allocator_env, peak_rss_kib};
 
 use avi_sim::AviSim;
 use gateway_api::gateways::Gateway;
@@ -23,22 +25,7 @@ const ROUTES_PER_NS: usize = 100;
 const GATEWAYS: usize = 10;
 
 fn binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("exe");
-    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
-    let path = dir.join("ako-gateway-api");
-    let status = Command::new(env!("CARGO"))
-        .args([
-            "build",
-            "--release",
-            "-p",
-            "ako-gateway-api",
-            "--bin",
-            "ako-gateway-api",
-        ])
-        .status()
-        .expect("cargo build");
-    assert!(status.success());
-    path
+    system_tests::release_binaries(&["ako-gateway-api"]).remove(0)
 }
 
 /// Gateways with `Programmed=True` and an address.
@@ -97,44 +84,6 @@ fn objects() -> Vec<Value> {
         }
     }
     out
-}
-
-/// The allocator settings the container image gives the binary (`MIMALLOC_*` in
-/// deploy/Dockerfile's `ENV`), so the bench measures the process as it is deployed.
-fn image_allocator_env() -> Vec<(String, String)> {
-    let dockerfile = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/Dockerfile");
-    let text = std::fs::read_to_string(&dockerfile).expect("deploy/Dockerfile");
-    let env: Vec<(String, String)> = text
-        .split_whitespace()
-        .filter_map(|w| w.split_once('='))
-        .filter(|(k, _)| k.starts_with("MIMALLOC_"))
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
-    assert!(
-        !env.is_empty(),
-        "deploy/Dockerfile sets no MIMALLOC_ variable"
-    );
-    env
-}
-
-fn peak_rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-struct Proc(Child);
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 fn main() {

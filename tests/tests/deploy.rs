@@ -280,10 +280,21 @@ fn the_gateway_api_feature_gate_removes_the_container_and_its_cluster_access() {
     let docs = parse_documents(&rendered).unwrap();
     let kinds: Vec<(&str, &str)> = docs
         .iter()
-        .map(|d| (d["kind"].as_str().unwrap(), d["metadata"]["name"].as_str().unwrap()))
+        .map(|d| {
+            (
+                d["kind"].as_str().unwrap(),
+                d["metadata"]["name"].as_str().unwrap(),
+            )
+        })
         .collect();
-    assert!(!kinds.contains(&("ClusterRole", "ako-gateway-api")), "{kinds:?}");
-    assert!(!kinds.iter().any(|(k, _)| *k == "GatewayClass"), "{kinds:?}");
+    assert!(
+        !kinds.contains(&("ClusterRole", "ako-gateway-api")),
+        "{kinds:?}"
+    );
+    assert!(
+        !kinds.iter().any(|(k, _)| *k == "GatewayClass"),
+        "{kinds:?}"
+    );
     // The ako container still serves Ingresses.
     assert!(kinds.contains(&("ClusterRole", "ako-ingress")), "{kinds:?}");
     let names: Vec<String> = containers(&docs).into_iter().map(|c| c.name).collect();
@@ -301,10 +312,21 @@ fn switching_ingresses_off_removes_the_ingress_class_and_its_cluster_access() {
     let docs = parse_documents(&rendered).unwrap();
     let kinds: Vec<(&str, &str)> = docs
         .iter()
-        .map(|d| (d["kind"].as_str().unwrap(), d["metadata"]["name"].as_str().unwrap()))
+        .map(|d| {
+            (
+                d["kind"].as_str().unwrap(),
+                d["metadata"]["name"].as_str().unwrap(),
+            )
+        })
         .collect();
-    assert!(!kinds.contains(&("ClusterRole", "ako-ingress")), "{kinds:?}");
-    assert!(!kinds.iter().any(|(k, _)| *k == "IngressClass"), "{kinds:?}");
+    assert!(
+        !kinds.contains(&("ClusterRole", "ako-ingress")),
+        "{kinds:?}"
+    );
+    assert!(
+        !kinds.iter().any(|(k, _)| *k == "IngressClass"),
+        "{kinds:?}"
+    );
     let ako = containers(&docs)
         .into_iter()
         .find(|c| c.name == "ako")

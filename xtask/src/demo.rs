@@ -649,13 +649,17 @@ pub async fn through_ingress(
     let names = ingress_translate::names::Names::new(stack.cluster(), false);
     let pool_name = names.insecure_pool(INGRESS_HOST, "/", APP_NAMESPACE, "httpbin", false);
     let pool = stack
-        .eventually("the Ingress pool with the Istio references", WAIT, || async {
-            match stack.avi().by_name("pool", &pool_name).await {
-                Ok(Some(p)) if p.get("pki_profile_ref").is_some() => Ok(p),
-                Ok(_) => Err("not yet".to_owned()),
-                Err(e) => Err(format!("{e:#}")),
-            }
-        })
+        .eventually(
+            "the Ingress pool with the Istio references",
+            WAIT,
+            || async {
+                match stack.avi().by_name("pool", &pool_name).await {
+                    Ok(Some(p)) if p.get("pki_profile_ref").is_some() => Ok(p),
+                    Ok(_) => Err("not yet".to_owned()),
+                    Err(e) => Err(format!("{e:#}")),
+                }
+            },
+        )
         .await?;
     let pool_refs = [
         "pki_profile_ref",
@@ -671,10 +675,14 @@ pub async fn through_ingress(
     let ip: std::net::IpAddr = vip.parse().with_context(|| format!("VIP {vip}"))?;
     let dp = stack.data_plane();
     let local = stack
-        .eventually("the Service Engine listening on the Ingress VIP", WAIT, || async move {
-            dp.local_addr(ip, 80)
-                .ok_or_else(|| format!("nothing listens for {ip}:80"))
-        })
+        .eventually(
+            "the Service Engine listening on the Ingress VIP",
+            WAIT,
+            || async move {
+                dp.local_addr(ip, 80)
+                    .ok_or_else(|| format!("nothing listens for {ip}:80"))
+            },
+        )
         .await?;
     let se = SeClient::new(INGRESS_HOST, local)?;
     let answer = stack

@@ -59,30 +59,27 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The controller keeps its watches and caches warm on every replica and writes only while
+/// this one holds the Lease (warm standby); readiness goes with the leadership.
 async fn lead(process: &Process, settings: Settings, options: ControllerOptions) {
-    process
-        .leadership
-        .run_while_leading(
-            || {
-                let (status, task) = Controller::new(
-                    process.kube.clone(),
-                    process.avi.clone(),
-                    settings.clone(),
-                    options,
-                )
-                .with_events(process.events.clone())
-                .with_metrics(process.metrics.clone())
-                .spawn();
-                let reporter = report(status, process.readiness.clone());
-                async move {
-                    // Aborting this future drops the guard, which stops the controller.
-                    let _controller = ako_runtime::AbortOnDrop(task);
-                    reporter.await;
-                }
-            },
-            || process.readiness.set(false),
-        )
-        .await;
+    let (status, task) =
+        Controller::new(process.kube.clone(), process.avi.clone(), settings, options)
+            .standby(process.leadership.subscribe())
+            .with_events(process.events.clone())
+            .with_metrics(process.metrics.clone())
+            .spawn();
+    // Dropping the guard stops the controller.
+    let _controller = ako_runtime::AbortOnDrop(task);
+    let mut leading = process.leadership.subscribe();
+    let readiness = process.readiness.clone();
+    let lost = async move {
+        while leading.changed().await.is_ok() {
+            if !*leading.borrow_and_update() {
+                readiness.set(false);
+            }
+        }
+    };
+    tokio::join!(report(status, process.readiness.clone()), lost);
 }
 
 /// Readiness follows the first full success; failures are logged (the controller counts

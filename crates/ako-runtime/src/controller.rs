@@ -273,7 +273,19 @@ impl Controller {
             if full {
                 last_full = Instant::now();
             }
-            let ok = self.reconcile(&inputs, &status, full).await;
+            // Losing the Lease cancels the pass at once: a former leader must not write while
+            // the next one may already be writing.
+            let pass = self.reconcile(&inputs, &status, full);
+            let ok = match leading.as_mut() {
+                Some(l) => tokio::select! {
+                    ok = pass => ok,
+                    _ = l.wait_for(|lead| !*lead) => {
+                        tracing::warn!("lost the leadership: no more writes");
+                        continue;
+                    }
+                },
+                None => pass.await,
+            };
             let until_full = self.options.resync.saturating_sub(last_full.elapsed());
             let wait = if ok {
                 retry = self.options.retry;

@@ -30,7 +30,6 @@
 use gateway_api::httproutes::{
     HttpRouteRules, HttpRouteRulesMatchesHeadersType, HttpRouteRulesMatchesPathType,
 };
-use ring::digest;
 
 /// 32-bit FNV-1a of the UTF-8 bytes of `s`.
 ///
@@ -47,24 +46,7 @@ pub fn fnv32a(s: &str) -> u32 {
     })
 }
 
-/// Lowercase hex SHA-1 of the UTF-8 bytes of `s` (40 characters).
-///
-/// AKO's `lib.Encode` / `lib.EncodeWithPrefix` (`internal/lib/lib.go`):
-/// ```go
-/// hash := sha1.Sum([]byte(s))
-/// encodedStr := GetNamePrefix() + hex.EncodeToString(hash[:])
-/// ```
-#[must_use]
-pub fn sha1_hex(s: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let digest = digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, s.as_bytes());
-    let mut out = String::with_capacity(40);
-    for byte in digest.as_ref() {
-        out.push(char::from(HEX[usize::from(byte >> 4)]));
-        out.push(char::from(HEX[usize::from(byte & 0x0f)]));
-    }
-    out
-}
+pub use translate_core::names::sha1_hex;
 
 /// AKO's rendering of a rule's matches: what `utils.Stringify(rule.Matches)` produces after AKO
 /// has defaulted and sorted them. This string is hashed into the names of an unnamed rule.

@@ -26,10 +26,8 @@
 //! assert_eq!(evh.child_vs("foo.com"), "cl1--97345264ac5fc7942d654f976dc6ac232e487f93");
 //! ```
 
-use ring::digest;
-
-/// Avi refuses names longer than this (AKO's `lib/constants.go:300`).
-pub const MAX_NAME_LEN: usize = 255;
+/// The longest name Avi takes (AKO's `lib/constants.go:300`).
+pub use translate_core::names::MAX_NAME_LEN;
 
 /// 32-bit FNV-1a of the raw bytes of `s` (AKO's `utils.Bkt` hashes the host with Go's
 /// `fnv.New32a`).
@@ -50,18 +48,7 @@ pub fn shard(host: &str, shards: u32) -> Option<u32> {
     (shards > 0).then(|| fnv32a(host) & (shards - 1))
 }
 
-/// Lowercase hex SHA-1 of the UTF-8 bytes of `s` (40 characters): AKO's `lib.Encode`.
-#[must_use]
-pub fn sha1_hex(s: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let digest = digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, s.as_bytes());
-    let mut out = String::with_capacity(40);
-    for byte in digest.as_ref() {
-        out.push(char::from(HEX[usize::from(byte >> 4)]));
-        out.push(char::from(HEX[usize::from(byte & 0x0f)]));
-    }
-    out
-}
+pub use translate_core::names::sha1_hex;
 
 /// `P` of the tables: the path with every `/` replaced by `_` (`/foo/bar` → `_foo_bar`).
 #[must_use]

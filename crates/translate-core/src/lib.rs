@@ -14,6 +14,7 @@
 //! - [`pool`]: building a pool with its members, TLS fields and markers;
 //! - [`model`]: the Avi objects a translation wants, and the "keep the TLS the controller holds"
 //!   rule;
+//! - [`names`]: naming helpers AKO's translators share (its SHA-1 encoding, the length limit);
 //! - [`settings`]: the deployment's settings;
 //! - [`translator`]: the snapshot of every watched object, the [`Translator`] trait and its
 //!   output (Avi objects, statuses of any kind, Events).
@@ -27,6 +28,7 @@ pub mod key;
 pub mod mesh;
 pub mod mesh_tls;
 pub mod model;
+pub mod names;
 pub mod pool;
 pub mod problem;
 pub mod settings;

@@ -24,3 +24,5 @@ impl std::fmt::Display for Problem {
         write!(f, "{}: {}", self.reason, self.message)
     }
 }
+
+impl std::error::Error for Problem {}
