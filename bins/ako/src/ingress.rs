@@ -122,6 +122,15 @@ pub fn translate(args: TranslateArgs) -> anyhow::Result<()> {
         "NodePort" => ServiceType::NodePort,
         other => anyhow::bail!("--service-type must be ClusterIP or NodePort, not {other}"),
     };
+    // AKO's rule for CLUSTER_NAME (it prefixes every name, and DataScripts quote it).
+    if args.cluster_name.is_empty()
+        || !args
+            .cluster_name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        anyhow::bail!("--cluster-name must be letters, digits, '-' and '_' (AKO's CLUSTER_NAME)");
+    }
     let settings = Settings {
         component: Component::Ako,
         istio_refs: args

@@ -19,6 +19,18 @@ pub enum LoadError {
         /// Why.
         source: std::io::Error,
     },
+    /// Not a regular file (a FIFO, a device): never read, it could block or never end.
+    #[error("{path} is not a regular file")]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+    },
+    /// Larger than [`MAX_FILE_BYTES`].
+    #[error("{path} is larger than {MAX_FILE_BYTES} bytes")]
+    TooLarge {
+        /// The path.
+        path: PathBuf,
+    },
     /// A file is not YAML or JSON.
     #[error("{path} is not valid YAML: {detail}")]
     Syntax {
@@ -28,6 +40,9 @@ pub enum LoadError {
         detail: String,
     },
 }
+
+/// The largest manifest file read (a 20,000-object export is about 40 MB).
+pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
 
 /// Reads `paths` (files, or every `.yaml`/`.yml`/`.json` file of a directory, recursively and
 /// sorted) into a snapshot of the shared inputs and `kinds`. Objects no translator reads
@@ -61,13 +76,37 @@ fn load_path(
             let manifest = p
                 .extension()
                 .is_some_and(|x| x == "yaml" || x == "yml" || x == "json");
-            if p.is_dir() || manifest {
+            if p.is_dir() || (manifest && p.is_file()) {
                 load_path(&p, kinds, snapshot, skipped)?;
             }
         }
         return Ok(());
     }
-    let text = std::fs::read_to_string(path).map_err(read_err)?;
+    let meta = std::fs::metadata(path).map_err(read_err)?;
+    if !meta.is_file() {
+        return Err(LoadError::NotAFile {
+            path: path.to_owned(),
+        });
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(LoadError::TooLarge {
+            path: path.to_owned(),
+        });
+    }
+    let mut text = String::new();
+    {
+        use std::io::Read;
+        let file = std::fs::File::open(path).map_err(read_err)?;
+        // The size may grow between the check and the read.
+        file.take(MAX_FILE_BYTES + 1)
+            .read_to_string(&mut text)
+            .map_err(read_err)?;
+    }
+    if text.len() as u64 > MAX_FILE_BYTES {
+        return Err(LoadError::TooLarge {
+            path: path.to_owned(),
+        });
+    }
     let docs: Vec<Value> = serde_saphyr::from_multiple(&text).map_err(|e| LoadError::Syntax {
         path: path.to_owned(),
         // The first line names the position; the following ones quote the document.
@@ -117,4 +156,25 @@ pub fn document(output: &Output) -> Value {
         })
         .collect();
     json!({"avi": output.model.to_json(), "status": statuses, "warnings": warnings})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_regular_files_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = dir.path().join("a.yaml");
+        std::fs::write(
+            &ok,
+            "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: apps}\n",
+        )
+        .unwrap();
+        let (s, skipped) = load(std::slice::from_ref(&ok), &[]).unwrap();
+        assert_eq!(s.shared.services.len(), 1);
+        assert!(skipped.is_empty());
+        let err = load(&[PathBuf::from("/dev/zero")], &[]).unwrap_err();
+        assert!(matches!(err, LoadError::NotAFile { .. }), "{err}");
+    }
 }

@@ -367,6 +367,14 @@ fn collect_routes(cx: &mut Cx<'_>) -> Vec<Route> {
                 );
                 continue;
             }
+            if let Err(why) = check_host(&host) {
+                cx.warn(
+                    i,
+                    "InvalidHost",
+                    format!("host {}: {why}; not programmed", printable(&host)),
+                );
+                continue;
+            }
             if !hosts.contains(&host) {
                 hosts.push(host.clone());
             }
@@ -374,13 +382,33 @@ fn collect_routes(cx: &mut Cx<'_>) -> Vec<Route> {
                 let kind = match p.path_type.as_str() {
                     "Exact" => PathKind::Exact,
                     "Prefix" => PathKind::Prefix,
-                    _ => PathKind::ImplementationSpecific,
+                    // AKO's reading of a missing pathType (validator.go:265).
+                    "ImplementationSpecific" | "" => PathKind::ImplementationSpecific,
+                    other => {
+                        cx.warn(
+                            i,
+                            "InvalidPath",
+                            format!("host {host}: pathType {} is none of Exact, Prefix, ImplementationSpecific; not programmed", printable(other)),
+                        );
+                        continue;
+                    }
                 };
                 let path = p
                     .path
                     .clone()
                     .filter(|s| !s.is_empty())
                     .unwrap_or_else(|| "/".to_owned());
+                if let Err(why) = check_path(&path) {
+                    cx.warn(
+                        i,
+                        "InvalidPath",
+                        format!(
+                            "host {host} path {}: {why}; not programmed",
+                            printable(&path)
+                        ),
+                    );
+                    continue;
+                }
                 let (service, port) = match backend(&p.backend) {
                     Ok(b) => b,
                     Err((reason, message)) => {
@@ -442,6 +470,16 @@ fn tls_hosts(cx: &mut Cx<'_>) -> BTreeMap<String, Cert> {
     for i in 0..cx.ings.len() {
         let object = Arc::clone(&cx.ings[i].object);
         for tls in object.spec.iter().flat_map(|s| s.tls.iter().flatten()) {
+            if tls.hosts.as_ref().is_none_or(Vec::is_empty) {
+                cx.warn(
+                    i,
+                    "TLSHostWithoutRule",
+                    format!(
+                        "a TLS entry (Secret {}) names no host; ignored (AKO has no default host to give it)",
+                        tls.secret_name.as_deref().unwrap_or("-")
+                    ),
+                );
+            }
             for host in tls.hosts.iter().flatten() {
                 if !cx.ings[i].hosts.contains(host) {
                     cx.warn(
@@ -466,6 +504,13 @@ fn tls_hosts(cx: &mut Cx<'_>) -> BTreeMap<String, Cert> {
                         claims.insert(host.clone(), (i, secret));
                     }
                     Some((j, s)) if cx.ings[*j].ns == cx.ings[i].ns && *s == secret => {}
+                    Some((j, s)) if *j == i => {
+                        cx.warn(
+                            i,
+                            "TLSConflict",
+                            format!("host {host}: this Ingress names Secrets {s} and {secret} for it; {s} (the first) is used"),
+                        );
+                    }
                     Some((j, s)) => {
                         let (winner, winner_secret) =
                             (cx.ing_name(*j), format!("{}/{s}", cx.ings[*j].ns));
@@ -530,6 +575,8 @@ pub enum SecretError {
 
 /// The certificate and key of Secret `ns/name`, checked: every PEM block of `tls.crt` is an
 /// X.509 certificate (a private key there is refused), `tls.key` is a PEM private key.
+use base64::Engine as _;
+
 fn load_cert(shared: &SharedInputs, ns: &str, name: &str) -> Result<Cert, SecretError> {
     let secret = shared
         .secrets
@@ -546,17 +593,20 @@ fn load_cert(shared: &SharedInputs, ns: &str, name: &str) -> Result<Cert, Secret
     let (Some(cert_pem), Some(key_pem)) = (text("tls.crt"), text("tls.key")) else {
         return Err(SecretError::MissingKeys);
     };
-    check_certificate(&cert_pem)?;
+    let cert_pem = certificates_only(&cert_pem)?;
     check_key(&key_pem)?;
     Ok(Cert { cert_pem, key_pem })
 }
 
-/// `tls.crt`: at least one PEM block, all of them parseable certificates, none a key.
-fn check_certificate(pem: &str) -> Result<(), SecretError> {
-    if pem.contains("PRIVATE KEY-----") {
+/// `tls.crt` rebuilt from its certificate blocks alone: at least one, each a parseable X.509
+/// certificate, none a key. Whatever else the text holds — comments, OpenSSL's "Bag
+/// Attributes", a key in armour the PEM parser does not take (lowercase, bare base64) — is
+/// dropped, never passed on: `certificate.certificate` is not a secret field on Avi.
+fn certificates_only(pem: &str) -> Result<String, SecretError> {
+    if pem.to_ascii_uppercase().contains("PRIVATE KEY-----") {
         return Err(SecretError::KeyInCertificate);
     }
-    let mut count = 0;
+    let mut out = String::new();
     for block in x509_parser::pem::Pem::iter_from_buffer(pem.as_bytes()) {
         let block = block.map_err(|_| SecretError::BadCertificate)?;
         if block.label.contains("PRIVATE KEY") {
@@ -565,12 +615,18 @@ fn check_certificate(pem: &str) -> Result<(), SecretError> {
         if block.label != "CERTIFICATE" || block.parse_x509().is_err() {
             return Err(SecretError::BadCertificate);
         }
-        count += 1;
+        out.push_str("-----BEGIN CERTIFICATE-----\n");
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&block.contents);
+        for line in b64.as_bytes().chunks(64) {
+            out.push_str(&String::from_utf8_lossy(line));
+            out.push('\n');
+        }
+        out.push_str("-----END CERTIFICATE-----\n");
     }
-    if count == 0 {
+    if out.is_empty() {
         return Err(SecretError::BadCertificate);
     }
-    Ok(())
+    Ok(out)
 }
 
 /// `tls.key`: one unencrypted PEM private key (PKCS#8, PKCS#1 or SEC1).
@@ -587,6 +643,56 @@ fn check_key(pem: &str) -> Result<(), SecretError> {
         }
         _ => Err(SecretError::BadKey),
     }
+}
+
+/// A host as Kubernetes validates `spec.rules[].host`: a lowercase DNS-1123 subdomain, or one
+/// behind a single leading `*.` wildcard label. Anything else would be copied into Avi names,
+/// labels and matches (a `/` in a host becomes part of a DataScript label, a port or control
+/// character a match no request makes).
+fn check_host(host: &str) -> Result<(), &'static str> {
+    let name = host.strip_prefix("*.").unwrap_or(host);
+    if name.len() > 253 {
+        return Err("longer than 253 characters");
+    }
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && l.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    if name.split('.').all(label_ok) {
+        Ok(())
+    } else {
+        Err(
+            "not a lowercase DNS name (letters, digits and '-' in dot-separated labels, an optional leading '*.'; internationalised names in their xn-- form)",
+        )
+    }
+}
+
+/// A path as Kubernetes validates it: absolute, printable, and (for the segment-wise kinds)
+/// without empty, `.` or `..` segments.
+fn check_path(path: &str) -> Result<(), &'static str> {
+    if !path.starts_with('/') {
+        return Err("does not start with '/'");
+    }
+    if path.chars().any(char::is_control) {
+        return Err("holds control characters");
+    }
+    if path.contains("//") || path.split('/').any(|seg| seg == "." || seg == "..") {
+        return Err("holds an empty, '.' or '..' segment");
+    }
+    Ok(())
+}
+
+/// `s` for a message: control characters escaped, at most 128 characters.
+fn printable(s: &str) -> String {
+    let mut out: String = s.chars().take(128).flat_map(char::escape_debug).collect();
+    if s.chars().count() > 128 {
+        out.push('…');
+    }
+    out
 }
 
 /// The routes that win their host + path (oldest Ingress first, explicit paths before default
@@ -616,9 +722,20 @@ fn resolve_claims(
             );
             continue;
         }
-        match claims.get(&(r.host.clone(), r.path.clone())) {
+        // The requests a path serves: Prefix `/api` and `/api/` are the same claim, and where
+        // the DataScript routes by label, so are paths that differ only in case.
+        let mut claim = if r.kind == PathKind::Prefix && r.path.len() > 1 {
+            r.path.trim_end_matches('/').to_owned()
+        } else {
+            r.path.clone()
+        };
+        if label_routed {
+            claim = claim.to_lowercase();
+        }
+        let key = (r.host.clone(), claim);
+        match claims.get(&key) {
             None => {
-                claims.insert((r.host.clone(), r.path.clone()), r.ing);
+                claims.insert(key, r.ing);
             }
             Some(&w) if w == r.ing => {
                 cx.warn(
@@ -710,8 +827,23 @@ fn place(cx: &mut Cx<'_>, routes: Vec<Route>, secure: &BTreeMap<String, Cert>) -
         };
         let path_id = format!("{ns}/{ing} {} {}", r.host, r.path);
         let path_desc = format!("Ingress {ns}/{ing} host {} path {}", r.host, r.path);
+        // Every name this route needs, with the identity that may share it: AKO's names are
+        // joins and hashes of namespace, host and path, so distinct objects can meet (EVH hashes
+        // `<c>--<host>` for a host's child and redirect set and `<c>--<ns>-<host>` for a
+        // namespace's policy set: host `a-b.com` meets namespace `a` with host `b.com`).
+        let redirect = match (is_secure, &child) {
+            (false, _) => None,
+            // EVH: the redirect set takes the child's name; SNI: the parent's.
+            (true, Some(c)) if cx.ingress.evh => Some(c.clone()),
+            (true, _) => Some(parent.clone()),
+        };
         let mut wanted: Vec<(&str, &String, String, String)> = vec![
-            ("virtual service", &parent, String::new(), String::new()),
+            (
+                "virtual service",
+                &parent,
+                format!("parent {parent}"),
+                format!("the parent virtual service {parent}"),
+            ),
             ("pool", &pool, path_id.clone(), path_desc.clone()),
         ];
         if let Some(pg) = &pool_group {
@@ -726,7 +858,20 @@ fn place(cx: &mut Cx<'_>, routes: Vec<Route>, secure: &BTreeMap<String, Cert>) -
             ));
         }
         if let Some(c) = &child {
-            wanted.push(("virtual service", c, String::new(), String::new()));
+            wanted.push((
+                "virtual service",
+                c,
+                format!("child {}", r.host),
+                format!("the child virtual service of host {}", r.host),
+            ));
+        }
+        if let Some(rs) = &redirect {
+            wanted.push((
+                "HTTP policy set",
+                rs,
+                format!("redirect {rs}"),
+                format!("the HTTP → HTTPS redirect policy set {rs}"),
+            ));
         }
         let mut refused = None;
         for (kind, name, id, _) in &wanted {

@@ -84,7 +84,7 @@ impl SharedInputs {
             T::deserialize(v).map(Arc::new).map_err(|e| InvalidObject {
                 kind: kind.to_owned(),
                 name: name.to_owned(),
-                detail: e.to_string(),
+                detail: redact_values(&e.to_string()),
             })
         }
         let key = (ns, name.clone());
@@ -121,5 +121,52 @@ impl SharedInputs {
             ("v1", "Service" | "Node" | "Namespace" | "Pod" | "Secret")
                 | ("discovery.k8s.io/v1", "EndpointSlice")
         )
+    }
+}
+
+/// A parse error without the values it quotes (`invalid type: string "…"`): the value may be a
+/// Secret's key material, and errors end up on terminals and in logs. What is left names the
+/// field and the type expected.
+pub fn redact_values(detail: &str) -> String {
+    let mut out = String::with_capacity(detail.len());
+    let mut chars = detail.chars();
+    while let Some(c) = chars.next() {
+        if c != '"' {
+            out.push(c);
+            continue;
+        }
+        // Skip to the closing quote (serde escapes quotes inside with a backslash).
+        let mut escaped = false;
+        for q in chars.by_ref() {
+            match (escaped, q) {
+                (false, '\\') => escaped = true,
+                (false, '"') => break,
+                _ => escaped = false,
+            }
+        }
+        out.push_str("\"…\"");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_errors_never_quote_the_value() {
+        let key = "-----BEGIN PRIVATE KEY-----\nMIGHAgEAMBMG\\\"x\n";
+        let secret = serde_json::json!({"apiVersion": "v1", "kind": "Secret",
+            "metadata": {"name": "tls", "namespace": "apps"}, "data": key});
+        let err = SharedInputs::default()
+            .insert_json(&secret)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            !err.contains("MIGHAgEA") && !err.contains("PRIVATE"),
+            "{err}"
+        );
+        assert!(err.contains("invalid type"), "{err}");
+        assert_eq!(redact_values(r#"a "b\"c" d"#), "a \"…\" d");
     }
 }

@@ -68,7 +68,7 @@ impl std::fmt::Debug for KindSpec {
 fn parse_as<T: DeserializeOwned + Send + Sync + 'static>(v: &Value) -> Result<Erased, String> {
     T::deserialize(v)
         .map(|t| Arc::new(t) as Erased)
-        .map_err(|e| e.to_string())
+        .map_err(|e| crate::inputs::redact_values(&e.to_string()))
 }
 
 impl KindSpec {

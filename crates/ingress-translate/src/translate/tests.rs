@@ -947,12 +947,15 @@ fn missing_or_bad_secret_keeps_the_host_on_plain_http() {
     assert!(out.model.ssl_key_and_certificates.is_empty());
     // Garbage certificate.
     assert_eq!(
-        check_certificate("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"),
+        certificates_only("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"),
         Err(SecretError::BadCertificate)
     );
-    assert_eq!(check_certificate(""), Err(SecretError::BadCertificate));
+    assert_eq!(certificates_only(""), Err(SecretError::BadCertificate));
     assert_eq!(check_key(CERT), Err(SecretError::BadKey));
-    assert_eq!(check_certificate(CERT), Ok(()));
+    assert_eq!(
+        certificates_only(CERT).as_deref().map(str::trim),
+        Ok(CERT.trim())
+    );
     assert_eq!(check_key(KEY), Ok(()));
 }
 
@@ -1372,5 +1375,217 @@ fn same_objects_in_any_order_give_the_same_output() {
     assert_eq!(
         a.model.to_json()["sslkeyandcertificate"][0]["key"],
         "<sensitive>"
+    );
+}
+
+fn svc_port() -> Value {
+    json!({"number": 80})
+}
+
+#[test]
+fn a_key_in_any_armour_never_reaches_the_certificate_field() {
+    // Lowercase armour, bare base64 and OpenSSL's bag attributes are not PEM blocks the parser
+    // takes: they are dropped with everything else that is not a certificate block.
+    let key_body = KEY.lines().nth(1).unwrap();
+    for crt in [
+        format!("{CERT}{}", KEY.to_lowercase()),
+        format!("{CERT}{key_body}\n"),
+        format!(
+            "Bag Attributes\n    localKeyID: 01\nsubject=/CN=foo.com\n{CERT}# key: {key_body}\n"
+        ),
+    ] {
+        let out = run_with(
+            &[
+                avi_class(),
+                service("default", "svc"),
+                secret("default", "tls", &crt, KEY),
+                ingress(
+                    "default",
+                    "web",
+                    "2024-01-01T00:00:00Z",
+                    &[("foo.com", "/", "Prefix", "svc", svc_port())],
+                    json!([{"hosts": ["foo.com"], "secretName": "tls"}]),
+                ),
+            ],
+            &ing_settings(true, ShardSize::Large),
+        );
+        let printed = out.model.to_json().to_string();
+        assert!(!printed.contains(key_body));
+        assert!(out.notices.iter().all(|n| !n.message.contains(key_body)));
+        // A key armour in any letter case is refused outright; other text is dropped.
+        let Some(cert) = out.model.ssl_key_and_certificates.first() else {
+            assert_eq!(
+                warnings(&out, "InvalidTLSSecret").len(),
+                1,
+                "{:?}",
+                out.notices
+            );
+            continue;
+        };
+        let text = cert.certificate.certificate.clone().unwrap_or_default();
+        assert!(!text.contains(key_body), "{text}");
+        assert!(!text.to_lowercase().contains("private"), "{text}");
+        assert_eq!(text.trim(), CERT.trim());
+    }
+}
+
+#[test]
+fn evh_names_that_meet_are_refused_not_dropped() {
+    // EVH hashes `cl1--a-b.com` for the TLS host's child and redirect set, and
+    // `cl1--` + `a` + `-` + `b.com` for namespace a's policy set of host b.com: the same name.
+    let out = run_with(
+        &[
+            avi_class(),
+            service("default", "svc"),
+            service("a", "svc"),
+            secret("default", "tls", CERT, KEY),
+            ingress(
+                "default",
+                "x",
+                "2024-01-01T00:00:00Z",
+                &[("a-b.com", "/", "Prefix", "svc", svc_port())],
+                json!([{"hosts": ["a-b.com"], "secretName": "tls"}]),
+            ),
+            ingress(
+                "a",
+                "yy",
+                "2024-06-01T00:00:00Z",
+                &[("b.com", "/", "Prefix", "svc", svc_port())],
+                json!([]),
+            ),
+        ],
+        &ing_settings(true, ShardSize::Large),
+    );
+    let w = warnings(&out, "NameCollision");
+    assert_eq!(w.len(), 1, "{:?}", out.notices);
+    assert_eq!(w[0].object, ingress_key("a", "yy"));
+    // The TLS host keeps its redirect and its own routing.
+    let redirect = out
+        .model
+        .http_policy_sets
+        .iter()
+        .filter(|p| p.name == Names::new("cl1", true).child_vs("a-b.com"))
+        .count();
+    assert_eq!(redirect, 1);
+    let mut names: Vec<&str> = out
+        .model
+        .http_policy_sets
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect();
+    let before = names.len();
+    names.dedup();
+    assert_eq!(names.len(), before, "no two policy sets share a name");
+}
+
+#[test]
+fn a_trailing_slash_or_case_does_not_take_another_ingress_s_path() {
+    for (evh, a, b) in [
+        (false, "/api", "/api/"),
+        (true, "/api", "/api/"),
+        (false, "/api", "/API"),
+    ] {
+        let out = run_with(
+            &[
+                avi_class(),
+                service("default", "svc"),
+                service("evil", "svc"),
+                ingress(
+                    "default",
+                    "victim",
+                    "2024-01-01T00:00:00Z",
+                    &[("foo.com", a, "Prefix", "svc", svc_port())],
+                    json!([]),
+                ),
+                ingress(
+                    "evil",
+                    "evil",
+                    "2024-06-01T00:00:00Z",
+                    &[("foo.com", b, "Prefix", "svc", svc_port())],
+                    json!([]),
+                ),
+            ],
+            &ing_settings(evh, ShardSize::Large),
+        );
+        let w = warnings(&out, "HostPathConflict");
+        assert_eq!(w.len(), 1, "evh {evh} {a} {b}: {:?}", out.notices);
+        assert_eq!(w[0].object, ingress_key("evil", "evil"));
+        assert!(
+            out.model.pools.iter().all(|p| !p
+                .markers
+                .iter()
+                .any(|m| m.values.iter().any(|v| v == "evil"))),
+            "no pool of the later Ingress"
+        );
+    }
+}
+
+#[test]
+fn hosts_paths_and_path_types_kubernetes_would_refuse_are_refused() {
+    let cases: &[(&str, &str, &str, &str)] = &[
+        ("FOO.com", "/", "Prefix", "InvalidHost"),
+        ("foo.com/admin", "/", "Prefix", "InvalidHost"),
+        ("foo.com:8080", "/", "Prefix", "InvalidHost"),
+        ("foo.com\r\nx-evil: 1", "/", "Prefix", "InvalidHost"),
+        ("bücher.de", "/", "Prefix", "InvalidHost"),
+        ("*", "/", "Prefix", "InvalidHost"),
+        (
+            "foo.com",
+            "om/admin",
+            "ImplementationSpecific",
+            "InvalidPath",
+        ),
+        ("foo.com", "/a\u{0}b", "Prefix", "InvalidPath"),
+        ("foo.com", "//", "Prefix", "InvalidPath"),
+        ("foo.com", "/a/../b", "Prefix", "InvalidPath"),
+        ("foo.com", "/api", "exact", "InvalidPath"),
+    ];
+    for (host, path, kind, reason) in cases {
+        let out = run_with(
+            &[
+                avi_class(),
+                service("default", "svc"),
+                ingress(
+                    "default",
+                    "web",
+                    "2024-01-01T00:00:00Z",
+                    &[(host, path, kind, "svc", svc_port())],
+                    json!([]),
+                ),
+            ],
+            &ing_settings(true, ShardSize::Large),
+        );
+        let w = warnings(&out, reason);
+        assert_eq!(w.len(), 1, "{host:?} {path:?} {kind}: {:?}", out.notices);
+        assert!(!w[0].message.contains('\r') && !w[0].message.contains('\0'));
+        assert!(out.model.pools.is_empty(), "{host:?} {path:?} {kind}");
+    }
+    // A wildcard host is a valid host.
+    assert!(check_host("*.foo.com").is_ok());
+    assert!(check_host("xn--bcher-kva.de").is_ok());
+}
+
+#[test]
+fn a_tls_entry_without_hosts_is_said() {
+    let out = run_with(
+        &[
+            avi_class(),
+            service("default", "svc"),
+            secret("default", "tls", CERT, KEY),
+            ingress(
+                "default",
+                "web",
+                "2024-01-01T00:00:00Z",
+                &[("foo.com", "/", "Prefix", "svc", svc_port())],
+                json!([{"secretName": "tls"}]),
+            ),
+        ],
+        &ing_settings(false, ShardSize::Large),
+    );
+    assert_eq!(
+        warnings(&out, "TLSHostWithoutRule").len(),
+        1,
+        "{:?}",
+        out.notices
     );
 }
