@@ -340,4 +340,30 @@ async fn strict_pods_refuse_the_service_engine_without_the_istio_refs() {
     stack.avi().put("pool", &fixed).await.unwrap();
     let a = se.get("/get").await.unwrap();
     assert!(a.is_mesh_success(), "{}", a.summary());
+
+    // The same negative test through an Ingress served by the ako container: its pool without
+    // the Istio references is refused by the STRICT pods too.
+    let ingress = demo::through_ingress(&stack, &mut p)
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}\n{}", stack.log_tails(40)));
+    let ingress_pool = stack
+        .avi()
+        .by_name("pool", &ingress.pool)
+        .await
+        .unwrap()
+        .unwrap();
+    stack.remove_istio_refs(&ingress_pool).await.unwrap();
+    let dp = stack.data_plane();
+    let local = dp
+        .local_addr(ingress.vip.parse().unwrap(), 80)
+        .expect("the Service Engine serves the Ingress VIP");
+    let through = demo::SeClient::new(demo::INGRESS_HOST, local).unwrap();
+    let (refused_before, served_before) = (refused(&stack), served(&stack));
+    for _ in 0..3 {
+        let a = through.get("/get").await.unwrap();
+        assert_eq!(a.status, 502, "{}", a.body);
+        assert!(a.body.contains("TLS handshake failed"), "{}", a.body);
+    }
+    assert!(refused(&stack) >= refused_before + 3);
+    assert_eq!(served(&stack), served_before, "a pod served a request");
 }

@@ -71,7 +71,7 @@ impl translate_core::Translator for GatewayApiTranslator {
         let (group, version, kind, plural) = ROUTE_BACKEND_EXTENSION;
         vec![
             KindSpec::typed::<GatewayClass>().with_status(),
-            KindSpec::typed::<Gateway>().with_status(),
+            KindSpec::typed::<Gateway>().keeping_status(),
             KindSpec::typed::<HttpRoute>().with_status(),
             KindSpec::typed::<ReferenceGrant>()
                 .optional("references to Secrets and Services in other namespaces are refused"),

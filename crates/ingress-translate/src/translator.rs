@@ -39,7 +39,7 @@ impl Translator for IngressTranslator {
 
     fn kinds(&self) -> Vec<KindSpec> {
         vec![
-            KindSpec::typed::<Ingress>().with_status(),
+            KindSpec::typed::<Ingress>().keeping_status(),
             KindSpec::typed::<IngressClass>(),
         ]
     }

@@ -44,9 +44,13 @@ pub struct KindSpec {
     pub without: Option<&'static str>,
     /// Other versions read into the same type (an older version the same fields still serve).
     pub also_versions: Vec<String>,
-    /// The translator writes this kind's status: the runtime keeps each object's current
-    /// status to write only what differs.
+    /// The translator writes this kind's status: the runtime remembers a digest of each
+    /// object's current status, to write only what differs.
     pub writes_status: bool,
+    /// The translator reads the status objects have now ([`Translator::address`]'s `previous`):
+    /// the runtime keeps it whole (it costs memory: only for kinds whose status shows an
+    /// address).
+    pub keeps_status: bool,
     parse: Parse,
     type_id: TypeId,
 }
@@ -61,6 +65,7 @@ impl std::fmt::Debug for KindSpec {
             .field("namespaced", &self.namespaced)
             .field("without", &self.without)
             .field("writes_status", &self.writes_status)
+            .field("keeps_status", &self.keeps_status)
             .finish()
     }
 }
@@ -89,6 +94,7 @@ impl KindSpec {
             without: None,
             also_versions: Vec::new(),
             writes_status: false,
+            keeps_status: false,
             parse: parse_as::<K>,
             type_id: TypeId::of::<K>(),
         }
@@ -112,6 +118,7 @@ impl KindSpec {
             without: None,
             also_versions: Vec::new(),
             writes_status: false,
+            keeps_status: false,
             parse: parse_as::<T>,
             type_id: TypeId::of::<T>(),
         }
@@ -126,6 +133,14 @@ impl KindSpec {
     /// The translator writes this kind's status.
     pub fn with_status(mut self) -> Self {
         self.writes_status = true;
+        self
+    }
+
+    /// The translator writes this kind's status and reads the one objects have now (to keep an
+    /// address shown while the controller cannot be asked, say).
+    pub fn keeping_status(mut self) -> Self {
+        self.writes_status = true;
+        self.keeps_status = true;
         self
     }
 

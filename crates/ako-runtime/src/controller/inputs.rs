@@ -44,7 +44,19 @@ struct KindStore {
 #[derive(Clone)]
 struct Stored {
     object: Erased,
+    /// A digest of the status the object has now (kinds whose status is written).
+    status_digest: Option<u64>,
+    /// The status itself (kinds whose status a translator reads back).
     status: Option<Value>,
+}
+
+/// A digest of a status, to tell whether the one wanted differs from the one the object has
+/// without keeping every status whole (5,000 HTTPRoute statuses are tens of MB).
+pub fn status_digest(status: &Value) -> u64 {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let mut h = DefaultHasher::new();
+    status.to_string().hash(&mut h);
+    h.finish()
 }
 
 /// The running reflectors; dropping it stops them.
@@ -167,13 +179,26 @@ fn apply_event(
         if let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut) {
             meta.remove("managedFields");
         }
-        let status = if spec.writes_status {
-            value.get("status").cloned()
+        let current = value.get("status");
+        let status_digest = if spec.writes_status {
+            current.map(status_digest)
+        } else {
+            None
+        };
+        let status = if spec.keeps_status {
+            current.cloned()
         } else {
             None
         };
         match spec.parse(&value) {
-            Ok(object) => Some((key, Stored { object, status })),
+            Ok(object) => Some((
+                key,
+                Stored {
+                    object,
+                    status_digest,
+                    status,
+                },
+            )),
             Err(e) => {
                 tracing::warn!(kind = %spec.kind, namespace = %key.0, name = %key.1, error = %e, "object does not have the shape of its kind; ignored");
                 None
@@ -377,7 +402,7 @@ impl Inputs {
     }
 
     /// The status object `namespace/name` of `group_kind` has now (`None` when it has none, or
-    /// its kind's status is not written by a translator).
+    /// its kind's status is not kept: [`KindSpec::keeping_status`]).
     pub fn status_of(&self, group_kind: &GroupKind, namespace: &str, name: &str) -> Option<Value> {
         let store = self
             .kinds
@@ -387,6 +412,30 @@ impl Inputs {
         objects
             .get(&(namespace.to_owned(), name.to_owned()))
             .and_then(|s| s.status.clone())
+    }
+
+    /// Whether `status` is the one object `namespace/name` of `group_kind` has now.
+    pub fn has_status(
+        &self,
+        group_kind: &GroupKind,
+        namespace: &str,
+        name: &str,
+        status: &Value,
+    ) -> bool {
+        let Some(store) = self
+            .kinds
+            .iter()
+            .find(|k| k.spec.group == group_kind.group && k.spec.kind == group_kind.kind)
+        else {
+            return false;
+        };
+        let Ok(objects) = store.objects.read() else {
+            return false;
+        };
+        objects
+            .get(&(namespace.to_owned(), name.to_owned()))
+            .and_then(|s| s.status_digest)
+            == Some(status_digest(status))
     }
 
     /// Whether object `namespace/name` of `group_kind` is known.

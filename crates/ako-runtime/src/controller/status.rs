@@ -34,7 +34,7 @@ pub async fn write_all(
         if !inputs.contains(gk, &s.key.namespace, &s.key.name) {
             continue;
         }
-        if inputs.status_of(gk, &s.key.namespace, &s.key.name).as_ref() == Some(&s.status) {
+        if inputs.has_status(gk, &s.key.namespace, &s.key.name, &s.status) {
             continue;
         }
         let ar = api_resource(spec);
