@@ -11,11 +11,12 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
-use crate::backend_tls::{Backend, decide_with};
-use crate::endpoints::{SliceIndex, members_with};
+use translate_core::incremental::{Refresh, refresh_pool};
+
+use crate::endpoints::SliceIndex;
 use crate::settings::Settings;
 use crate::snapshot::{ObjectKey, Snapshot};
-use crate::translate::{Translation, apply_tls, pool_servers, translate};
+use crate::translate::{Translation, translate};
 
 /// What an update did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,16 +79,6 @@ impl Incremental {
             let Some(backend) = self.translation.pool_backends.get(name) else {
                 continue;
             };
-            let Ok(members) = members_with(
-                snapshot,
-                &slices,
-                namespace,
-                service,
-                backend.port,
-                self.settings.service_type,
-            ) else {
-                return self.full(snapshot, now);
-            };
             let Ok(i) = self
                 .translation
                 .model
@@ -97,40 +88,13 @@ impl Incremental {
                 continue;
             };
             let pool = &mut self.translation.model.pools[i];
-            if backend.mesh_dependent {
-                // No extension or policy applied to this pool (it came from the mesh rung), and
-                // those do not change with endpoints: only the mesh rung is asked again.
-                let backend = Backend {
-                    namespace,
-                    name: service,
-                    port: None,
-                };
-                let Ok(decision) = decide_with(
-                    snapshot,
-                    &slices,
-                    &self.settings,
-                    &Default::default(),
-                    backend,
-                    None,
-                ) else {
-                    return self.full(snapshot, now);
-                };
-                let mut again = pool.clone();
-                again.pki_profile_ref = None;
-                again.ssl_key_and_certificate_ref = None;
-                again.ssl_profile_ref = None;
-                apply_tls(&mut again, decision.tls);
-                let same_tls = again.pki_profile_ref == pool.pki_profile_ref
-                    && again.ssl_key_and_certificate_ref == pool.ssl_key_and_certificate_ref
-                    && again.ssl_profile_ref == pool.ssl_profile_ref;
-                if !same_tls {
-                    return self.full(snapshot, now);
-                }
-            }
-            let servers = pool_servers(&members);
-            if pool.servers != servers {
-                pool.servers = servers;
-                changed.push(name.clone());
+            // The translation core's rule, which every translator shares: servers from the
+            // endpoints; the mesh rung asked again when it decided the pool's TLS (an
+            // extension or a policy does not change with endpoints).
+            match refresh_pool(pool, backend, snapshot, &slices, &self.settings) {
+                Refresh::Unchanged => {}
+                Refresh::Servers => changed.push(name.clone()),
+                Refresh::NeedsFull => return self.full(snapshot, now),
             }
         }
         changed.sort();

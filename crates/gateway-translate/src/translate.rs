@@ -1015,14 +1015,8 @@ pub(crate) fn apply_tls(pool: &mut Pool, tls: BackendTls) {
     }
 }
 
-/// The Service port behind a pool, for incremental endpoint updates.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct PoolBackend {
-    pub(crate) namespace: String,
-    pub(crate) service: String,
-    pub(crate) port: i32,
-    pub(crate) mesh_dependent: bool,
-}
+/// The Service port behind a pool (the translation core's).
+pub(crate) use translate_core::incremental::PoolBackend;
 
 #[cfg(test)]
 mod tests;

@@ -103,6 +103,7 @@ impl translate_core::Translator for GatewayApiTranslator {
             model: t.model,
             statuses,
             notices,
+            pool_backends: t.pool_backends,
         }
     }
 

@@ -86,6 +86,7 @@ use k8s_openapi::api::networking::v1::{Ingress, IngressBackend, IngressClass};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use serde_json::json;
 use translate_core::endpoints::{SliceIndex, members_with};
+use translate_core::incremental::PoolBackend;
 use translate_core::mesh_tls::decide;
 use translate_core::pool::{apply_mesh_tls, servers};
 use translate_core::{
@@ -230,6 +231,8 @@ struct Cx<'a> {
     created_by: Option<String>,
     ings: Vec<Ing>,
     notices: Vec<Notice>,
+    /// The Service port behind each pool, for endpoint changes without a full translation.
+    pool_backends: BTreeMap<String, PoolBackend>,
 }
 
 impl Cx<'_> {
@@ -293,6 +296,7 @@ fn run(snapshot: &Snapshot, settings: &Settings, ingress: &IngressSettings, _now
         created_by: Some(settings.created_by()),
         ings,
         notices: Vec::new(),
+        pool_backends: BTreeMap::new(),
     };
 
     let routes = collect_routes(&mut cx);
@@ -314,6 +318,7 @@ fn run(snapshot: &Snapshot, settings: &Settings, ingress: &IngressSettings, _now
         model,
         statuses,
         notices,
+        pool_backends: std::mem::take(&mut cx.pool_backends),
     }
 }
 
@@ -950,7 +955,7 @@ fn build_pools(
                 }),
             PortRef::Missing => Err(format!("the backend of Service {ns}/{svc} names no port")),
         };
-        let members = port.and_then(|port| {
+        let members = port.clone().and_then(|port| {
             members_with(cx.shared, index, &ns, svc, port, cx.settings.service_type)
                 .map_err(|problem| problem.message)
         });
@@ -995,6 +1000,18 @@ fn build_pools(
             ..Pool::default()
         };
         apply_mesh_tls(&mut pool, &decision.tls, model);
+        if let Ok(port) = port {
+            // Ingress pools take their TLS from the mesh rule alone.
+            cx.pool_backends.insert(
+                pool.name.clone(),
+                PoolBackend {
+                    namespace: ns.clone(),
+                    service: svc.clone(),
+                    port,
+                    mesh_dependent: true,
+                },
+            );
+        }
         pools.insert(pool.name.clone(), pool);
     }
     pools

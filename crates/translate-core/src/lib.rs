@@ -9,6 +9,7 @@
 //! - [`inputs`]: the inputs every translator reads (Services, EndpointSlices, Pods, Namespaces,
 //!   Nodes, Secrets);
 //! - [`endpoints`]: pool members (ClusterIP, NodePort, `externalTrafficPolicy: Local`);
+//! - [`incremental`]: a pool brought up to date with its Service's endpoints alone;
 //! - [`mesh`]: is a backend in the Istio mesh, and how;
 //! - [`mesh_tls`]: the Istio rung of the backend-TLS decision (Istio mTLS, waiting, plaintext);
 //! - [`pool`]: building a pool with its members, TLS fields and markers;
@@ -23,6 +24,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod endpoints;
+pub mod incremental;
 pub mod inputs;
 pub mod key;
 pub mod mesh;

@@ -447,6 +447,9 @@ pub struct Output {
     pub statuses: Vec<ObjectStatus>,
     /// Events to raise.
     pub notices: Vec<Notice>,
+    /// The Service port behind each pool whose servers follow endpoints (by pool name), for
+    /// endpoint changes without a full translation ([`crate::incremental`]).
+    pub pool_backends: BTreeMap<String, crate::incremental::PoolBackend>,
 }
 
 /// A translator: pure, no I/O; the same snapshot gives the same output.

@@ -1589,3 +1589,40 @@ fn a_tls_entry_without_hosts_is_said() {
         out.notices
     );
 }
+
+#[test]
+fn ingress_pools_follow_endpoints_without_a_full_translation() {
+    let objects = example();
+    let out = run_with(&objects, &ing_settings(true, ShardSize::Large));
+    assert_eq!(out.pool_backends.len(), out.model.pools.len());
+    let (name, backend) = out.pool_backends.iter().next().unwrap();
+    assert_eq!((backend.service.as_str(), backend.port), ("svc", 80));
+    let mut pool = out
+        .model
+        .pools
+        .iter()
+        .find(|p| &p.name == name)
+        .unwrap()
+        .clone();
+    // The Service's endpoints move: the pool alone follows, as a full translation would.
+    let mut moved = objects.clone();
+    moved.retain(|o| o["kind"] != "EndpointSlice");
+    moved.push(slice("default", "svc", &["10.9.9.9"]));
+    let s = snapshot(&moved);
+    let index = SliceIndex::of_namespace(&s.shared, "default");
+    assert_eq!(
+        translate_core::incremental::refresh_pool(
+            &mut pool,
+            backend,
+            &s.shared,
+            &index,
+            &settings()
+        ),
+        translate_core::incremental::Refresh::Servers
+    );
+    let full = run_with(&moved, &ing_settings(true, ShardSize::Large));
+    assert_eq!(
+        full.model.pools.iter().find(|p| &p.name == name),
+        Some(&pool)
+    );
+}
