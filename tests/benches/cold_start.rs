@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use std::time::{Duration, Instant};
-use system_tests::{Proc, image_allocator_env, peak_rss_kib};
+use system_tests::{Proc, image_allocator_env, peak_rss_kib, scenery};
 
 use avi_sim::AviSim;
 use gateway_api::gateways::Gateway;
@@ -54,33 +54,17 @@ fn objects() -> Vec<Value> {
         json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "avi-system"}}),
         json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "avi-secret", "namespace": "avi-system"},
                "stringData": {"username": "admin", "password": "avi123"}}),
-        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "gateways"}}),
-        json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GatewayClass", "metadata": {"name": "avi-lb"},
-               "spec": {"controllerName": "ako.vmware.com/avi-lb"}}),
     ];
-    for g in 0..GATEWAYS {
-        out.push(json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
-            "metadata": {"name": format!("gw-{g}"), "namespace": "gateways"},
-            "spec": {"gatewayClassName": "avi-lb", "listeners": [
-                {"name": "http", "port": 80, "protocol": "HTTP", "allowedRoutes": {"namespaces": {"from": "All"}}}]}}));
-    }
+    out.extend(scenery::gateways(GATEWAYS));
     for n in 0..NAMESPACES {
-        let ns = format!("ns-{n}");
-        out.push(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}));
+        out.push(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": format!("ns-{n}")}}));
         for r in 0..ROUTES_PER_NS {
-            let svc = format!("svc-{r}");
-            out.push(json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": svc, "namespace": ns},
-                "spec": {"ports": [{"name": "http", "port": 80, "targetPort": 8080}]}}));
-            out.push(json!({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
-                "metadata": {"name": format!("{svc}-abc"), "namespace": ns, "labels": {"kubernetes.io/service-name": svc}},
-                "ports": [{"name": "http", "port": 8080}],
-                "endpoints": [{"addresses": [format!("10.{}.{}.1", n, r)], "conditions": {"ready": true}},
-                              {"addresses": [format!("10.{}.{}.2", n, r)], "conditions": {"ready": true}}]}));
-            out.push(json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
-                "metadata": {"name": format!("route-{r}"), "namespace": ns},
-                "spec": {"parentRefs": [{"name": format!("gw-{}", (n * ROUTES_PER_NS + r) % GATEWAYS), "namespace": "gateways"}],
-                         "hostnames": [format!("r{r}.ns{n}.example.com")],
-                         "rules": [{"backendRefs": [{"name": svc, "port": 80}]}]}}));
+            out.extend(scenery::backend(n, r));
+            out.push(scenery::http_route(
+                n,
+                r,
+                (n * ROUTES_PER_NS + r) % GATEWAYS,
+            ));
         }
     }
     out

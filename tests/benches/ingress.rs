@@ -24,7 +24,7 @@ use kube::Api;
 use kube::api::{ListParams, Patch, PatchParams};
 use kube_sim::{KubeSim, SimConfig};
 use serde_json::{Value, json};
-use system_tests::{Proc, free_port, image_allocator_env, peak_rss_kib, release_binaries};
+use system_tests::{Proc, free_port, image_allocator_env, peak_rss_kib, release_binaries, scenery};
 
 const NAMESPACES: usize = 50;
 const PER_NS: usize = 100;
@@ -46,42 +46,21 @@ fn base() -> Vec<Value> {
 fn objects(routes: bool) -> Vec<Value> {
     let mut out = base();
     if routes {
-        out.push(
-            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "gateways"}}),
-        );
-        out.push(json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GatewayClass", "metadata": {"name": "avi-lb"},
-               "spec": {"controllerName": "ako.vmware.com/avi-lb"}}));
-        for g in 0..GATEWAYS {
-            out.push(json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
-                "metadata": {"name": format!("gw-{g}"), "namespace": "gateways"},
-                "spec": {"gatewayClassName": "avi-lb", "listeners": [
-                    {"name": "http", "port": 80, "protocol": "HTTP", "allowedRoutes": {"namespaces": {"from": "All"}}}]}}));
-        }
+        out.extend(scenery::gateways(GATEWAYS));
     }
     for n in 0..NAMESPACES {
         let ns = format!("ns-{n}");
         out.push(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}));
         for r in 0..PER_NS {
-            let svc = format!("svc-{r}");
-            out.push(json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": svc, "namespace": ns},
-                "spec": {"ports": [{"name": "http", "port": 80, "targetPort": 8080}]}}));
-            out.push(json!({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
-                "metadata": {"name": format!("{svc}-abc"), "namespace": ns, "labels": {"kubernetes.io/service-name": svc}},
-                "ports": [{"name": "http", "port": 8080}],
-                "endpoints": [{"addresses": [format!("10.{}.{}.1", n, r)], "conditions": {"ready": true}},
-                              {"addresses": [format!("10.{}.{}.2", n, r)], "conditions": {"ready": true}}]}));
+            out.extend(scenery::backend(n, r));
             out.push(ingress(
                 &ns,
                 &format!("ing-{r}"),
                 &format!("i{r}.ns{n}.example.com"),
-                &svc,
+                &format!("svc-{r}"),
             ));
             if routes {
-                out.push(json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
-                    "metadata": {"name": format!("route-{r}"), "namespace": ns},
-                    "spec": {"parentRefs": [{"name": format!("gw-{}", (n * PER_NS + r) % GATEWAYS), "namespace": "gateways"}],
-                             "hostnames": [format!("r{r}.ns{n}.example.com")],
-                             "rules": [{"backendRefs": [{"name": svc, "port": 80}]}]}}));
+                out.push(scenery::http_route(n, r, (n * PER_NS + r) % GATEWAYS));
             }
         }
     }

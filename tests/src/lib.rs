@@ -75,3 +75,50 @@ pub fn free_port() -> u16 {
         .map(|a| a.port())
         .unwrap_or(0)
 }
+
+/// The benches' scenery, as JSON manifests.
+pub mod scenery {
+    use serde_json::{Value, json};
+
+    /// Namespace `gateways`, the GatewayClass `avi-lb` and `count` Gateways `gw-<i>` with one
+    /// HTTP listener each that admits routes from every namespace.
+    pub fn gateways(count: usize) -> Vec<Value> {
+        let mut out = vec![
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "gateways"}}),
+            json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "GatewayClass", "metadata": {"name": "avi-lb"},
+                   "spec": {"controllerName": "ako.vmware.com/avi-lb"}}),
+        ];
+        for g in 0..count {
+            out.push(json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+                "metadata": {"name": format!("gw-{g}"), "namespace": "gateways"},
+                "spec": {"gatewayClassName": "avi-lb", "listeners": [
+                    {"name": "http", "port": 80, "protocol": "HTTP", "allowedRoutes": {"namespaces": {"from": "All"}}}]}}));
+        }
+        out
+    }
+
+    /// Service `svc-<r>` in `ns-<n>` (port 80 → 8080) and its EndpointSlice with two ready
+    /// endpoints, `10.<n>.<r>.1` and `.2`.
+    pub fn backend(n: usize, r: usize) -> Vec<Value> {
+        let (ns, svc) = (format!("ns-{n}"), format!("svc-{r}"));
+        vec![
+            json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": svc, "namespace": ns},
+                "spec": {"ports": [{"name": "http", "port": 80, "targetPort": 8080}]}}),
+            json!({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
+                "metadata": {"name": format!("{svc}-abc"), "namespace": ns, "labels": {"kubernetes.io/service-name": svc}},
+                "ports": [{"name": "http", "port": 8080}],
+                "endpoints": [{"addresses": [format!("10.{n}.{r}.1")], "conditions": {"ready": true}},
+                              {"addresses": [format!("10.{n}.{r}.2")], "conditions": {"ready": true}}]}),
+        ]
+    }
+
+    /// HTTPRoute `route-<r>` in `ns-<n>` for host `r<r>.ns<n>.example.com` to `svc-<r>`, on
+    /// Gateway `gw-<parent>`.
+    pub fn http_route(n: usize, r: usize, parent: usize) -> Value {
+        json!({"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+            "metadata": {"name": format!("route-{r}"), "namespace": format!("ns-{n}")},
+            "spec": {"parentRefs": [{"name": format!("gw-{parent}"), "namespace": "gateways"}],
+                     "hostnames": [format!("r{r}.ns{n}.example.com")],
+                     "rules": [{"backendRefs": [{"name": format!("svc-{r}"), "port": 80}]}]}})
+    }
+}

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use ako_runtime::gateway::{Controller, ControllerOptions, ControllerStatus};
+use ako_runtime::gateway::{Controller, ControllerStatus};
 use avi_client::Kind;
 use avi_client::models::{PkiProfile, Pool, PoolGroup, VirtualService};
 use avi_sim::FaultRule;
@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 
 mod support;
-use support::{World, apply, eventually, publish_istio, wait, world, world_with};
+use support::{NAMESPACES, World, apply, eventually, fast, publish_istio, wait, world, world_with};
 
 const CREATED_BY: &str = "ako-gw-cluster-avi-system";
 
@@ -38,26 +38,6 @@ fn start(
     )
     .spawn()
 }
-
-fn fast() -> ControllerOptions {
-    ControllerOptions {
-        debounce: Duration::from_millis(30),
-        resync: Duration::from_secs(3600),
-        retry: Duration::from_millis(50),
-    }
-}
-
-const NAMESPACES: &str = r#"
-apiVersion: v1
-kind: Namespace
-metadata: {name: avi-system}
----
-apiVersion: v1
-kind: Namespace
-metadata:
-  name: apps
-  labels: {istio-injection: enabled}
-"#;
 
 fn istio_guide(cert_pem: &str, key_pem: &str) -> String {
     use base64::Engine;

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use ako_runtime::controller::{ControllerOptions, ControllerStatus};
+use ako_runtime::controller::ControllerStatus;
 use avi_client::Kind;
 use avi_client::models::{Pool, SslKeyAndCertificate, VirtualService};
 use ingress_translate::names::Names;
@@ -18,17 +18,9 @@ use tokio::sync::watch;
 use translate_core::Settings;
 
 mod support;
-use support::{World, apply, eventually, publish_istio, wait, world};
+use support::{NAMESPACES, World, apply, eventually, fast, publish_istio, wait, world};
 
 const CREATED_BY: &str = "ako-cluster";
-
-fn fast() -> ControllerOptions {
-    ControllerOptions {
-        debounce: Duration::from_millis(30),
-        resync: Duration::from_secs(3600),
-        retry: Duration::from_millis(50),
-    }
-}
 
 fn istio_settings() -> Settings {
     Settings {
@@ -74,17 +66,8 @@ fn evh() -> IngressSettings {
     }
 }
 
+/// After [`NAMESPACES`]: the classes and the backend.
 const BACKEND: &str = r#"
-apiVersion: v1
-kind: Namespace
-metadata: {name: avi-system}
----
-apiVersion: v1
-kind: Namespace
-metadata:
-  name: apps
-  labels: {istio-injection: enabled}
----
 apiVersion: networking.k8s.io/v1
 kind: IngressClass
 metadata:
@@ -224,6 +207,7 @@ async fn owned(w: &World, kind: Kind) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mesh_ingress_gets_the_istio_refs_and_its_vip_and_the_istio_objects_stay() {
     let w = world().await;
+    apply(&w.kube_client, NAMESPACES).await;
     apply(&w.kube_client, BACKEND).await;
     publish_istio(&w).await;
     apply(&w.kube_client, &ingress("app", "app.example.com", None)).await;
@@ -302,6 +286,7 @@ async fn a_mesh_ingress_gets_the_istio_refs_and_its_vip_and_the_istio_objects_st
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn evh_tls_secret_rotation_and_a_class_change() {
     let w = world().await;
+    apply(&w.kube_client, NAMESPACES).await;
     apply(&w.kube_client, BACKEND).await;
     let first = tls_secret(&w, "secure-tls", "secure.example.com").await;
     apply(
@@ -373,6 +358,7 @@ async fn evh_tls_secret_rotation_and_a_class_change() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn conflicting_ingresses_and_an_ambient_backend_are_told_in_events() {
     let w = world().await;
+    apply(&w.kube_client, NAMESPACES).await;
     apply(&w.kube_client, BACKEND).await;
     apply(
         &w.kube_client,
@@ -459,6 +445,7 @@ async fn conflicting_ingresses_and_an_ambient_backend_are_told_in_events() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_standby_replica_keeps_warm_and_writes_only_once_it_leads() {
     let w = world().await;
+    apply(&w.kube_client, NAMESPACES).await;
     apply(&w.kube_client, BACKEND).await;
     apply(&w.kube_client, &ingress("app", "app.example.com", None)).await;
     let (leading, lead_rx) = watch::channel(false);

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use ako_runtime::controller::ControllerStatus;
+use ako_runtime::controller::{ControllerOptions, ControllerStatus};
 use avi_client::models::{PkiProfile, SslKeyAndCertificate};
 use avi_client::{AviClient, AviConfig, Credentials, RetryPolicy};
 use avi_sim::{AviSim, RunningSim};
@@ -170,3 +170,25 @@ pub async fn publish_istio(w: &World) {
         .await
         .unwrap();
 }
+
+/// Timings that make a test quick: a short debounce, no resync during a test.
+pub fn fast() -> ControllerOptions {
+    ControllerOptions {
+        debounce: Duration::from_millis(30),
+        resync: Duration::from_secs(3600),
+        retry: Duration::from_millis(50),
+    }
+}
+
+/// The AKO namespace and a namespace with sidecar injection.
+pub const NAMESPACES: &str = r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: avi-system}
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: apps
+  labels: {istio-injection: enabled}
+"#;
