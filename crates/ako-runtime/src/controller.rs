@@ -279,7 +279,11 @@ impl Controller {
             let ok = match leading.as_mut() {
                 Some(l) => tokio::select! {
                     ok = pass => ok,
-                    _ = l.wait_for(|lead| !*lead) => {
+                    lost = l.wait_for(|lead| !*lead) => {
+                        // A closed channel says nothing about the Lease any more: stop writing.
+                        if lost.is_err() {
+                            return;
+                        }
                         tracing::warn!("lost the leadership: no more writes");
                         continue;
                     }
@@ -296,12 +300,11 @@ impl Controller {
                 w.min(until_full)
             };
             full = false;
+            // Resolves with whether the leadership channel closed.
             let lost = async {
                 match leading.as_mut() {
-                    Some(l) => {
-                        let _ = l.wait_for(|lead| !*lead).await;
-                    }
-                    None => std::future::pending::<()>().await,
+                    Some(l) => l.wait_for(|lead| !*lead).await.is_err(),
+                    None => std::future::pending::<bool>().await,
                 }
             };
             tokio::select! {
@@ -318,7 +321,11 @@ impl Controller {
                 () = tokio::time::sleep(wait) => {
                     full = last_full.elapsed() >= self.options.resync;
                 }
-                () = lost => {}
+                closed = lost => {
+                    if closed {
+                        return;
+                    }
+                }
             }
         }
     }
