@@ -73,7 +73,7 @@ pub async fn run(listener: TcpListener, sim: Arc<Sim>, tls: Option<TlsAcceptor>)
 
 async fn handle(sim: Arc<Sim>, req: Request<Incoming>) -> Result<Resp, Reset> {
     let (parts, body) = req.into_parts();
-    let path = parts.uri.path().to_owned();
+    let path = merge_slashes(parts.uri.path());
     let query = parts.uri.query().unwrap_or_default().to_owned();
     let object_type = api::object_type_of(&path);
     let is_admin = path.starts_with("/_sim");
@@ -184,4 +184,31 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener, crate::SimError> {
     TcpListener::bind(addr)
         .await
         .map_err(|source| crate::SimError::Bind { addr, source })
+}
+
+/// The path with every run of `/` made one, as the controller's front end does (nginx's
+/// `merge_slashes`): the Go SDK joins `https://host/` and `/api/...` into `//api/...`.
+pub fn merge_slashes(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut last_slash = false;
+    for c in path.chars() {
+        if c == '/' && last_slash {
+            continue;
+        }
+        last_slash = c == '/';
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod merge_tests {
+    use super::merge_slashes;
+
+    #[test]
+    fn runs_of_slashes_become_one() {
+        assert_eq!(merge_slashes("//api/cloud"), "/api/cloud");
+        assert_eq!(merge_slashes("/api//pool///x/"), "/api/pool/x/");
+        assert_eq!(merge_slashes("/login"), "/login");
+    }
 }

@@ -766,3 +766,80 @@ async fn connections_end_with_the_emulator() {
         "the connection stayed open after the emulator was dropped"
     );
 }
+
+#[tokio::test]
+async fn the_path_forms_real_clients_send_are_served() {
+    // The Go SDK (AKO) joins `https://host/` and `/api/...`: `//api/...`; the controller's
+    // front end merges the slashes. Python's avisdk and AKO also use `?name=`, `/?name=`,
+    // `?include_name` and `<uuid>#name`.
+    let sim = sim().await;
+    let c = Client::login(&sim).await;
+    let (status, created) = c
+        .call(Method::POST, "//api/pool", Some(json!({"name": "go-sdk"})))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let uuid = created["uuid"].as_str().unwrap().to_owned();
+    for path in [
+        "//api/pool?name=go-sdk".to_owned(),
+        "/api/pool/?name=go-sdk".to_owned(),
+        "//api//pool/?name=go-sdk".to_owned(),
+    ] {
+        let (status, list) = c.call(Method::GET, &path, None).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {list}");
+        assert_eq!(list["count"], 1, "{path}: {list}");
+    }
+    let (status, one) = c
+        .call(
+            Method::GET,
+            &format!("//api/pool/{uuid}?include_name"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{one}");
+    assert_eq!(one["name"], "go-sdk");
+    // A fragment is the client's: it never reaches the server.
+    let (status, one) = c
+        .call(Method::GET, &format!("/api/pool/{uuid}#go-sdk"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{one}");
+    let (status, cloud) = c.call(Method::GET, "//api/cloud", None).await;
+    assert_eq!(status, StatusCode::OK, "{cloud}");
+    assert!(cloud["count"].as_u64().unwrap() >= 1);
+}
+
+#[tokio::test]
+async fn every_api_type_is_listable_and_the_cluster_is_its_config_object() {
+    let sim = sim().await;
+    let c = Client::login(&sim).await;
+    // Types clients list at start (AKO: stringgroup, l4policyset, vsdatascriptset, the IPAM
+    // profile and its domain list).
+    for ty in [
+        "stringgroup",
+        "l4policyset",
+        "vsdatascriptset",
+        "ipamdnsproviderprofile",
+        "ipamdnsproviderprofiledomainlist",
+        "wafpolicy",
+    ] {
+        let (status, list) = c.call(Method::GET, &format!("/api/{ty}"), None).await;
+        assert_eq!(status, StatusCode::OK, "{ty}: {list}");
+        assert_eq!(list["count"], 0, "{ty}: {list}");
+    }
+    let (status, _) = c.call(Method::GET, "/api/notatype", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, cluster) = c.call(Method::GET, "/api/cluster", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        cluster["uuid"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("cluster-")),
+        "{cluster}"
+    );
+    assert!(
+        cluster["nodes"].as_array().is_some_and(|n| !n.is_empty()),
+        "{cluster}"
+    );
+    let (status, runtime) = c.call(Method::GET, "//api/cluster/runtime", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(runtime["cluster_state"]["state"], "CLUSTER_UP_NO_HA");
+}

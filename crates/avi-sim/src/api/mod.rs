@@ -366,6 +366,9 @@ fn secure_attr(sim: &Sim) -> &'static str {
     }
 }
 
+/// The uuid of the Cluster configuration object.
+const CLUSTER_UUID: &str = "cluster-0c2a3e8f-6b1d-4f0e-9d8a-5a1c2b3d4e5f";
+
 fn objects(sim: &Arc<Sim>, req: &Req, api_version: Option<ApiVersion>) -> Result<Resp, ApiError> {
     let rest = req.path.trim_start_matches("/api/");
     let mut segments = rest.split('/').filter(|s| !s.is_empty());
@@ -375,11 +378,22 @@ fn objects(sim: &Arc<Sim>, req: &Req, api_version: Option<ApiVersion>) -> Result
         return Err(ApiError::new(404, "Not found"));
     }
     if ty == "cluster" {
-        return Ok(json_response(
-            200,
-            &json!({"node_states": [{"name": "127.0.0.1", "role": "CLUSTER_LEADER"}],
-                                             "cluster_state": {"state": "CLUSTER_UP_NO_HA"}}),
-        ));
+        // `/api/cluster` is the Cluster configuration object; its state is
+        // `/api/cluster/runtime` (`/api/cluster/status` is answered before login).
+        return match uuid.as_deref() {
+            None => Ok(json_response(
+                200,
+                &json!({"uuid": CLUSTER_UUID, "name": "cluster-0-1",
+                    "url": format!("{}/api/cluster", base_url(sim, &req.headers)),
+                    "nodes": [{"name": "127.0.0.1", "ip": {"addr": "127.0.0.1", "type": "V4"}}]}),
+            )),
+            Some("runtime") => Ok(json_response(
+                200,
+                &json!({"node_states": [{"name": "127.0.0.1", "role": "CLUSTER_LEADER"}],
+                    "cluster_state": {"state": "CLUSTER_UP_NO_HA"}}),
+            )),
+            Some(_) => Err(ApiError::new(404, "Not found")),
+        };
     }
     if ty == "useraccount" {
         return useraccount(sim, req);
@@ -388,6 +402,11 @@ fn objects(sim: &Arc<Sim>, req: &Req, api_version: Option<ApiVersion>) -> Result
         return singleton(sim, req, &ty, uuid, api_version.as_ref());
     }
     if crate::store::types::lookup(&ty).is_none() {
+        // A type of the API the emulator does not model holds no objects: its collection is
+        // empty, as on a controller where none was made.
+        if req.method == Method::GET && uuid.is_none() && crate::store::catalog::is_api_type(&ty) {
+            return Ok(json_response(200, &json!({"count": 0, "results": []})));
+        }
         return Err(ApiError::new(404, format!("Unknown object type '{ty}'")));
     }
     let scope = tenant_scope(sim, &req.headers)?;

@@ -1,6 +1,7 @@
 //! The controller's configuration database: objects per type and tenant, their names, and the
 //! reference graph that keeps referrers consistent. Pure state; HTTP lives in `crate::api`.
 
+pub mod catalog;
 pub mod error;
 mod patch;
 mod prepare;
