@@ -461,8 +461,15 @@ impl Store {
             "resourceVersion".into(),
             Value::String(self.rev.to_string()),
         );
-        meta.insert("generation".into(), json!(1));
+        if tracks_generation(res) {
+            meta.insert("generation".into(), json!(1));
+        } else {
+            meta.remove("generation");
+        }
         meta.remove("deletionTimestamp");
+        if is_secret(res) {
+            merge_string_data(&mut obj)?;
+        }
         let accepted_names = obj.pointer("/spec/names").cloned().unwrap_or(Value::Null);
         if let Some(m) = obj.as_object_mut() {
             if res.status && res.kind != "Namespace" {
@@ -605,6 +612,9 @@ impl Store {
             }
             Part::Main => {}
         }
+        if part == Part::Main && is_secret(res) {
+            merge_string_data(&mut next)?;
+        }
         let cur_meta = current.get("metadata").cloned().unwrap_or(json!({}));
         let meta = meta_mut(&mut next)
             .ok_or_else(|| StatusError::bad_request("metadata must be an object"))?;
@@ -635,10 +645,12 @@ impl Store {
         let meta = meta_mut(&mut next)
             .ok_or_else(|| StatusError::bad_request("metadata must be an object"))?;
         meta.insert("resourceVersion".into(), Value::String(rev.to_string()));
-        meta.insert(
-            "generation".into(),
-            json!(if bump { generation + 1 } else { generation }),
-        );
+        if tracks_generation(res) {
+            meta.insert(
+                "generation".into(),
+                json!(if bump { generation + 1 } else { generation }),
+            );
+        }
         let next = Self::with_version(res, next);
         let finalizers_gone = next
             .pointer("/metadata/finalizers")
@@ -764,4 +776,72 @@ fn fields_v1(body: &Value) -> Value {
         ),
         _ => json!({}),
     }
+}
+
+/// Whether the API server keeps `metadata.generation` for objects of `res`: custom resources and
+/// the built-ins whose registry strategy sets it (not Secrets, ConfigMaps, Services, Pods,
+/// Nodes, Namespaces, Events, Leases, EndpointSlices, Endpoints or ServiceAccounts).
+fn tracks_generation(res: &Resource) -> bool {
+    !matches!(
+        (res.group.as_str(), res.kind.as_str()),
+        (
+            "",
+            "Secret"
+                | "ConfigMap"
+                | "Service"
+                | "Endpoints"
+                | "Pod"
+                | "Node"
+                | "Namespace"
+                | "ServiceAccount"
+                | "Event"
+        ) | ("events.k8s.io", "Event")
+            | ("discovery.k8s.io", "EndpointSlice")
+            | ("coordination.k8s.io", "Lease")
+    )
+}
+
+fn is_secret(res: &Resource) -> bool {
+    res.group.is_empty() && res.kind == "Secret"
+}
+
+/// A Secret's `stringData` merged into `data` (base64, the string's bytes; a key in both takes
+/// the `stringData` value) and dropped, as the API server does: it is write-only.
+fn merge_string_data(obj: &mut Value) -> Result<(), StatusError> {
+    use base64::Engine;
+    let Some(m) = obj.as_object_mut() else {
+        return Ok(());
+    };
+    let Some(string_data) = m.remove("stringData") else {
+        return Ok(());
+    };
+    let Value::Object(entries) = string_data else {
+        if string_data.is_null() {
+            return Ok(());
+        }
+        return Err(StatusError::bad_request(
+            "Secret stringData must be a map of strings",
+        ));
+    };
+    let data = m
+        .entry("data")
+        .or_insert_with(|| Value::Object(serde_json::Map::new()));
+    if data.is_null() {
+        *data = Value::Object(serde_json::Map::new());
+    }
+    let Some(data) = data.as_object_mut() else {
+        return Err(StatusError::bad_request("Secret data must be a map"));
+    };
+    for (k, v) in entries {
+        let Some(text) = v.as_str() else {
+            return Err(StatusError::bad_request(format!(
+                "Secret stringData[{k}] must be a string"
+            )));
+        };
+        data.insert(
+            k,
+            Value::String(base64::engine::general_purpose::STANDARD.encode(text)),
+        );
+    }
+    Ok(())
 }

@@ -737,3 +737,61 @@ async fn connections_end_with_the_emulator() {
         "the watch stayed open after the emulator was dropped"
     );
 }
+
+#[tokio::test]
+async fn secrets_merge_string_data_and_only_kinds_with_a_spec_generation_have_one() {
+    let sim = KubeSim::start(SimConfig::default()).await.unwrap();
+    let client = client(&sim).await;
+    let secrets: Api<k8s_openapi::api::core::v1::Secret> =
+        Api::namespaced(client.clone(), "default");
+    let s: k8s_openapi::api::core::v1::Secret = serde_json::from_value(json!({
+        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "creds"},
+        "data": {"a": "b2xk"}, "stringData": {"username": "admin", "a": "new"}}))
+    .unwrap();
+    let created = secrets.create(&PostParams::default(), &s).await.unwrap();
+    assert!(created.string_data.is_none(), "stringData is write-only");
+    let data = created.data.unwrap();
+    assert_eq!(data["username"].0, b"admin");
+    // A key in both: stringData wins.
+    assert_eq!(data["a"].0, b"new");
+    assert!(
+        created.metadata.generation.is_none(),
+        "Secrets have no generation"
+    );
+    // An update through stringData too.
+    let patched = secrets
+        .patch(
+            "creds",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"stringData": {"password": "s3cret"}})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(patched.data.unwrap()["password"].0, b"s3cret");
+    assert!(patched.string_data.is_none());
+    let cms: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
+    let cm = cms
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(
+                json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}),
+            )
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert!(cm.metadata.generation.is_none());
+    // An Ingress (a spec the registry tracks) has one.
+    let ingresses: Api<k8s_openapi::api::networking::v1::Ingress> =
+        Api::namespaced(client, "default");
+    let ing = ingresses
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+                "metadata": {"name": "web"}, "spec": {"defaultBackend": {"service": {"name": "web", "port": {"number": 80}}}}}))
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ing.metadata.generation, Some(1));
+}
