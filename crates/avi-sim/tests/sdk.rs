@@ -4,7 +4,10 @@
 //! SDK's own re-login. This file starts the emulator, hands the script its CA and a real
 //! certificate set, and checks afterwards, from the emulator's side, what the script did.
 //!
-//! Needs `python3` with `avisdk` installed (`.ci/run` installs it); fails, never skips, without.
+//! Needs `python3` with pip. When `avisdk` is not importable, the test installs it itself
+//! (`pip install --target` into a directory under `target/`, put on `PYTHONPATH`), so the
+//! README's `cargo test --workspace` works on a fresh machine; it fails, never skips, when that
+//! cannot be done.
 
 use std::fs::File;
 use std::path::Path;
@@ -18,34 +21,80 @@ const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/test_avi
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(180);
 const TENANT: &str = "sdk-tenant";
 
+/// Where the test installs the SDK when the machine has none.
+fn sdk_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("avisdk")
+}
+
 /// `python3` without the machine's CA bundle overrides: Python requests lets them replace a
-/// session's `verify`, and the SDK passes `verify=` only on `/login`.
+/// session's `verify`, and the SDK passes `verify=` only on `/login`. The test's own SDK
+/// directory, if any, is on `PYTHONPATH`.
 fn python() -> Command {
     let mut cmd = Command::new("python3");
     cmd.env_remove("REQUESTS_CA_BUNDLE")
         .env_remove("CURL_CA_BUNDLE")
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .env("PYTHONUNBUFFERED", "1");
+    let dir = sdk_dir();
+    if dir.is_dir() {
+        let path = match std::env::var_os("PYTHONPATH") {
+            Some(p) if !p.is_empty() => {
+                let mut joined = dir.into_os_string();
+                joined.push(":");
+                joined.push(p);
+                joined
+            }
+            _ => dir.into_os_string(),
+        };
+        cmd.env("PYTHONPATH", path);
+    }
     cmd
 }
 
-/// Fails (never skips) when the SDK is missing.
+fn sdk_importable() -> Result<bool, std::io::Error> {
+    python()
+        .args(["-c", "import avi.sdk.avi_api"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+}
+
+/// Makes the SDK importable: as installed, or installed by this test into [`sdk_dir`]. Fails
+/// (never skips) when neither works. The tests of this file share one installation.
 fn require_sdk() {
-    let out = python()
-        .args(["-c", "import avi.sdk.avi_api as m; print(m.__file__)"])
-        .output();
-    match out {
-        Err(e) => panic!(
-            "cannot run python3 ({e}); this test needs Python 3 with the Avi SDK: \
-             `python3 -m pip install avisdk` (CI installs it in .ci/run)"
-        ),
-        Ok(o) if !o.status.success() => panic!(
-            "`import avi.sdk.avi_api` failed: run `python3 -m pip install avisdk` \
-             (CI installs it in .ci/run)\n{}",
-            String::from_utf8_lossy(&o.stderr)
-        ),
-        Ok(_) => {}
+    static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
+    match sdk_importable() {
+        Err(e) => panic!("cannot run python3 ({e}); this test needs Python 3 with pip"),
+        Ok(true) => return,
+        Ok(false) => {}
     }
+    let out = Command::new("python3")
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-warn-script-location",
+            "--target",
+        ])
+        .arg(sdk_dir())
+        .arg("avisdk")
+        .output()
+        .expect("python3 -m pip");
+    assert!(
+        out.status.success(),
+        "`python3 -m pip install --target {} avisdk` failed:\n{}",
+        sdk_dir().display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        sdk_importable().unwrap_or(false),
+        "avisdk installed into {} but `import avi.sdk.avi_api` still fails",
+        sdk_dir().display()
+    );
 }
 
 fn certificate_set() -> WorkloadCert {
