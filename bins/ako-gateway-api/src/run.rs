@@ -1,9 +1,10 @@
 //! `ako-gateway-api run`: the container. The reconcile loop runs while this replica leads.
 
+use ako_runtime::cli::Backends;
 use ako_runtime::gateway::{Controller, ControllerOptions, ControllerStatus};
 use ako_runtime::{Component, Process, RuntimeConfig, shutdown_signal};
 use anyhow::Context;
-use gateway_translate::{IstioBackends, ServiceType, Settings};
+use gateway_translate::{ServiceType, Settings};
 use tokio::sync::watch;
 
 /// `ako-gateway-api run` arguments.
@@ -13,8 +14,8 @@ pub struct RunArgs {
     runtime: RuntimeConfig,
     /// With Istio on, which backends get mTLS: `mesh` (sidecar-mode backends) or `all` (AKO's
     /// behaviour).
-    #[arg(long, env = "ISTIO_BACKENDS", value_enum, default_value_t = crate::Backends::Mesh)]
-    istio_backends: crate::Backends,
+    #[arg(long, env = "ISTIO_BACKENDS", value_enum, default_value_t = Backends::Mesh)]
+    istio_backends: Backends,
     /// Full resync period in seconds.
     #[arg(long, env = "FULL_SYNC_INTERVAL", default_value_t = 600)]
     full_sync_interval: u64,
@@ -22,10 +23,7 @@ pub struct RunArgs {
 
 /// Runs the container until SIGTERM.
 pub async fn run(args: RunArgs) -> anyhow::Result<()> {
-    let istio_backends = match args.istio_backends {
-        crate::Backends::Mesh => IstioBackends::Mesh,
-        crate::Backends::All => IstioBackends::All,
-    };
+    let istio_backends = args.istio_backends.into();
     let process = Process::start(args.runtime, Component::GatewayApi)
         .await
         .context("cannot start")?;

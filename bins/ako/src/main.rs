@@ -46,7 +46,7 @@ enum Command {
         command: CertsCommand,
     },
     /// Translate Ingress manifests offline and print the Avi objects and the statuses.
-    Translate(Box<ingress::TranslateArgs>),
+    Translate(Box<ingress::Translate>),
     /// Istio helpers for operators.
     Istio {
         #[command(subcommand)]
@@ -143,13 +143,4 @@ fn main() -> ExitCode {
             }
         },
     }
-}
-
-/// Writes `text` to stdout; a closed or full stdout is an error to report, not a panic.
-fn print(text: &str) -> anyhow::Result<()> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .map_err(|e| anyhow::anyhow!("cannot write the output: {e}"))
 }

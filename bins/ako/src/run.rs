@@ -23,6 +23,10 @@ pub struct RunArgs {
     certs_dir: PathBuf,
     #[command(flatten)]
     ingress: crate::ingress::IngressArgs,
+    /// With Istio on, which Ingress backends get mTLS: `mesh` (sidecar-mode backends) or `all`
+    /// (AKO's behaviour).
+    #[arg(long, env = "ISTIO_BACKENDS", value_enum, default_value_t = ako_runtime::cli::Backends::Mesh)]
+    istio_backends: ako_runtime::cli::Backends,
     /// Serve Ingresses (`false` for a cluster whose Ingresses another controller serves; the
     /// Istio pipeline runs either way).
     #[arg(long, env = "INGRESS_ENABLED", default_value_t = true,
@@ -46,7 +50,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     // The Ingress controller keeps its caches warm on every replica and writes only while this
     // one holds the Lease it shares with the Istio pipeline.
     let _ingress = if args.ingress_enabled {
-        let settings = args.ingress.settings(&process)?;
+        let settings = crate::ingress::settings(&process, args.istio_backends)?;
         let ingress = args.ingress.ingress_settings()?;
         let options = ako_runtime::controller::ControllerOptions {
             resync: Duration::from_secs(args.full_sync_interval.max(10)),

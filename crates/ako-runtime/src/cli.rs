@@ -96,3 +96,22 @@ mod tests {
         assert_eq!(kind(&["bin", "--help"]), ErrorKind::DisplayHelp);
     }
 }
+
+/// `ISTIO_BACKENDS` / `--istio-backends`: which backends get Istio mTLS when Istio is on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Backends {
+    /// Only backends in the mesh in sidecar mode.
+    #[default]
+    Mesh,
+    /// Every backend (AKO's behaviour).
+    All,
+}
+
+impl From<Backends> for translate_core::IstioBackends {
+    fn from(b: Backends) -> Self {
+        match b {
+            Backends::Mesh => translate_core::IstioBackends::Mesh,
+            Backends::All => translate_core::IstioBackends::All,
+        }
+    }
+}

@@ -1,11 +1,141 @@
-//! Offline translation of manifests, for either container's `translate` command: files (or
-//! directories of them) read into a [`Snapshot`] for the translators' kinds, and their output
-//! as the document the commands print.
+//! Offline translation of manifests, for either container's `translate` command: the flags
+//! both share ([`TranslateArgs`]), files (or directories of them) read into a [`Snapshot`] for
+//! the translators' kinds, and their output as the document the commands print.
 
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
-use translate_core::{KindSpec, Output, Snapshot};
+use translate_core::{
+    Component, IstioRefs, KindSpec, Output, ServiceType, Settings, Snapshot, Translator,
+};
+
+/// The flags of both containers' `translate` commands.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TranslateArgs {
+    /// Manifest files or directories (multi-document YAML or JSON).
+    #[arg(short = 'f', long = "filename", required = true)]
+    pub paths: Vec<PathBuf>,
+    /// `CLUSTER_NAME`.
+    #[arg(long, default_value = "cluster")]
+    pub cluster_name: String,
+    /// The namespace AKO runs in.
+    #[arg(long, default_value = "avi-system")]
+    pub namespace: String,
+    /// Avi tenant.
+    #[arg(long, default_value = "admin")]
+    pub tenant: String,
+    /// `ClusterIP` or `NodePort`.
+    #[arg(long, default_value = "ClusterIP")]
+    pub service_type: String,
+    /// Istio is on and its Avi objects exist.
+    #[arg(long)]
+    pub istio: bool,
+    /// Which backends get Istio mTLS.
+    #[arg(long, value_enum, default_value_t = crate::cli::Backends::Mesh)]
+    pub istio_backends: crate::cli::Backends,
+    /// The Avi controller API version the objects are for (AKO's `controllerVersion`).
+    #[arg(long, default_value = "22.1.3")]
+    pub controller_version: String,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value_t = Format::Json)]
+    pub output: Format,
+}
+
+/// Output format of a dry run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// JSON.
+    Json,
+    /// YAML.
+    Yaml,
+}
+
+/// Why a dry run failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DryRunError {
+    /// A flag's value is not usable.
+    #[error("{0}")]
+    Flag(String),
+    /// The manifests could not be read.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// The output could not be written (a closed pipe, a full disk) or encoded.
+    #[error("cannot write the output: {0}")]
+    Write(String),
+}
+
+impl TranslateArgs {
+    /// The settings these flags describe, for the objects of `component`.
+    pub fn settings(&self, component: Component) -> Result<Settings, DryRunError> {
+        let service_type = match self.service_type.as_str() {
+            "ClusterIP" => ServiceType::ClusterIP,
+            "NodePort" => ServiceType::NodePort,
+            other => {
+                return Err(DryRunError::Flag(format!(
+                    "--service-type must be ClusterIP or NodePort, not {}",
+                    other.escape_debug()
+                )));
+            }
+        };
+        // AKO's rule for CLUSTER_NAME: it prefixes every name, and DataScripts quote it.
+        let valid = |s: &str| {
+            !s.is_empty()
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        };
+        if !valid(&self.cluster_name) {
+            return Err(DryRunError::Flag(
+                "--cluster-name must be letters, digits, '-' and '_' (AKO's CLUSTER_NAME)".into(),
+            ));
+        }
+        Ok(Settings {
+            component,
+            istio_refs: self
+                .istio
+                .then(|| IstioRefs::for_cluster(&self.cluster_name, &self.namespace)),
+            cluster_name: self.cluster_name.clone(),
+            ako_namespace: self.namespace.clone(),
+            tenant: self.tenant.clone(),
+            service_type,
+            istio_enabled: self.istio,
+            istio_backends: self.istio_backends.into(),
+            controller_version: self.controller_version.clone(),
+            ..Settings::default()
+        })
+    }
+
+    /// Reads the manifests, translates them with `translator` as `component`'s objects, and
+    /// prints [`document`] to stdout; objects no translator reads are named on stderr.
+    pub fn run(
+        &self,
+        translator: &dyn Translator,
+        component: Component,
+    ) -> Result<(), DryRunError> {
+        let settings = self.settings(component)?;
+        let (snapshot, skipped) = load(&self.paths, &translator.kinds())?;
+        for s in skipped {
+            eprintln!("{s}");
+        }
+        let now = k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+            k8s_openapi::jiff::Timestamp::now(),
+        );
+        let doc = document(&translator.translate(&snapshot, &settings, &now));
+        let text = match self.output {
+            Format::Json => serde_json::to_string_pretty(&doc)
+                .map(|t| t + "\n")
+                .map_err(|e| DryRunError::Write(e.to_string()))?,
+            Format::Yaml => {
+                serde_saphyr::to_string(&doc).map_err(|e| DryRunError::Write(e.to_string()))?
+            }
+        };
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes())
+            .and_then(|()| out.flush())
+            .map_err(|e| DryRunError::Write(e.to_string()))
+    }
+}
 
 /// Why manifests could not be read.
 #[derive(Debug, thiserror::Error)]

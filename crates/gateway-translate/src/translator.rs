@@ -70,10 +70,19 @@ impl translate_core::Translator for GatewayApiTranslator {
     fn kinds(&self) -> Vec<KindSpec> {
         let (group, version, kind, plural) = ROUTE_BACKEND_EXTENSION;
         vec![
-            KindSpec::typed::<GatewayClass>().with_status(),
-            KindSpec::typed::<Gateway>().keeping_status(),
-            KindSpec::typed::<HttpRoute>().with_status(),
+            // v1beta1 of these (still served by the CRDs) has the fields of v1: manifests in
+            // either read the same.
+            KindSpec::typed::<GatewayClass>()
+                .also_version("v1beta1")
+                .with_status(),
+            KindSpec::typed::<Gateway>()
+                .also_version("v1beta1")
+                .keeping_status(),
+            KindSpec::typed::<HttpRoute>()
+                .also_version("v1beta1")
+                .with_status(),
             KindSpec::typed::<ReferenceGrant>()
+                .also_version("v1beta1")
                 .optional("references to Secrets and Services in other namespaces are refused"),
             // v1alpha3 (v1.1–v1.3) has the same fields as v1.
             KindSpec::typed::<BackendTlsPolicy>()
