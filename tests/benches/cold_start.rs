@@ -6,10 +6,9 @@
 //! `cargo bench -p system-tests --bench cold_start`
 
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 
 use std::time::{Duration, Instant};
-use system_tests::{Proc, image_allocator_env, peak_rss_kib, scenery};
+use system_tests::{Proc, controller_command, peak_rss_kib, scenery};
 
 use avi_sim::AviSim;
 use gateway_api::gateways::Gateway;
@@ -93,40 +92,16 @@ async fn run(bin: PathBuf) {
     let work = tempfile::tempdir().expect("tempdir");
     let kubeconfig = work.path().join("kubeconfig");
     std::fs::write(&kubeconfig, kube.kubeconfig()).expect("kubeconfig");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("port")
-        .port();
 
     let routes_total = NAMESPACES * ROUTES_PER_NS;
     let started = Instant::now();
     // COLD_START_WRAP="heaptrack -o /tmp/gw" runs the controller under a profiler.
-    let mut command = match std::env::var("COLD_START_WRAP") {
-        Ok(wrap) if !wrap.trim().is_empty() => {
-            let mut words = wrap.split_whitespace();
-            let mut c = Command::new(words.next().unwrap_or_default());
-            c.args(words).arg(&bin);
-            c
-        }
-        _ => Command::new(&bin),
-    };
+    let wrap = std::env::var("COLD_START_WRAP")
+        .ok()
+        .filter(|w| !w.trim().is_empty());
     let child = Proc(
-        command
-            .arg("run")
-            .env_clear()
-            .envs(std::env::var("PATH").map(|v| ("PATH", v)))
-            .env("RUST_LOG", "warn")
-            .env("CLUSTER_NAME", "cluster")
-            .env("POD_NAMESPACE", "avi-system")
-            .env("POD_NAME", "ako-0")
-            .env("CTRL_IPADDRESS", avi.base_url())
-            .env("KUBECONFIG", &kubeconfig)
-            .env("METRICS_ADDR", format!("127.0.0.1:{port}"))
+        controller_command(&bin, wrap.as_deref(), &avi.base_url(), &kubeconfig, "ako-0")
             .env("LEADER_ELECTION", "false")
-            .envs(std::env::var("MALLOC_ARENA_MAX").map(|v| ("MALLOC_ARENA_MAX", v)))
-            .envs(image_allocator_env())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
             .spawn()
             .expect("spawn"),
     );

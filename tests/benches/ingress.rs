@@ -13,7 +13,6 @@
 //! `cargo bench -p system-tests --bench ingress` (`-- cold|both|failover` for one scenario)
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use avi_sim::{AviSim, RunningSim};
@@ -24,7 +23,7 @@ use kube::Api;
 use kube::api::{ListParams, Patch, PatchParams};
 use kube_sim::{KubeSim, SimConfig};
 use serde_json::{Value, json};
-use system_tests::{Proc, free_port, image_allocator_env, peak_rss_kib, release_binaries, scenery};
+use system_tests::{Proc, controller_command, peak_rss_kib, release_binaries, scenery};
 
 const NAMESPACES: usize = 50;
 const PER_NS: usize = 100;
@@ -105,27 +104,13 @@ async fn world(routes: bool) -> World {
     }
 }
 
-/// `bin run` with the environment a pod gives it; `pod` names the replica.
+/// `bin run` as replica `pod`, with Istio off.
 fn spawn(bin: &Path, w: &World, pod: &str, leader_election: bool) -> Proc {
-    let mut c = Command::new(bin);
-    c.arg("run")
-        .env_clear()
-        .envs(std::env::var("PATH").map(|v| ("PATH", v)))
-        .env("RUST_LOG", "warn")
-        .env("CLUSTER_NAME", "cluster")
-        .env("POD_NAMESPACE", "avi-system")
-        .env("POD_NAME", pod)
-        .env("CTRL_IPADDRESS", w.avi.base_url())
-        .env("KUBECONFIG", &w.kubeconfig)
-        .env("METRICS_ADDR", format!("127.0.0.1:{}", free_port()))
-        .env("ISTIO_ENABLED", "false")
-        .env(
-            "LEADER_ELECTION",
-            if leader_election { "true" } else { "false" },
-        )
-        .envs(image_allocator_env())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+    let mut c = controller_command(bin, None, &w.avi.base_url(), &w.kubeconfig, pod);
+    c.env("ISTIO_ENABLED", "false").env(
+        "LEADER_ELECTION",
+        if leader_election { "true" } else { "false" },
+    );
     Proc(c.spawn().expect("spawn"))
 }
 

@@ -68,6 +68,42 @@ impl Drop for Proc {
     }
 }
 
+/// `bin run` (started through `wrap`, a profiler command line, when given) with the environment
+/// a pod gives the container: cluster `cluster`, namespace `avi-system`, pod `pod`, the
+/// controller at `avi_url`, the API server of `kubeconfig`, the image's allocator settings, a
+/// free metrics port, warnings only, no output.
+pub fn controller_command(
+    bin: &Path,
+    wrap: Option<&str>,
+    avi_url: &str,
+    kubeconfig: &Path,
+    pod: &str,
+) -> Command {
+    let mut c = match wrap.map(str::split_whitespace) {
+        Some(mut words) => {
+            let mut c = Command::new(words.next().unwrap_or_default());
+            c.args(words).arg(bin);
+            c
+        }
+        None => Command::new(bin),
+    };
+    c.arg("run")
+        .env_clear()
+        .envs(std::env::var("PATH").map(|v| ("PATH", v)))
+        .env("RUST_LOG", "warn")
+        .env("CLUSTER_NAME", "cluster")
+        .env("POD_NAMESPACE", "avi-system")
+        .env("POD_NAME", pod)
+        .env("CTRL_IPADDRESS", avi_url)
+        .env("KUBECONFIG", kubeconfig)
+        .env("METRICS_ADDR", format!("127.0.0.1:{}", free_port()))
+        .envs(std::env::var("MALLOC_ARENA_MAX").map(|v| ("MALLOC_ARENA_MAX", v)))
+        .envs(image_allocator_env())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    c
+}
+
 /// A free loopback port (for a process's metrics server).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

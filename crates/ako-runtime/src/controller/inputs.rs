@@ -160,15 +160,18 @@ fn apply_event(
     event: watcher::Event<DynamicObject>,
 ) -> bool {
     let spec = &store.spec;
-    let parse = |o: &DynamicObject| -> Option<(NamespacedName, Stored)> {
-        let key = (
+    let key_of = |o: &DynamicObject| -> NamespacedName {
+        (
             if spec.namespaced {
                 o.metadata.namespace.clone().unwrap_or_default()
             } else {
                 String::new()
             },
             o.metadata.name.clone().unwrap_or_default(),
-        );
+        )
+    };
+    let parse = |o: &DynamicObject| -> Option<(NamespacedName, Stored)> {
+        let key = key_of(o);
         let mut value = match serde_json::to_value(o) {
             Ok(v) => v,
             Err(e) => {
@@ -204,16 +207,6 @@ fn apply_event(
                 None
             }
         }
-    };
-    let key_of = |o: &DynamicObject| {
-        (
-            if spec.namespaced {
-                o.metadata.namespace.clone().unwrap_or_default()
-            } else {
-                String::new()
-            },
-            o.metadata.name.clone().unwrap_or_default(),
-        )
     };
     let Ok(mut objects) = store.objects.write() else {
         return false;
@@ -401,17 +394,29 @@ impl Inputs {
         self.kinds.iter().map(|k| &k.spec)
     }
 
+    fn store_of(&self, group_kind: &GroupKind) -> Option<&KindStore> {
+        self.kinds
+            .iter()
+            .find(|k| k.spec.group == group_kind.group && k.spec.kind == group_kind.kind)
+    }
+
+    /// What is stored of object `namespace/name` of `group_kind`, through `f`.
+    fn with_stored<T>(
+        &self,
+        group_kind: &GroupKind,
+        namespace: &str,
+        name: &str,
+        f: impl FnOnce(&Stored) -> T,
+    ) -> Option<T> {
+        let objects = self.store_of(group_kind)?.objects.read().ok()?;
+        objects.get(&(namespace.to_owned(), name.to_owned())).map(f)
+    }
+
     /// The status object `namespace/name` of `group_kind` has now (`None` when it has none, or
     /// its kind's status is not kept: [`KindSpec::keeping_status`]).
     pub fn status_of(&self, group_kind: &GroupKind, namespace: &str, name: &str) -> Option<Value> {
-        let store = self
-            .kinds
-            .iter()
-            .find(|k| k.spec.group == group_kind.group && k.spec.kind == group_kind.kind)?;
-        let objects = store.objects.read().ok()?;
-        objects
-            .get(&(namespace.to_owned(), name.to_owned()))
-            .and_then(|s| s.status.clone())
+        self.with_stored(group_kind, namespace, name, |s| s.status.clone())
+            .flatten()
     }
 
     /// Whether `status` is the one object `namespace/name` of `group_kind` has now.
@@ -422,34 +427,15 @@ impl Inputs {
         name: &str,
         status: &Value,
     ) -> bool {
-        let Some(store) = self
-            .kinds
-            .iter()
-            .find(|k| k.spec.group == group_kind.group && k.spec.kind == group_kind.kind)
-        else {
-            return false;
-        };
-        let Ok(objects) = store.objects.read() else {
-            return false;
-        };
-        objects
-            .get(&(namespace.to_owned(), name.to_owned()))
-            .and_then(|s| s.status_digest)
+        self.with_stored(group_kind, namespace, name, |s| s.status_digest)
+            .flatten()
             == Some(status_digest(status))
     }
 
     /// Whether object `namespace/name` of `group_kind` is known.
     pub fn contains(&self, group_kind: &GroupKind, namespace: &str, name: &str) -> bool {
-        self.kinds
-            .iter()
-            .find(|k| k.spec.group == group_kind.group && k.spec.kind == group_kind.kind)
-            .and_then(|k| {
-                k.objects
-                    .read()
-                    .ok()
-                    .map(|o| o.contains_key(&(namespace.to_owned(), name.to_owned())))
-            })
-            .unwrap_or(false)
+        self.with_stored(group_kind, namespace, name, |_| ())
+            .is_some()
     }
 
     /// Everything, as the translators read it.
