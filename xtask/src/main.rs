@@ -7,6 +7,8 @@
 //!   emulators, step by step (docs/demo.md).
 //! - `manifests [--check]`: render the Helm chart `deploy/helm/ako` into `deploy/manifests/`
 //!   (or fail if the committed files differ from a fresh rendering).
+//! - `protos --from DIR [--check]`: compile Kubernetes' `generated.proto` files into kube-sim's
+//!   descriptor set (docs/kube-sim.md says where the files come from).
 
 use std::process::Command;
 
@@ -49,6 +51,16 @@ enum Task {
         #[arg(long)]
         check: bool,
     },
+    /// Compile Kubernetes' .proto files into crates/kube-sim/src/protobuf/kubernetes-1.35.binpb.
+    Protos {
+        /// The directory holding `api/`, `apimachinery/` and `apiextensions_apiserver/` (the
+        /// k8s-rs-pb 0.5 crate's `src/v1_35`).
+        #[arg(long)]
+        from: std::path::PathBuf,
+        /// Write nothing; fail if the committed set differs from a fresh one.
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -85,11 +97,69 @@ fn main() -> anyhow::Result<()> {
             cargo(&["test", "--workspace"], &[])
         }
         Task::Manifests { check } => manifests(check),
+        Task::Protos { from, check } => protos(&from, check),
         Task::Demo {
             keep_running,
             service_type,
         } => demo(keep_running, service_type),
     }
+}
+
+/// The .proto files of the kinds kube-sim serves (and their neighbours), with what they import.
+const PROTOS: &[&str] = &[
+    "api/core/v1/generated.proto",
+    "api/apps/v1/generated.proto",
+    "api/batch/v1/generated.proto",
+    "api/coordination/v1/generated.proto",
+    "api/discovery/v1/generated.proto",
+    "api/events/v1/generated.proto",
+    "api/networking/v1/generated.proto",
+    "api/rbac/v1/generated.proto",
+    "api/policy/v1/generated.proto",
+    "api/storage/v1/generated.proto",
+    "api/scheduling/v1/generated.proto",
+    "api/autoscaling/v2/generated.proto",
+    "api/authentication/v1/generated.proto",
+    "api/authorization/v1/generated.proto",
+    "api/admissionregistration/v1/generated.proto",
+    "api/certificates/v1/generated.proto",
+    "api/node/v1/generated.proto",
+    "apiextensions_apiserver/pkg/apis/apiextensions/v1/generated.proto",
+    "apimachinery/pkg/apis/meta/v1/generated.proto",
+    "apimachinery/pkg/runtime/generated.proto",
+    "apimachinery/pkg/runtime/schema/generated.proto",
+    "apimachinery/pkg/util/intstr/generated.proto",
+    "apimachinery/pkg/api/resource/generated.proto",
+];
+
+fn protos(from: &std::path::Path, check: bool) -> anyhow::Result<()> {
+    use protobuf::Message as _;
+    let set = protobuf_parse::Parser::new()
+        .pure()
+        .include(from)
+        .inputs(PROTOS.iter().map(|p| from.join(p)))
+        .file_descriptor_set()
+        .with_context(|| format!("compiling the .proto files under {}", from.display()))?;
+    let bytes = set.write_to_bytes()?;
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../crates/kube-sim/src/protobuf/kubernetes-1.35.binpb");
+    if check {
+        let committed =
+            std::fs::read(&out).with_context(|| format!("reading {}", out.display()))?;
+        if committed != bytes {
+            bail!("{} differs from a fresh compilation", out.display());
+        }
+        println!("{} is up to date ({} files)", out.display(), set.file.len());
+        return Ok(());
+    }
+    std::fs::write(&out, &bytes).with_context(|| format!("writing {}", out.display()))?;
+    println!(
+        "wrote {} ({} files, {} bytes)",
+        out.display(),
+        set.file.len(),
+        bytes.len()
+    );
+    Ok(())
 }
 
 fn demo(keep_running: bool, service_type: xtask::demo::ServiceType) -> anyhow::Result<()> {

@@ -131,7 +131,7 @@ pub struct Translation {
     pub(crate) pool_backends: BTreeMap<String, PoolBackend>,
 }
 
-use translate_core::pool::markers;
+use translate_core::pool::{ako_pool, markers};
 
 /// What a route translator sees: the snapshot, the settings, the clock, and every Gateway of
 /// our class with its evaluated listeners.
@@ -447,6 +447,16 @@ fn rule_objects(
     let cluster = &settings.cluster_name;
     let created_by = Some(settings.created_by());
     let child = rr.child_vs(cluster);
+    // AKO's markers on what a route makes: its Gateway and itself (the child VS adds its hosts).
+    let route_markers = markers(
+        settings,
+        &[
+            ("GatewayName", rr.gw),
+            ("GatewayNamespace", rr.gw_ns),
+            ("HTTPRouteName", rr.route),
+            ("HTTPRouteNamespace", rr.route_ns),
+        ],
+    );
     let default_matches = vec![HttpRouteRulesMatches::default()];
     let matches = rule
         .matches
@@ -521,7 +531,7 @@ fn rule_objects(
     let policy_set = (!request.is_empty() || !policy.response.is_empty()).then(|| HttpPolicySet {
         name: child.clone(),
         created_by: created_by.clone(),
-        markers: markers(settings, &[]),
+        markers: route_markers.clone(),
         http_request_policy: (!request.is_empty()).then(|| HttpRequestPolicy {
             rules: request,
             ..HttpRequestPolicy::default()
@@ -548,18 +558,17 @@ fn rule_objects(
             extra: Default::default(),
         })
         .collect();
+    let mut child_markers = route_markers.clone();
+    if !hosts.is_empty() {
+        child_markers.push(avi_client::models::Marker::new(
+            "Host",
+            hosts.iter().cloned(),
+        ));
+    }
     let child_vs = VirtualService {
         name: child.clone(),
         created_by: created_by.clone(),
-        markers: markers(
-            settings,
-            &[
-                ("GatewayName", rr.gw),
-                ("GatewayNamespace", rr.gw_ns),
-                ("HTTPRouteName", rr.route),
-                ("HTTPRouteNamespace", rr.route_ns),
-            ],
-        ),
+        markers: child_markers,
         type_: Some(VsType::VhChild),
         vh_type: Some(VhType::Enhanced),
         vh_parent_vs_ref: Some(AviRef::by_name(names::parent_vs(cluster, rr.gw_ns, rr.gw))),
@@ -585,7 +594,7 @@ fn rule_objects(
         pool_group: PoolGroup {
             name: child,
             created_by,
-            markers: markers(settings, &[]),
+            markers: route_markers.clone(),
             members,
             ..PoolGroup::default()
         },
@@ -958,11 +967,20 @@ fn backend_pool(
         });
     }
     let mut pool = Pool {
-        name: names::pool(&settings.cluster_name, rr, &ns, &b.name, port),
         created_by: created_by.clone(),
-        markers: markers(settings, &[("BackendName", &b.name), ("BackendNs", &ns)]),
+        markers: markers(
+            settings,
+            &[
+                ("GatewayName", rr.gw),
+                ("GatewayNamespace", rr.gw_ns),
+                ("HTTPRouteName", rr.route),
+                ("HTTPRouteNamespace", rr.route_ns),
+                ("BackendName", &b.name),
+                ("BackendNs", &ns),
+            ],
+        ),
         servers: pool_servers(&servers),
-        ..Pool::default()
+        ..ako_pool(names::pool(&settings.cluster_name, rr, &ns, &b.name, port))
     };
     if decision.tls == BackendTls::IstioPending {
         out.model.pools_keeping_tls.insert(pool.name.clone());

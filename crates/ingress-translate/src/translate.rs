@@ -76,8 +76,8 @@ use std::sync::Arc;
 use avi_client::AviRef;
 use avi_client::models::{
     HdrMatchCriteria, HostHdrMatch, HttpPolicies, HttpPolicySet, HttpRedirectAction,
-    HttpRequestPolicy, HttpRequestRule, HttpSwitchingAction, Marker, MatchTarget, PathMatch,
-    PathMatchCriteria, Pool, PoolGroup, PoolGroupMember, PortMatch, RedirectProtocol,
+    HttpRequestPolicy, HttpRequestRule, HttpSwitchingAction, Marker, MatchCase, MatchTarget,
+    PathMatch, PathMatchCriteria, Pool, PoolGroup, PoolGroupMember, PortMatch, RedirectProtocol,
     RedirectStatusCode, SecretKey, Service, SslCertificate, SslCertificateType,
     SslKeyAndCertificate, VhMatch, VhMatchRule, VhType, Vip, VirtualService, VsDataScript,
     VsDataScriptSet, VsDataScripts, VsType, VsVip,
@@ -88,7 +88,7 @@ use serde_json::json;
 use translate_core::endpoints::{SliceIndex, members_with};
 use translate_core::incremental::PoolBackend;
 use translate_core::mesh_tls::decide;
-use translate_core::pool::{apply_mesh_tls, servers};
+use translate_core::pool::{ako_pool, apply_mesh_tls, servers};
 use translate_core::{
     AddressNeed, AviModel, Notice, ObjectKey, ObjectStatus, Output, Settings, SharedInputs,
     Snapshot,
@@ -990,14 +990,13 @@ fn build_pools(
             marks.push(("ServiceName", vec![svc.clone()]));
         }
         let mut pool = Pool {
-            name: p.pool.clone(),
             created_by: cx.created_by.clone(),
             markers: cx.markers(&marks),
             servers: servers(&members),
             service_metadata: Some(
                 json!({"ingress_name": ing, "namespace": ns, "hostnames": [r.host]}).to_string(),
             ),
-            ..Pool::default()
+            ..ako_pool(p.pool.clone())
         };
         apply_mesh_tls(&mut pool, &decision.tls, model);
         if let Ok(port) = port {
@@ -1130,6 +1129,8 @@ fn redirect_set(cx: &Cx<'_>, name: &str, hosts: &[String], markers: Vec<Marker>)
             rule.match_ = Some(MatchTarget {
                 host_hdr: Some(HostHdrMatch {
                     match_criteria: HdrMatchCriteria::Equals,
+                    // Host names are case-insensitive (RFC 9110 §4.2.3), as AKO matches them.
+                    match_case: Some(MatchCase::Insensitive),
                     value: vec![host.clone()],
                     ..HostHdrMatch::default()
                 }),

@@ -15,6 +15,7 @@ use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::faults::{FaultRule, Faults, Verdict};
 use crate::patch::PatchType;
+use crate::protobuf::{self as proto, Wire};
 use crate::resources::Resource;
 use crate::selector::{FieldSelector, LabelSelector};
 use crate::status::StatusError;
@@ -106,6 +107,74 @@ fn error(e: &StatusError) -> Response<Body> {
     full(e.code, &e.to_status())
 }
 
+/// An answer in the negotiated form. Errors stay JSON: clients read a body by its
+/// `Content-Type`, and every client reads JSON.
+fn respond(code: u16, v: &Value, wire: Wire) -> Response<Body> {
+    if wire == Wire::Protobuf {
+        return match proto::encode(v) {
+            Ok(bytes) => {
+                let mut resp = Response::new(Full::new(Bytes::from(bytes)).boxed_unsync());
+                *resp.status_mut() =
+                    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                resp.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static(proto::MEDIA_TYPE),
+                );
+                resp
+            }
+            Err(e) => error(&StatusError {
+                code: 500,
+                reason: "InternalError",
+                message: format!("the object cannot be written as protobuf: {e}"),
+            }),
+        };
+    }
+    full(code, v)
+}
+
+/// The form of the answer, from `Accept` and whether the kind has a protobuf message; a 406
+/// when the client takes nothing this server can write.
+fn answer_wire(headers: &HeaderMap, res: &Resource) -> Result<Wire, StatusError> {
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    let not_acceptable = || StatusError {
+        code: 406,
+        reason: "NotAcceptable",
+        message: format!(
+            "only the following media types are accepted: application/json, application/yaml, {}",
+            proto::MEDIA_TYPE
+        ),
+    };
+    match proto::negotiate(accept) {
+        Some(Wire::Protobuf) if proto::supports(&res.api_version(), &res.kind) => {
+            Ok(Wire::Protobuf)
+        }
+        // Custom resources have no protobuf form: JSON, when the client takes it.
+        Some(Wire::Protobuf) if proto::accepts_json(accept) => Ok(Wire::Json),
+        Some(Wire::Json) => Ok(Wire::Json),
+        _ => Err(not_acceptable()),
+    }
+}
+
+/// A protobuf request body as the JSON the store takes.
+fn request_json(method: &Method, res: &Resource, body: &Bytes) -> Result<Bytes, StatusError> {
+    if !matches!(*method, Method::POST | Method::PUT) {
+        // DELETE's DeleteOptions: nothing in them changes what this server does.
+        return Ok(Bytes::new());
+    }
+    match proto::decode(body, &res.api_version(), &res.kind) {
+        Ok(v) => Ok(Bytes::from(serde_json::to_vec(&v).unwrap_or_default())),
+        Err(proto::ProtoError::UnknownKind { .. }) => Err(StatusError {
+            code: 415,
+            reason: "UnsupportedMediaType",
+            message: format!(
+                "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml ({} has no protobuf form)",
+                res.kind
+            ),
+        }),
+        Err(e) => Err(StatusError::bad_request(e.to_string())),
+    }
+}
+
 /// A parsed resource path.
 #[derive(Debug, Clone)]
 struct Target {
@@ -169,25 +238,30 @@ pub async fn handle(
         }
         return resp;
     }
-    let protobuf = headers
+    let protobuf_body = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.contains("protobuf"));
-    if protobuf {
-        // JSON only; clients (kubectl's typed clients) fall back to JSON on 415.
-        let e = StatusError {
-            code: 415,
-            reason: "UnsupportedMediaType",
-            message: "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml".into(),
+        .is_some_and(proto::is_protobuf);
+    let prepared = answer_wire(headers, &target.res).and_then(|wire| {
+        let body = if protobuf_body && method != Method::PATCH {
+            request_json(&method, &target.res, &body)?
+        } else {
+            body
         };
-        shared.count(method.as_str(), &resource_label, 415);
-        return error(&e);
-    }
+        Ok((wire, body))
+    });
+    let (wire, body) = match prepared {
+        Ok(p) => p,
+        Err(e) => {
+            shared.count(method.as_str(), &resource_label, e.code);
+            return error(&e);
+        }
+    };
     let is_watch = matches!(qv("watch").as_deref(), Some("true" | "1"));
     let resp = if method == Method::GET && is_watch && target.name.is_none() {
-        open_watch(&shared, &target, &q)
+        open_watch(&shared, &target, &q, wire)
     } else {
-        serve(&shared, &method, &target, &q, headers, &body)
+        serve(&shared, &method, &target, &q, headers, &body, wire)
     };
     let code = resp.status().as_u16();
     shared.count(method.as_str(), &resource_label, code);
@@ -218,6 +292,7 @@ fn serve(
     q: &[(String, String)],
     headers: &HeaderMap,
     body: &Bytes,
+    wire: Wire,
 ) -> Response<Body> {
     let qv = |k: &str| q.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
     let ns = t.namespace.clone().unwrap_or_default();
@@ -331,7 +406,7 @@ fn serve(
         }
     })();
     match result {
-        Ok((code, v)) => full(code, &v),
+        Ok((code, v)) => respond(code, &v, wire),
         Err(e) => error(&e),
     }
 }
@@ -390,6 +465,12 @@ fn parse_target(shared: &Shared, path: &str) -> Result<Target, StatusError> {
                 tail.get(1).copied(),
             ))
         }
+        // A namespaced path to a resource this server does not serve: name that resource,
+        // not `namespaces`.
+        ["namespaces", _, plural, ..] if find(plural).is_err() => Err(StatusError::not_found(
+            "the server could not find the requested resource",
+            plural,
+        )),
         [plural, tail @ ..] => {
             let res = find(plural)?;
             Ok(t(res, None, tail.first().copied(), tail.get(1).copied()))
@@ -589,7 +670,38 @@ impl WatchSpec {
     }
 }
 
-fn open_watch(shared: &Arc<Shared>, t: &Target, q: &[(String, String)]) -> Response<Body> {
+/// One watch event in the stream's form: a JSON line, or a protobuf frame (the object named
+/// by the watched resource's kind when it carries none).
+fn watch_frame(v: &Value, wire: Wire, res: &Resource) -> Result<Frame<Bytes>, Infallible> {
+    if wire == Wire::Json {
+        return line(v);
+    }
+    let kind = v.get("type").and_then(Value::as_str).unwrap_or("ERROR");
+    let mut object = v.get("object").cloned().unwrap_or_else(|| json!({}));
+    if object.get("kind").is_none()
+        && let Value::Object(o) = &mut object
+    {
+        o.insert("kind".into(), json!(res.kind));
+        o.insert("apiVersion".into(), json!(res.api_version()));
+    }
+    let bytes = proto::watch_frame(kind, &object, &res.api_version()).or_else(|e| {
+        let status = StatusError {
+            code: 500,
+            reason: "InternalError",
+            message: format!("the object cannot be written as protobuf: {e}"),
+        }
+        .to_status();
+        proto::watch_frame("ERROR", &status, &res.api_version())
+    });
+    Ok(Frame::data(Bytes::from(bytes.unwrap_or_default())))
+}
+
+fn open_watch(
+    shared: &Arc<Shared>,
+    t: &Target,
+    q: &[(String, String)],
+    wire: Wire,
+) -> Response<Body> {
     let qv = |k: &str| q.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
     let opts = match list_options(q) {
         Ok(o) => o,
@@ -684,9 +796,10 @@ fn open_watch(shared: &Arc<Shared>, t: &Target, q: &[(String, String)]) -> Respo
         .config
         .bookmark_interval
         .max(Duration::from_millis(10));
+    let res = t.res.clone();
     tokio::spawn(async move {
         for f in &frames {
-            if tx.send(line(f)).await.is_err() {
+            if tx.send(watch_frame(f, wire, &res)).await.is_err() {
                 return;
             }
         }
@@ -705,13 +818,13 @@ fn open_watch(shared: &Arc<Shared>, t: &Target, q: &[(String, String)]) -> Respo
                 _ = ticker.tick(), if bookmarks => {
                     let b = json!({"type": "BOOKMARK", "object": {"kind": spec.res.kind, "apiVersion": spec.res.api_version(),
                         "metadata": {"resourceVersion": last_rev.to_string()}}});
-                    if tx.send(line(&b)).await.is_err() { return; }
+                    if tx.send(watch_frame(&b, wire, &res)).await.is_err() { return; }
                 }
                 event = live.recv() => match event {
                     Ok(e) if e.rev > from_rev => {
                         last_rev = e.rev;
                         if let Some(kind) = spec.classify(&e)
-                            && tx.send(line(&spec.render(&e, kind))).await.is_err()
+                            && tx.send(watch_frame(&spec.render(&e, kind), wire, &res)).await.is_err()
                         {
                             return;
                         }
@@ -720,7 +833,7 @@ fn open_watch(shared: &Arc<Shared>, t: &Target, q: &[(String, String)]) -> Respo
                     Err(broadcast::error::RecvError::Lagged(_)) => {
                         // This watcher fell behind the server's buffer: like a compacted
                         // history, it must re-list.
-                        let _ = tx.send(line(&event_json("ERROR", &StatusError::expired("watch fell behind").to_status()))).await;
+                        let _ = tx.send(watch_frame(&event_json("ERROR", &StatusError::expired("watch fell behind").to_status()), wire, &res)).await;
                         return;
                     }
                     Err(broadcast::error::RecvError::Closed) => return,
@@ -735,7 +848,10 @@ fn open_watch(shared: &Arc<Shared>, t: &Target, q: &[(String, String)]) -> Respo
     ))));
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
+        HeaderValue::from_static(match wire {
+            Wire::Json => "application/json",
+            Wire::Protobuf => proto::WATCH_MEDIA_TYPE,
+        }),
     );
     resp
 }

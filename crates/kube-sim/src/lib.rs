@@ -22,6 +22,7 @@ pub mod crds;
 pub mod faults;
 pub mod openapi;
 pub mod patch;
+pub mod protobuf;
 pub mod resources;
 pub mod selector;
 pub mod server;

@@ -141,6 +141,15 @@ pub fn builtins() -> Vec<Resource> {
         r(
             "apps",
             "v1",
+            "Deployment",
+            "deployments",
+            true,
+            &["deploy"],
+            true,
+        ),
+        r(
+            "apps",
+            "v1",
             "StatefulSet",
             "statefulsets",
             true,

@@ -812,6 +812,10 @@ fn merge_string_data(obj: &mut Value) -> Result<(), StatusError> {
     let Some(m) = obj.as_object_mut() else {
         return Ok(());
     };
+    // The API server's defaulting: a Secret without a type is Opaque.
+    if m.get("type").is_none_or(|t| t.is_null() || t == "") {
+        m.insert("type".into(), Value::String("Opaque".into()));
+    }
     let Some(string_data) = m.remove("stringData") else {
         return Ok(());
     };

@@ -735,3 +735,208 @@ async fn configmaps_and_namespaces() {
     });
     assert!(cms.is_empty(), "{cms:?}");
 }
+
+/// The `create` generators send protobuf (`-v=8` shows the request's Content-Type); label,
+/// annotate, describe, an edit-style patch and delete by label work on what they made.
+#[tokio::test(flavor = "multi_thread")]
+async fn create_generators_and_everyday_verbs() {
+    let Some((_sim, k)) = start().await else {
+        return;
+    };
+    let out = k.run(&["create", "namespace", "team-b", "-v=8"]).await.ok();
+    assert!(
+        out.stdout.contains("namespace/team-b created"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stderr
+            .contains("Content-Type: application/vnd.kubernetes.protobuf"),
+        "kubectl did not send protobuf:\n{}",
+        out.stderr
+    );
+    for args in [
+        &[
+            "create",
+            "configmap",
+            "settings",
+            "-n",
+            "team-b",
+            "--from-literal=mode=blue",
+            "--from-literal=empty=",
+        ][..],
+        &[
+            "create",
+            "secret",
+            "generic",
+            "db",
+            "-n",
+            "team-b",
+            "--from-literal=password=hunter2",
+        ],
+        &["create", "serviceaccount", "bot", "-n", "team-b"],
+        &[
+            "create",
+            "service",
+            "clusterip",
+            "web",
+            "--tcp=80:8080",
+            "-n",
+            "team-b",
+        ],
+        &[
+            "create",
+            "deployment",
+            "web",
+            "--image=nginx",
+            "--replicas=0",
+            "-n",
+            "team-b",
+        ],
+        &[
+            "create",
+            "ingress",
+            "web",
+            "--class=avi-lb",
+            "--rule=web.example.com/*=web:80",
+            "-n",
+            "team-b",
+        ],
+    ] {
+        let out = k.run(args).await.ok();
+        assert!(out.stdout.contains("created"), "{args:?}: {}", out.stdout);
+    }
+    let cm = k
+        .run(&["get", "configmap", "settings", "-n", "team-b", "-o", "json"])
+        .await
+        .ok()
+        .json();
+    assert_eq!(cm["data"], serde_json::json!({"mode": "blue", "empty": ""}));
+    assert!(cm["metadata"]["uid"].is_string());
+    let secret = k
+        .run(&["get", "secret", "db", "-n", "team-b", "-o", "json"])
+        .await
+        .ok()
+        .json();
+    assert_eq!(secret["data"]["password"], "aHVudGVyMg==");
+    assert_eq!(secret["type"], "Opaque");
+    let svc = k
+        .run(&["get", "service", "web", "-n", "team-b", "-o", "json"])
+        .await
+        .ok()
+        .json();
+    assert_eq!(svc["spec"]["ports"][0]["port"], 80);
+    assert_eq!(svc["spec"]["ports"][0]["targetPort"], 8080);
+    assert!(svc["spec"]["ports"][0].get("nodePort").is_none(), "{svc}");
+    // A pointer's zero is kept: a Deployment scaled to zero stays at zero.
+    let deploy = k
+        .run(&["get", "deployment", "web", "-n", "team-b", "-o", "json"])
+        .await
+        .ok()
+        .json();
+    assert_eq!(deploy["spec"]["replicas"], 0, "{deploy}");
+    let ing = k
+        .run(&["get", "ingress", "web", "-n", "team-b", "-o", "json"])
+        .await
+        .ok()
+        .json();
+    assert_eq!(ing["spec"]["rules"][0]["host"], "web.example.com");
+    assert_eq!(
+        ing["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["name"],
+        "web"
+    );
+
+    k.run(&[
+        "label",
+        "configmap",
+        "settings",
+        "-n",
+        "team-b",
+        "tier=front",
+    ])
+    .await
+    .ok();
+    k.run(&[
+        "annotate",
+        "configmap",
+        "settings",
+        "-n",
+        "team-b",
+        "owner=platform",
+    ])
+    .await
+    .ok();
+    k.run(&["label", "secret", "db", "-n", "team-b", "tier=front"])
+        .await
+        .ok();
+    // What `kubectl edit` sends: a strategic merge patch of the changed fields.
+    k.run(&[
+        "patch",
+        "configmap",
+        "settings",
+        "-n",
+        "team-b",
+        "--type=strategic",
+        "-p",
+        r#"{"data":{"mode":"green"}}"#,
+    ])
+    .await
+    .ok();
+    let cm = k
+        .run(&["get", "configmap", "settings", "-n", "team-b", "-o", "json"])
+        .await
+        .ok()
+        .json();
+    assert_eq!(cm["metadata"]["labels"]["tier"], "front");
+    assert_eq!(cm["metadata"]["annotations"]["owner"], "platform");
+    assert_eq!(cm["data"]["mode"], "green");
+    let out = k
+        .run(&["describe", "configmap", "settings", "-n", "team-b"])
+        .await
+        .ok();
+    assert!(
+        out.stdout.contains("tier=front") && out.stdout.contains("green"),
+        "{}",
+        out.stdout
+    );
+    let out = k.run(&["describe", "namespace", "team-b"]).await.ok();
+    assert!(out.stdout.contains("Active"), "{}", out.stdout);
+
+    let out = k
+        .run(&[
+            "delete",
+            "configmap,secret",
+            "-n",
+            "team-b",
+            "-l",
+            "tier=front",
+        ])
+        .await
+        .ok();
+    assert!(
+        out.stdout.contains("configmap \"settings\" deleted"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("secret \"db\" deleted"),
+        "{}",
+        out.stdout
+    );
+    let out = k
+        .run(&["get", "configmaps,secrets", "-n", "team-b", "-o", "name"])
+        .await
+        .ok();
+    assert!(
+        !out.stdout.contains("settings") && !out.stdout.contains("secret/db"),
+        "{}",
+        out.stdout
+    );
+    // Creating what exists is refused as the API server refuses it.
+    let out = k.run(&["create", "namespace", "team-b"]).await.failed();
+    assert!(
+        out.stderr.contains("AlreadyExists") || out.stderr.contains("already exists"),
+        "{}",
+        out.stderr
+    );
+}

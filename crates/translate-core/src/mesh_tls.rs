@@ -94,13 +94,22 @@ pub fn decide(
             warning: mixed.or(outside),
             note: None,
         },
-        None => MeshDecision {
-            tls: MeshTls::IstioPending,
-            warning: Some(format!(
-                "backend {namespace}/{name} is in the mesh; waiting for the Istio certificates to be published on the Avi controller"
-            )),
-            note: None,
-        },
+        None => {
+            // Said of the backend as it is: an outside backend with ISTIO_BACKENDS=all waits for
+            // the same certificates, but is not "in the mesh".
+            let whose = match mode {
+                MeshMode::Outside => "is outside the mesh but gets Istio mTLS (ISTIO_BACKENDS=all)",
+                MeshMode::Mixed => "has pods with and without an Istio sidecar",
+                _ => "is in the mesh",
+            };
+            MeshDecision {
+                tls: MeshTls::IstioPending,
+                warning: Some(format!(
+                    "backend {namespace}/{name} {whose}; waiting for the Istio certificates to be published on the Avi controller"
+                )),
+                note: None,
+            }
+        }
     }
 }
 
@@ -165,5 +174,19 @@ mod tests {
                 .unwrap()
                 .contains("waiting for the Istio certificates")
         );
+    }
+
+    #[test]
+    fn an_outside_backend_waiting_for_the_certificates_is_not_said_to_be_in_the_mesh() {
+        let outside = inputs(json!({}));
+        let waiting = decide_for(&outside, &istio(false, IstioBackends::All))
+            .warning
+            .unwrap();
+        assert!(waiting.contains("outside the mesh"), "{waiting}");
+        assert!(!waiting.contains("in the mesh"), "{waiting}");
+        let published = decide_for(&outside, &istio(true, IstioBackends::All))
+            .warning
+            .unwrap();
+        assert!(published.contains("outside the mesh"), "{published}");
     }
 }

@@ -35,7 +35,8 @@ pub struct AviModel {
 
 /// A pool's TLS towards its backend, as the one precedence rule decides it (Istio, a
 /// BackendTLSPolicy, a RouteBackendExtension, or none): a pool whose decision changes must lose
-/// what the old one set. `sni_enabled` is not here: the controller defaults it to true.
+/// what the old one set. `sni_enabled` is not here: every pool sets it (false unless the
+/// decision names the server).
 pub const POOL_TLS_FIELDS: &[&str] = &[
     "ssl_profile_ref",
     "pki_profile_ref",

@@ -1,7 +1,7 @@
 //! Building a pool: its members as Avi servers, its TLS towards the backend, its markers.
 
 use avi_client::AviRef;
-use avi_client::models::{IpAddr, Marker, Pool, Server};
+use avi_client::models::{HealthMonitor, IpAddr, Marker, Pool, Server};
 
 use crate::endpoints::Member;
 use crate::mesh_tls::MeshTls;
@@ -10,6 +10,22 @@ use crate::settings::Settings;
 
 /// The SSL profile Istio-mTLS pools use (AKO's choice).
 pub const ISTIO_SSL_PROFILE: &str = "System-Standard";
+
+/// The health monitor AKO attaches to every pool it makes (a TCP connect: it needs nothing of
+/// the backend, and a sidecar in STRICT mTLS accepts it).
+pub const DEFAULT_HEALTH_MONITOR: &str = "System-TCP";
+
+/// An empty pool `name` with what AKO sends on every pool: the `System-TCP` health monitor and
+/// `sni_enabled: false` (the controller's default is true; only a TLS decision that names the
+/// server, a BackendTLSPolicy, turns it on).
+pub fn ako_pool(name: String) -> Pool {
+    Pool {
+        name,
+        health_monitor_refs: vec![AviRef::<HealthMonitor>::by_name(DEFAULT_HEALTH_MONITOR)],
+        sni_enabled: Some(false),
+        ..Pool::default()
+    }
+}
 
 /// Avi servers of the members (an address that is not an IP, or a port Avi cannot hold, is
 /// skipped).
@@ -57,6 +73,17 @@ pub fn apply_mesh_tls(pool: &mut Pool, tls: &MeshTls, model: &mut AviModel) {
 mod tests {
     use super::*;
     use crate::settings::IstioRefs;
+
+    #[test]
+    fn pools_carry_what_ako_sends() {
+        let pool = ako_pool("p".into());
+        let body = serde_json::to_value(&pool).unwrap();
+        assert_eq!(
+            body["health_monitor_refs"],
+            serde_json::json!(["/api/healthmonitor/?name=System-TCP"])
+        );
+        assert_eq!(body["sni_enabled"], false);
+    }
 
     #[test]
     fn istio_pools_name_the_published_objects_and_pending_ones_keep_their_tls() {

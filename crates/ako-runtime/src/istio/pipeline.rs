@@ -147,9 +147,26 @@ impl Pipeline {
                 () = sleep => {}
                 event = secret_events.next(), if secrets_open => {
                     secrets_open = event.is_some();
-                    if secret_tampered(event, current.as_deref(), &self.publisher, &mut listed) {
-                        tracing::warn!(secret = SECRET_NAME, "Secret deleted or changed by someone else; writing it again");
-                        written = None;
+                    if secret_tampered(event, current.as_deref(), &self.publisher, &mut listed)
+                        && let Some(bundle) = current.as_deref()
+                        && written.is_some()
+                    {
+                        // A watch event can be older than our own write (a list taken just
+                        // before it), so it only raises the question: the live Secret answers
+                        // it, and only a Secret that really differs is written again.
+                        match self.publisher.publish_secret(bundle).await {
+                            Ok(true) => {
+                                tracing::warn!(secret = SECRET_NAME, "Secret deleted or changed by someone else; written again");
+                                status.send_modify(|s| s.secret_writes += 1);
+                            }
+                            Ok(false) => {
+                                tracing::debug!(secret = SECRET_NAME, "a stale watch event; the Secret holds the current set");
+                            }
+                            Err(e) => {
+                                tracing::warn!(error = %e, "checking istio-secret after a watch event failed; publishing again");
+                                written = None;
+                            }
+                        }
                     }
                 }
             }
