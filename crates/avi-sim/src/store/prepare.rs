@@ -65,7 +65,7 @@ pub(super) fn prepare(
             .check(info.name, &mut body, &check)
             .map_err(|e| ApiError::bad_request(e.to_string()))?
     } else {
-        generic_ref_sites(&body)
+        generic_ref_sites(info.name, &body)
     };
     // After the schema check: these are the controller's own values, never version-gated.
     let mut sites = sites;
@@ -106,7 +106,7 @@ pub(super) fn prepare(
         default_server_hostnames(&mut body);
     }
     if info.name == "vsvip" {
-        allocate_vips(&mut body, store, existing);
+        allocate_vips(&mut body, store, existing, cloud.as_deref())?;
     }
     let (secret, chain) = match info.name {
         "sslkeyandcertificate" => certificate_fields(&mut body, key, existing)?,
@@ -208,31 +208,71 @@ fn add_implicit_refs(
     added
 }
 
-/// Reference sites of a type the schema does not cover: any `*_ref` / `*_refs` string.
-fn generic_ref_sites(body: &Map<String, Value>) -> Vec<RefSite> {
-    fn walk(v: &Value, pointer: &str, in_ref: bool, out: &mut Vec<RefSite>) {
+/// Reference fields of types the schema does not cover whose target type their name does not
+/// spell: `(type, field, target)` (the Avi object model's `ref_to`).
+const REF_TARGETS: &[(&str, &str, &str)] = &[
+    ("cloud", "ipam_provider_ref", "ipamdnsproviderprofile"),
+    ("cloud", "dns_provider_ref", "ipamdnsproviderprofile"),
+    (
+        "cloud",
+        "east_west_ipam_provider_ref",
+        "ipamdnsproviderprofile",
+    ),
+    (
+        "cloud",
+        "east_west_dns_provider_ref",
+        "ipamdnsproviderprofile",
+    ),
+    ("ipamdnsproviderprofile", "nw_ref", "network"),
+    ("serviceenginegroup", "mgmt_network_ref", "network"),
+    ("vrfcontext", "cloud_ref", "cloud"),
+];
+
+/// The type a reference field of `ty` points at: from [`REF_TARGETS`], else from its name
+/// when that names a type (`cloud_ref`, `vrf_context_ref`, `tenant_ref`, ...).
+fn ref_target(ty: &str, field: &str) -> Option<String> {
+    if let Some((_, _, t)) = REF_TARGETS.iter().find(|(o, f, _)| *o == ty && *f == field) {
+        return Some((*t).to_owned());
+    }
+    let stem = field
+        .strip_suffix("_refs")
+        .or_else(|| field.strip_suffix("_ref"))?
+        .replace('_', "");
+    super::types::lookup(&stem).map(|t| t.name.to_owned())
+}
+
+/// Reference sites of a type the schema does not cover: any `*_ref` / `*_refs` string, typed
+/// where the field's target is known (a reference to another type is then refused).
+fn generic_ref_sites(ty: &str, body: &Map<String, Value>) -> Vec<RefSite> {
+    fn walk(ty: &str, v: &Value, pointer: &str, field: Option<&str>, out: &mut Vec<RefSite>) {
         match v {
-            Value::String(s) if in_ref => out.push(RefSite {
+            Value::String(s) if field.is_some() => out.push(RefSite {
                 pointer: pointer.to_owned(),
-                target: None,
+                target: field.and_then(|f| ref_target(ty, f)),
                 value: s.clone(),
             }),
             Value::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    walk(item, &format!("{pointer}/{i}"), in_ref, out);
+                    walk(ty, item, &format!("{pointer}/{i}"), field, out);
                 }
             }
             Value::Object(map) => {
                 for (k, v) in map {
                     let is_ref = k.ends_with("_ref") || k.ends_with("_refs");
-                    walk(v, &format!("{pointer}/{}", escape(k)), is_ref, out);
+                    walk(
+                        ty,
+                        v,
+                        &format!("{pointer}/{}", escape(k)),
+                        is_ref.then_some(k.as_str()),
+                        out,
+                    );
                 }
             }
             _ => {}
         }
     }
     let mut out = Vec::new();
-    walk(&Value::Object(body.clone()), "", false, &mut out);
+    walk(ty, &Value::Object(body.clone()), "", None, &mut out);
     out
 }
 
@@ -351,24 +391,29 @@ fn default_server_hostnames(body: &mut Map<String, Value>) {
     }
 }
 
-/// The network the emulated IPAM allocates auto-allocated VIPs from (AKO's own test doubles
-/// use `10.250.250.x` too).
-const IPAM_PREFIX: &str = "10.250.250.";
-
-/// IPAM: a VIP with `auto_allocate_ip` and no address gets one, kept across updates (by
-/// `vip_id`) and never shared with another VS VIP, as a controller with an IPAM profile does.
-fn allocate_vips(body: &mut Map<String, Value>, store: &Store, existing: Option<&Object>) {
-    let previous = |vip_id: &str| -> Option<Value> {
+/// IPAM: a VIP with `auto_allocate_ip` and no address gets one from a `STATIC_IPS_FOR_VIP`
+/// range of a network, kept across updates (by `vip_id`) and never shared with another VS VIP.
+/// The network is the VIP's `ipam_network_subnet.network_ref` (which must be one of the cloud's
+/// IPAM networks) or else the first of the cloud's IPAM networks with a free address; a cloud
+/// without an IPAM profile, or networks with no free address, are refused as the controller
+/// refuses them.
+fn allocate_vips(
+    body: &mut Map<String, Value>,
+    store: &Store,
+    existing: Option<&Object>,
+    cloud: Option<&str>,
+) -> Result<(), ApiError> {
+    let previous = |vip_id: &str, field: &str| -> Option<Value> {
         existing?
             .body
             .get("vip")?
             .as_array()?
             .iter()
             .find(|v| v.get("vip_id").and_then(Value::as_str) == Some(vip_id))?
-            .get("ip_address")
+            .get(field)
             .cloned()
     };
-    let mut used: std::collections::BTreeSet<String> = store
+    let mut used: std::collections::BTreeSet<std::net::IpAddr> = store
         .all_objects()
         .into_iter()
         .filter(|o| o.ty == "vsvip")
@@ -380,18 +425,23 @@ fn allocate_vips(body: &mut Map<String, Value>, store: &Store, existing: Option<
                 .cloned()
                 .unwrap_or_default()
         })
-        .filter_map(|v| {
-            v.pointer("/ip_address/addr")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
+        .flat_map(|v| {
+            ["/ip_address/addr", "/ip6_address/addr"]
+                .into_iter()
+                .filter_map(|p| {
+                    v.pointer(p)
+                        .and_then(Value::as_str)
+                        .and_then(|a| a.parse().ok())
+                })
+                .collect::<Vec<_>>()
         })
         .collect();
     let Some(vips) = body.get_mut("vip").and_then(Value::as_array_mut) else {
-        return;
+        return Ok(());
     };
     for vip in vips.iter_mut().filter_map(Value::as_object_mut) {
         let auto = vip.get("auto_allocate_ip").and_then(Value::as_bool) == Some(true);
-        if !auto || vip.contains_key("ip_address") {
+        if !auto {
             continue;
         }
         let vip_id = vip
@@ -399,17 +449,180 @@ fn allocate_vips(body: &mut Map<String, Value>, store: &Store, existing: Option<
             .and_then(Value::as_str)
             .unwrap_or("0")
             .to_owned();
-        let address = previous(&vip_id).or_else(|| {
-            (1..=254)
-                .map(|n| format!("{IPAM_PREFIX}{n}"))
-                .find(|a| !used.contains(a))
-                .map(|a| json!({"addr": a, "type": "V4"}))
-        });
-        if let Some(a) = address {
-            if let Some(addr) = a.get("addr").and_then(Value::as_str) {
-                used.insert(addr.to_owned());
+        let kind = vip
+            .get("auto_allocate_ip_type")
+            .and_then(Value::as_str)
+            .unwrap_or("V4_ONLY")
+            .to_owned();
+        let families: &[(&str, bool)] = match kind.as_str() {
+            "V6_ONLY" => &[("ip6_address", true)],
+            "V4_V6" => &[("ip_address", false), ("ip6_address", true)],
+            _ => &[("ip_address", false)],
+        };
+        for (field, v6) in families {
+            if vip.contains_key(*field) {
+                continue;
             }
-            vip.insert("ip_address".into(), a);
+            let address = match previous(&vip_id, field) {
+                Some(a) => a,
+                None => {
+                    let networks = vip_networks(store, vip, cloud)?;
+                    let ip = networks
+                        .iter()
+                        .find_map(|n| free_address(n, vip, *v6, &used))
+                        .ok_or_else(|| ApiError::bad_request("No available free IPs"))?;
+                    json!({"addr": ip.to_string(), "type": if *v6 { "V6" } else { "V4" }})
+                }
+            };
+            if let Some(ip) = address
+                .get("addr")
+                .and_then(Value::as_str)
+                .and_then(|a| a.parse().ok())
+            {
+                used.insert(ip);
+            }
+            vip.insert((*field).to_owned(), address);
         }
+    }
+    Ok(())
+}
+
+/// The networks a VIP may take an address from (see [`allocate_vips`]).
+fn vip_networks<'s>(
+    store: &'s Store,
+    vip: &Map<String, Value>,
+    cloud: Option<&str>,
+) -> Result<Vec<&'s Object>, ApiError> {
+    let cloud_obj = cloud.and_then(|c| store.object("cloud", c));
+    let cloud_name = cloud_obj.map_or("Default-Cloud", |c| c.name.as_str());
+    let profile = cloud_obj
+        .and_then(|c| c.body.get("ipam_provider_ref"))
+        .and_then(Value::as_str)
+        .and_then(uuid_of)
+        .and_then(|u| store.object("ipamdnsproviderprofile", u))
+        .ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "Cloud {cloud_name} has no IPAM profile: a VIP cannot be allocated automatically; give an address or set the cloud's ipam_provider_ref"
+            ))
+        })?;
+    let usable: Vec<&Object> = profile
+        .body
+        .get("internal_profile")
+        .and_then(|p| p.get("usable_networks"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|n| n.get("nw_ref").and_then(Value::as_str).and_then(uuid_of))
+        .filter_map(|u| store.object("network", u))
+        .collect();
+    let asked = vip
+        .get("ipam_network_subnet")
+        .and_then(|s| s.get("network_ref"))
+        .and_then(Value::as_str)
+        .and_then(uuid_of);
+    match asked {
+        None => Ok(usable),
+        Some(u) => {
+            let network = store
+                .object("network", u)
+                .ok_or_else(|| ApiError::bad_request("Network object not found"))?;
+            if !usable.iter().any(|n| n.uuid == network.uuid) {
+                return Err(ApiError::bad_request(format!(
+                    "Network {} is not a usable network of IPAM profile {} of cloud {cloud_name}",
+                    network.name, profile.name
+                )));
+            }
+            Ok(vec![network])
+        }
+    }
+}
+
+/// The uuid of a resolved reference (`/api/<type>/<uuid>`).
+fn uuid_of(r: &str) -> Option<&str> {
+    r.rsplit('/')
+        .next()
+        .map(|u| u.split('#').next().unwrap_or(u))
+}
+
+fn addr(v: Option<&Value>) -> Option<std::net::IpAddr> {
+    v?.get("addr")?.as_str()?.parse().ok()
+}
+
+/// The first address of `network`'s VIP ranges (within the VIP's `ipam_network_subnet.subnet`
+/// when given) that no VS VIP uses.
+fn free_address(
+    network: &Object,
+    vip: &Map<String, Value>,
+    v6: bool,
+    used: &std::collections::BTreeSet<std::net::IpAddr>,
+) -> Option<std::net::IpAddr> {
+    let wanted_subnet = vip
+        .get("ipam_network_subnet")
+        .and_then(|s| s.get(if v6 { "subnet6" } else { "subnet" }))
+        .and_then(|p| Some((addr(p.get("ip_addr"))?, p.get("mask")?.as_u64()?)));
+    let subnets = network
+        .body
+        .get("configured_subnets")
+        .and_then(Value::as_array)?;
+    for subnet in subnets {
+        let prefix = subnet
+            .get("prefix")
+            .and_then(|p| Some((addr(p.get("ip_addr"))?, p.get("mask")?.as_u64()?)));
+        if wanted_subnet.is_some() && prefix != wanted_subnet {
+            continue;
+        }
+        for range in subnet
+            .get("static_ip_ranges")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let for_vip = matches!(
+                range.get("type").and_then(Value::as_str),
+                None | Some("STATIC_IPS_FOR_VIP" | "STATIC_IPS_FOR_VIP_AND_SE")
+            );
+            let (Some(begin), Some(end)) = (
+                addr(range.pointer("/range/begin")),
+                addr(range.pointer("/range/end")),
+            ) else {
+                continue;
+            };
+            if !for_vip || begin.is_ipv6() != v6 || end.is_ipv6() != v6 {
+                continue;
+            }
+            let (b, e) = (ip_number(begin), ip_number(end));
+            // Only as many candidates as there are used addresses, plus one: enough to find a
+            // free one in any range, and bounded whatever size the range claims.
+            let span = u128::try_from(used.len())
+                .unwrap_or(u128::MAX)
+                .saturating_add(1);
+            let last = e.min(b.saturating_add(span));
+            let mut n = b;
+            while n <= last {
+                let ip = ip_from(n, v6);
+                if !used.contains(&ip) {
+                    return Some(ip);
+                }
+                n += 1;
+            }
+        }
+    }
+    None
+}
+
+fn ip_number(ip: std::net::IpAddr) -> u128 {
+    match ip {
+        std::net::IpAddr::V4(a) => u128::from(u32::from(a)),
+        std::net::IpAddr::V6(a) => u128::from(a),
+    }
+}
+
+fn ip_from(n: u128, v6: bool) -> std::net::IpAddr {
+    if v6 {
+        std::net::IpAddr::V6(std::net::Ipv6Addr::from(n))
+    } else {
+        std::net::IpAddr::V4(std::net::Ipv4Addr::from(
+            u32::try_from(n).unwrap_or(u32::MAX),
+        ))
     }
 }

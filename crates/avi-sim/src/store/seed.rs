@@ -70,6 +70,33 @@ fn system_objects() -> Vec<(&'static str, Value)> {
     ]
 }
 
+/// The VIP network and the internal IPAM profile of Default-Cloud, so that `auto_allocate_ip`
+/// works out of the box as on a controller set up for AKO (addresses `10.250.250.1-254`, as
+/// AKO's own test doubles use).
+fn ipam_objects() -> Vec<(&'static str, Value)> {
+    vec![
+        (
+            "network",
+            json!({"name": DEFAULT_VIP_NETWORK, "configured_subnets": [{
+                "prefix": {"ip_addr": {"addr": "10.250.250.0", "type": "V4"}, "mask": 24},
+                "static_ip_ranges": [{"type": "STATIC_IPS_FOR_VIP", "range": {
+                    "begin": {"addr": "10.250.250.1", "type": "V4"},
+                    "end": {"addr": "10.250.250.254", "type": "V4"}}}]}]}),
+        ),
+        (
+            "ipamdnsproviderprofile",
+            json!({"name": DEFAULT_IPAM_PROFILE, "type": "IPAMDNS_TYPE_INTERNAL",
+                   "internal_profile": {"usable_networks": [
+                       {"nw_ref": format!("/api/network/?name={DEFAULT_VIP_NETWORK}")}]}}),
+        ),
+    ]
+}
+
+/// The network Default-Cloud's IPAM allocates VIPs from.
+pub const DEFAULT_VIP_NETWORK: &str = "vip-network";
+/// Default-Cloud's IPAM profile.
+pub const DEFAULT_IPAM_PROFILE: &str = "Default-IPAM";
+
 pub(super) fn seed(store: &mut Store) -> Result<(), ApiError> {
     let admin = TenantScope::One(ADMIN.to_owned());
     let opts = WriteOptions::default();
@@ -86,5 +113,22 @@ pub(super) fn seed(store: &mut Store) -> Result<(), ApiError> {
         let uuid = store.create(ty, body, &admin, None, &opts)?.uuid.clone();
         store.mark_system(ty, &uuid);
     }
+    // The network is in the cloud and the cloud names the profile: cloud first, then these,
+    // then the cloud's reference.
+    for (ty, body) in ipam_objects() {
+        store.create(ty, body, &admin, None, &opts)?;
+    }
+    let cloud = store
+        .find_by_name("cloud", "Default-Cloud", &admin)
+        .cloned()
+        .ok_or_else(|| ApiError::new(500, "Default-Cloud was not created"))?;
+    let mut body = serde_json::Value::Object(cloud.body.clone());
+    body["ipam_provider_ref"] = json!(format!(
+        "/api/ipamdnsproviderprofile/?name={DEFAULT_IPAM_PROFILE}"
+    ));
+    if let Some(m) = body.as_object_mut() {
+        m.remove("_last_modified");
+    }
+    store.replace("cloud", &cloud.uuid, body, &admin, &opts)?;
     Ok(())
 }

@@ -371,3 +371,233 @@ fn the_chain_after_the_leaf_is_kept_out_of_sight_and_survives_an_echoing_put() {
     .unwrap();
     assert_eq!(s.object("sslkeyandcertificate", &uuid).unwrap().chain, None);
 }
+
+fn vsvip(s: &mut Store, name: &str, vip: serde_json::Value) -> Result<Object, ApiError> {
+    s.create(
+        "vsvip",
+        json!({"name": name, "vip": [vip]}),
+        &admin(),
+        None,
+        &opts(),
+    )
+    .cloned()
+}
+
+fn network(s: &mut Store, name: &str, v6: bool, begin: &str, end: &str, kind: &str) {
+    let (t, prefix, mask) = if v6 {
+        ("V6", "fd00::", 64)
+    } else {
+        ("V4", "10.9.0.0", 24)
+    };
+    s.create(
+        "network",
+        json!({"name": name, "configured_subnets": [{
+            "prefix": {"ip_addr": {"addr": prefix, "type": t}, "mask": mask},
+            "static_ip_ranges": [{"type": kind, "range": {
+                "begin": {"addr": begin, "type": t}, "end": {"addr": end, "type": t}}}]}]}),
+        &admin(),
+        None,
+        &opts(),
+    )
+    .unwrap();
+}
+
+fn use_networks(s: &mut Store, names: &[&str]) {
+    let p = s
+        .find_by_name("ipamdnsproviderprofile", "Default-IPAM", &admin())
+        .unwrap()
+        .clone();
+    let nets: Vec<_> = names
+        .iter()
+        .map(|n| json!({"nw_ref": format!("/api/network/?name={n}")}))
+        .collect();
+    s.replace(
+        "ipamdnsproviderprofile",
+        &p.uuid,
+        json!({"name": "Default-IPAM", "type": "IPAMDNS_TYPE_INTERNAL",
+               "internal_profile": {"usable_networks": nets}}),
+        &admin(),
+        &opts(),
+    )
+    .unwrap();
+}
+
+fn addr(o: &Object, field: &str) -> String {
+    o.body["vip"][0][field]["addr"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn vips_come_from_the_named_networks_vip_range_until_it_is_exhausted() {
+    let mut s = store();
+    // Default-Cloud's IPAM out of the box.
+    let a = vsvip(
+        &mut s,
+        "a",
+        json!({"vip_id": "0", "auto_allocate_ip": true}),
+    )
+    .unwrap();
+    assert_eq!(addr(&a, "ip_address"), "10.250.250.1");
+
+    // A network with two VIP addresses and one SE range, named by the VIP.
+    network(
+        &mut s,
+        "small",
+        false,
+        "10.9.0.10",
+        "10.9.0.11",
+        "STATIC_IPS_FOR_VIP",
+    );
+    let on_small = json!({"vip_id": "0", "auto_allocate_ip": true,
+        "ipam_network_subnet": {"network_ref": "/api/network/?name=small"}});
+    let e = vsvip(&mut s, "b", on_small.clone()).unwrap_err();
+    assert_eq!(e.status, 400);
+    assert!(e.message.contains("not a usable network"), "{}", e.message);
+    use_networks(&mut s, &["vip-network", "small"]);
+    let b = vsvip(&mut s, "b", on_small.clone()).unwrap();
+    assert_eq!(addr(&b, "ip_address"), "10.9.0.10");
+    let c = vsvip(&mut s, "c", on_small.clone()).unwrap();
+    assert_eq!(addr(&c, "ip_address"), "10.9.0.11");
+    let e = vsvip(&mut s, "d", on_small.clone()).unwrap_err();
+    assert_eq!(
+        (e.status, e.message.as_str()),
+        (400, "No available free IPs")
+    );
+    // An update keeps the address; a deleted VS VIP gives its address back.
+    let b2 = s
+        .replace(
+            "vsvip",
+            &b.uuid,
+            json!({"name": "b", "vip": [on_small.clone()]}),
+            &admin(),
+            &opts(),
+        )
+        .unwrap()
+        .clone();
+    assert_eq!(addr(&b2, "ip_address"), "10.9.0.10");
+    s.delete("vsvip", &b.uuid, &admin()).unwrap();
+    assert_eq!(
+        addr(&vsvip(&mut s, "d", on_small).unwrap(), "ip_address"),
+        "10.9.0.10"
+    );
+
+    // SE-only ranges are not for VIPs; a subnet the network does not have matches nothing.
+    network(
+        &mut s,
+        "se-only",
+        false,
+        "10.9.0.20",
+        "10.9.0.30",
+        "STATIC_IPS_FOR_SE",
+    );
+    use_networks(&mut s, &["se-only"]);
+    let e = vsvip(
+        &mut s,
+        "e",
+        json!({"vip_id": "0", "auto_allocate_ip": true}),
+    )
+    .unwrap_err();
+    assert_eq!(e.message, "No available free IPs");
+}
+
+#[test]
+fn ipv6_vips_and_a_cloud_without_ipam() {
+    let mut s = store();
+    network(
+        &mut s,
+        "v6",
+        true,
+        "fd00::10",
+        "fd00::ffff:ffff:ffff",
+        "STATIC_IPS_FOR_VIP",
+    );
+    use_networks(&mut s, &["vip-network", "v6"]);
+    let both = vsvip(
+        &mut s,
+        "both",
+        json!({"vip_id": "0", "auto_allocate_ip": true, "auto_allocate_ip_type": "V4_V6"}),
+    )
+    .unwrap();
+    assert_eq!(addr(&both, "ip_address"), "10.250.250.1");
+    assert_eq!(addr(&both, "ip6_address"), "fd00::10");
+
+    // Without an IPAM profile on the cloud, only static addresses.
+    let cloud = s
+        .find_by_name("cloud", "Default-Cloud", &admin())
+        .unwrap()
+        .clone();
+    s.replace(
+        "cloud",
+        &cloud.uuid,
+        json!({"name": "Default-Cloud", "vtype": "CLOUD_NONE"}),
+        &admin(),
+        &opts(),
+    )
+    .unwrap();
+    let e = vsvip(
+        &mut s,
+        "auto",
+        json!({"vip_id": "0", "auto_allocate_ip": true}),
+    )
+    .unwrap_err();
+    assert!(e.message.contains("has no IPAM profile"), "{}", e.message);
+    vsvip(
+        &mut s,
+        "static",
+        json!({"vip_id": "0", "ip_address": {"addr": "192.0.2.10", "type": "V4"}}),
+    )
+    .unwrap();
+}
+
+#[test]
+fn references_of_schema_less_types_are_type_checked() {
+    let mut s = store();
+    let cloud = s
+        .find_by_name("cloud", "Default-Cloud", &admin())
+        .unwrap()
+        .clone();
+    for (field, value, expected) in [
+        (
+            "ipam_provider_ref",
+            "/api/pool/?name=x",
+            "ipamdnsproviderprofile",
+        ),
+        (
+            "ipam_provider_ref",
+            "/api/network/?name=vip-network",
+            "ipamdnsproviderprofile",
+        ),
+        (
+            "vrf_context_ref",
+            "/api/cloud/?name=Default-Cloud",
+            "vrfcontext",
+        ),
+    ] {
+        let e = s
+            .replace(
+                "cloud",
+                &cloud.uuid,
+                json!({"name": "Default-Cloud", field: value}),
+                &admin(),
+                &opts(),
+            )
+            .unwrap_err();
+        assert_eq!(e.status, 400);
+        assert!(
+            e.message
+                .contains(&format!("must refer to an object of type {expected}")),
+            "{field}: {}",
+            e.message
+        );
+    }
+    let e = s
+        .create(
+            "ipamdnsproviderprofile",
+            json!({"name": "p", "type": "IPAMDNS_TYPE_INTERNAL",
+                   "internal_profile": {"usable_networks": [{"nw_ref": "/api/cloud/?name=Default-Cloud"}]}}),
+            &admin(),
+            None,
+            &opts(),
+        )
+        .unwrap_err();
+    assert!(e.message.contains("type network"), "{}", e.message);
+}

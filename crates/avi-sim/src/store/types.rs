@@ -39,6 +39,12 @@ pub const TYPES: &[TypeInfo] = &[
     t("vrfcontext", "VrfContext", true, true),
     t("serviceenginegroup", "ServiceEngineGroup", true, true),
     t("network", "Network", true, true),
+    t(
+        "ipamdnsproviderprofile",
+        "IpamDnsProviderProfile",
+        false,
+        true,
+    ),
     t("sslprofile", "SSLProfile", false, true),
     t("applicationprofile", "ApplicationProfile", false, true),
     t("networkprofile", "NetworkProfile", false, true),
