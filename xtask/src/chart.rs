@@ -321,7 +321,7 @@ fn count(name: &str, v: &Value) -> Result<usize, FuncError> {
     }
 }
 
-const HELM_FUNCS: [(&str, Func); 8] = [
+const HELM_FUNCS: [(&str, Func); 9] = [
     ("quote", quote),
     ("default", default),
     ("int", int),
@@ -330,6 +330,7 @@ const HELM_FUNCS: [(&str, Func); 8] = [
     ("indent", indent),
     ("nindent", nindent),
     ("b64enc", b64enc),
+    ("toJson", to_json_text),
 ];
 
 /// `quote`: each argument as a double-quoted string, nil arguments skipped.
@@ -377,6 +378,14 @@ fn to_yaml(args: &[Value]) -> Result<Value, FuncError> {
     arity("toYaml", args, 1)?;
     let y = crate::yaml::to_yaml(&to_json(&args[0]));
     Ok(Value::String(y.trim_end_matches('\n').to_owned()))
+}
+
+/// `toJson`: the value as compact JSON.
+fn to_json_text(args: &[Value]) -> Result<Value, FuncError> {
+    arity("toJson", args, 1)?;
+    Ok(Value::String(
+        serde_json::to_string(&to_json(&args[0])).unwrap_or_default(),
+    ))
 }
 
 fn indent_by(n: usize, s: &str) -> String {

@@ -41,6 +41,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         controller_version: c
             .controller_version()?
             .map_or_else(|| process.avi.config().api_version.clone(), str::to_owned),
+        vip_networks: c.vip_networks()?,
         ..Settings::default()
     };
     let options = ControllerOptions {

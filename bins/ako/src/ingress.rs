@@ -49,6 +49,7 @@ pub fn settings(process: &Process, istio_backends: Backends) -> anyhow::Result<S
         controller_version: c
             .controller_version()?
             .map_or_else(|| process.avi.config().api_version.clone(), str::to_owned),
+        vip_networks: c.vip_networks()?,
         ..Settings::default()
     })
 }

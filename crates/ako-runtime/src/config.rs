@@ -187,6 +187,10 @@ pub struct RuntimeConfig {
     #[arg(long, env = "SEG_NAME", value_name = "SEG")]
     pub seg_name: Option<String>,
 
+    /// The network VIPs are allocated from, as AKO takes it: a JSON list of {networkName, cidr, v6cidr} (the first is used) [default: the cloud's IPAM picks].
+    #[arg(long, env = "VIP_NETWORK_LIST", value_name = "JSON")]
+    pub vip_network_list: Option<String>,
+
     /// Kubeconfig file (or a ':'-separated list); without it, ~/.kube/config or the in-cluster service account.
     #[arg(long, env = "KUBECONFIG", value_name = "FILE")]
     pub kubeconfig: Option<PathBuf>,
@@ -348,6 +352,13 @@ impl RuntimeConfig {
             ));
         }
         Ok(url.as_str().trim_end_matches('/').to_owned())
+    }
+
+    /// `VIP_NETWORK_LIST`, parsed (empty when unset).
+    pub fn vip_networks(&self) -> Result<Vec<translate_core::vip::VipNetwork>, ConfigError> {
+        let raw = self.vip_network_list.as_deref().unwrap_or_default();
+        translate_core::vip::parse_vip_network_list(raw)
+            .map_err(|e| invalid("VIP_NETWORK_LIST", "--vip-network-list", raw, e.to_string()))
     }
 
     /// `CTRL_VERSION` when set: dot-separated numbers such as `22.1.3`.

@@ -36,6 +36,9 @@ pub struct TranslateArgs {
     /// The Avi controller API version the objects are for (AKO's `controllerVersion`).
     #[arg(long, default_value = "22.1.3")]
     pub controller_version: String,
+    /// The network VIPs are allocated from (AKO's `VIP_NETWORK_LIST`, a JSON list).
+    #[arg(long, env = "VIP_NETWORK_LIST", default_value = "")]
+    pub vip_network_list: String,
     /// Output format.
     #[arg(long, short, value_enum, default_value_t = Format::Json)]
     pub output: Format,
@@ -101,6 +104,8 @@ impl TranslateArgs {
             istio_enabled: self.istio,
             istio_backends: self.istio_backends.into(),
             controller_version: self.controller_version.clone(),
+            vip_networks: translate_core::vip::parse_vip_network_list(&self.vip_network_list)
+                .map_err(|e| DryRunError::Flag(e.to_string()))?,
             ..Settings::default()
         })
     }

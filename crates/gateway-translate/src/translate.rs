@@ -366,7 +366,7 @@ fn parent_objects(
         .and_then(|a| a.parse::<std::net::IpAddr>().ok())
     {
         Some(ip) => Vip::with_address("0", IpAddr::from(ip)),
-        None => Vip::auto_allocated("0"),
+        None => translate_core::vip::auto_vip(settings),
     };
     model.vsvips.push(VsVip {
         name: vsvip_name.clone(),

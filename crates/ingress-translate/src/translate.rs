@@ -79,7 +79,7 @@ use avi_client::models::{
     HttpRequestPolicy, HttpRequestRule, HttpSwitchingAction, Marker, MatchCase, MatchTarget,
     PathMatch, PathMatchCriteria, Pool, PoolGroup, PoolGroupMember, PortMatch, RedirectProtocol,
     RedirectStatusCode, SecretKey, Service, SslCertificate, SslCertificateType,
-    SslKeyAndCertificate, VhMatch, VhMatchRule, VhType, Vip, VirtualService, VsDataScript,
+    SslKeyAndCertificate, VhMatch, VhMatchRule, VhType, VirtualService, VsDataScript,
     VsDataScriptSet, VsDataScripts, VsType, VsVip,
 };
 use k8s_openapi::api::networking::v1::{Ingress, IngressBackend, IngressClass};
@@ -1192,7 +1192,7 @@ fn build_objects(
             name: parent.clone(),
             created_by: cx.created_by.clone(),
             markers: cx.markers(&[]),
-            vip: vec![Vip::auto_allocated("0")],
+            vip: vec![translate_core::vip::auto_vip(cx.settings)],
             ..VsVip::default()
         });
         let mut vs = VirtualService {

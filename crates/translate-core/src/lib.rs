@@ -17,6 +17,7 @@
 //!   rule;
 //! - [`names`]: naming helpers AKO's translators share (its SHA-1 encoding, the length limit);
 //! - [`settings`]: the deployment's settings;
+//! - [`vip`]: the VIP a VS VIP asks for (`VIP_NETWORK_LIST`);
 //! - [`translator`]: the snapshot of every watched object, the [`Translator`] trait and its
 //!   output (Avi objects, statuses of any kind, Events).
 #![forbid(unsafe_code)]
@@ -35,6 +36,7 @@ pub mod pool;
 pub mod problem;
 pub mod settings;
 pub mod translator;
+pub mod vip;
 
 pub use inputs::{NamespacedName, SharedInputs};
 pub use key::{GroupKind, ObjectKey};

@@ -77,6 +77,8 @@ pub struct Settings {
     /// The controller API version objects are written for (`X-Avi-Version`, AKO's
     /// `controllerVersion`): fields newer than it are not used.
     pub controller_version: String,
+    /// `VIP_NETWORK_LIST`: the network VIPs are allocated from (the first entry).
+    pub vip_networks: Vec<crate::vip::VipNetwork>,
 }
 
 impl Default for Settings {
@@ -92,6 +94,7 @@ impl Default for Settings {
             istio_backends: IstioBackends::Mesh,
             istio_refs: None,
             controller_version: "22.1.3".into(),
+            vip_networks: Vec::new(),
         }
     }
 }

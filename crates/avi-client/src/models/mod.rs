@@ -206,4 +206,6 @@ pub use virtual_service::{
 };
 pub use vrf_context::VrfContext;
 pub use vs_datascript_set::{VsDataScript, VsDataScriptSet, VsDataScripts};
-pub use vs_vip::{AutoAllocateIpType, DnsInfo, DnsRecordType, Vip, VsVip};
+pub use vs_vip::{
+    AutoAllocateIpType, DnsInfo, DnsRecordType, IpAddrPrefix, IpNetworkSubnet, Vip, VsVip,
+};

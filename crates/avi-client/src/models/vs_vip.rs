@@ -133,8 +133,41 @@ pub struct Vip {
     /// Whether the controller allocated the floating IP (read-only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub avi_allocated_fip: Option<bool>,
-    /// Fields this client does not model (`ipam_network_subnet`, `placement_networks`,
-    /// `discovered_networks`, ...), kept for read-modify-write.
+    /// The network (and subnets) IPAM allocates this VIP from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipam_network_subnet: Option<IpNetworkSubnet>,
+    /// Fields this client does not model (`placement_networks`, `discovered_networks`, ...),
+    /// kept for read-modify-write.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Where IPAM allocates a VIP (`IPNetworkSubnet`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IpNetworkSubnet {
+    /// The network, `/api/network/?name=<name>` (a reference to an object this client does not
+    /// otherwise model).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub network_ref: Option<String>,
+    /// The IPv4 subnet of the network.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subnet: Option<IpAddrPrefix>,
+    /// The IPv6 subnet of the network.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subnet6: Option<IpAddrPrefix>,
+    /// Fields this client does not model, kept for read-modify-write.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// An address prefix (`IpAddrPrefix`): `10.0.0.0` and mask `24`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IpAddrPrefix {
+    /// The network address.
+    pub ip_addr: IpAddr,
+    /// The prefix length.
+    pub mask: u32,
+    /// Fields this client does not model, kept for read-modify-write.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
