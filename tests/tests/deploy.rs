@@ -352,46 +352,10 @@ fn switching_ingresses_off_removes_the_ingress_class_and_its_cluster_access() {
     assert_eq!(env["ENABLE_EVH"].as_deref(), Some("false"));
 }
 
-/// kube-sim serves the resources the product reads and writes; the chart also creates a
-/// RBAC objects, which kube-sim serves once told their names by these CRDs
-/// (no schema: the typed round trip above checks the fields).
-fn stand_in_crds() -> Vec<Value> {
-    [
-        ("rbac.authorization.k8s.io", "ClusterRole", "clusterroles", false),
-        (
-            "rbac.authorization.k8s.io",
-            "ClusterRoleBinding",
-            "clusterrolebindings",
-            false,
-        ),
-        ("rbac.authorization.k8s.io", "Role", "roles", true),
-        ("rbac.authorization.k8s.io", "RoleBinding", "rolebindings", true),
-    ]
-    .into_iter()
-    .map(|(group, kind, plural, namespaced)| {
-        json!({
-            "apiVersion": "apiextensions.k8s.io/v1",
-            "kind": "CustomResourceDefinition",
-            "metadata": {"name": format!("{plural}.{group}")},
-            "spec": {
-                "group": group,
-                "names": {"kind": kind, "plural": plural, "singular": kind.to_lowercase()},
-                "scope": if namespaced { "Namespaced" } else { "Cluster" },
-                "versions": [{
-                    "name": "v1", "served": true, "storage": true,
-                    "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}},
-                }],
-            },
-        })
-    })
-    .collect()
-}
-
 async fn start_kube() -> (KubeSim, kube::Client) {
     let kube = KubeSim::start(SimConfig::default()).await.unwrap();
     let mut crds = kube_sim::crds::gateway_api();
     crds.extend(kube_sim::crds::ako());
-    crds.extend(stand_in_crds());
     crds.push(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "avi-system"}}));
     kube.install(crds).unwrap();
     let client = kube::Client::try_from(kube::Config::new(kube.url().parse().unwrap())).unwrap();

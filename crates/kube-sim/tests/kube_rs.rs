@@ -549,9 +549,45 @@ async fn gateway_api_types_round_trip_through_the_preloaded_crds() {
         &GroupVersionKind::gvk("ako.vmware.com", "v1alpha1", "RouteBackendExtension"),
         "routebackendextensions",
     );
-    let rbe: Api<DynamicObject> = Api::namespaced_with(client, "default", &ar);
+    let rbe: Api<DynamicObject> = Api::namespaced_with(client.clone(), "default", &ar);
     assert!(
         rbe.list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    // AKO's other CRDs are served at their storage versions, with status.
+    let ar = ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("ako.vmware.com", "v1beta1", "HostRule"),
+        "hostrules",
+    );
+    let hostrules: Api<DynamicObject> = Api::namespaced_with(client.clone(), "default", &ar);
+    let hr: DynamicObject = serde_json::from_value(json!({
+        "apiVersion": "ako.vmware.com/v1beta1", "kind": "HostRule",
+        "metadata": {"name": "web"},
+        "spec": {"virtualhost": {"fqdn": "web.example.com", "enableVirtualHost": true}}}))
+    .unwrap();
+    hostrules.create(&PostParams::default(), &hr).await.unwrap();
+    hostrules
+        .patch_status(
+            "web",
+            &PatchParams::apply("ako"),
+            &Patch::Merge(json!({"status": {"status": "Accepted"}})),
+        )
+        .await
+        .unwrap();
+    let got = hostrules.get("web").await.unwrap();
+    assert_eq!(got.data["status"]["status"], "Accepted");
+    assert_eq!(got.data["spec"]["virtualhost"]["fqdn"], "web.example.com");
+    let ar = ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("ako.vmware.com", "v1beta1", "AviInfraSetting"),
+        "aviinfrasettings",
+    );
+    let infra: Api<DynamicObject> = Api::all_with(client, &ar);
+    assert!(
+        infra
+            .list(&ListParams::default())
             .await
             .unwrap()
             .items

@@ -940,3 +940,59 @@ async fn create_generators_and_everyday_verbs() {
         out.stderr
     );
 }
+
+/// The product's rendered Helm chart, as a platform engineer installs it without helm:
+/// `kubectl apply --server-side -f deploy/manifests/ako.yaml`, twice.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_charts_rendered_manifests_apply_server_side() {
+    let Some((sim, k)) = start().await else {
+        return;
+    };
+    let mut crds = kube_sim::crds::gateway_api();
+    crds.extend(kube_sim::crds::ako());
+    sim.install(crds).expect("CRDs");
+    let manifests = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../deploy/manifests/ako.yaml"
+    );
+    let docs = std::fs::read_to_string(manifests).expect("deploy/manifests/ako.yaml");
+    let objects = docs.matches("\nkind: ").count() + usize::from(docs.starts_with("kind: "));
+    k.run(&["create", "namespace", "avi-system"]).await.ok();
+    for round in 0..2 {
+        let out = k
+            .run(&["apply", "--server-side", "-f", manifests])
+            .await
+            .ok();
+        let applied = out.stdout.matches("serverside-applied").count();
+        assert_eq!(applied, objects, "round {round}:\n{}", out.stdout);
+    }
+    let sts = k
+        .run(&[
+            "get",
+            "statefulset",
+            "ako",
+            "-n",
+            "avi-system",
+            "-o",
+            "json",
+        ])
+        .await
+        .ok()
+        .json();
+    let containers = sts["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .expect("containers");
+    assert!(containers.iter().any(|c| c["name"] == "ako"), "{sts}");
+    let out = k.run(&["get", "clusterroles", "-o", "name"]).await.ok();
+    assert!(
+        out.stdout
+            .contains("clusterrole.rbac.authorization.k8s.io/"),
+        "{}",
+        out.stdout
+    );
+    let out = k
+        .run(&["get", "ingressclass", "avi-lb", "-o", "json"])
+        .await
+        .ok();
+    assert_eq!(out.json()["spec"]["controller"], "ako.vmware.com/avi-lb");
+}

@@ -336,13 +336,16 @@ fn vsvip_mock_deserializes_and_round_trips() {
     assert_eq!(vip.auto_allocate_ip, Some(true));
     assert_eq!(vip.auto_allocate_ip_type, Some(AutoAllocateIpType::V4Only));
     assert_eq!(vip.prefix_length, Some(32));
-    // Unmodelled nested structures survive, refs inside them untouched.
+    // The IPAM network as the controller answers it (a full URL), untouched.
     assert_eq!(
-        vip.extra["ipam_network_subnet"]["network_ref"],
-        json!(
+        vip.ipam_network_subnet
+            .as_ref()
+            .and_then(|s| s.network_ref.as_deref()),
+        Some(
             "https://10.79.170.84/api/network/dvportgroup-1413-cloud-e8ff5afc-f6fa-4730-889c-9025df29a89b#networkName"
         )
     );
+    // Unmodelled nested structures survive.
     assert!(vip.extra.contains_key("discovered_networks"));
     let dns = &vsvip.dns_info[0];
     assert_eq!(dns.fqdn.as_deref(), Some("dns-vs.avi.internal"));

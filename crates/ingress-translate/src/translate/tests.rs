@@ -307,7 +307,10 @@ fn sni_large_matches_akos_vectors() {
         names_of(&out.model.vsvips, |v| &v.name),
         ["cl1--Shared-L7-0", "cl1--Shared-L7-1"]
     );
-    assert_eq!(out.model.vsvips[0].vip, vec![Vip::auto_allocated("0")]);
+    assert_eq!(
+        out.model.vsvips[0].vip,
+        vec![avi_client::models::Vip::auto_allocated("0")]
+    );
     // The redirect for the secure host sits on its parent, named like it.
     assert_eq!(
         parent
