@@ -464,3 +464,27 @@ async fn a_foreign_object_squatting_the_name_is_reported_not_touched() {
     let removed = publisher.remove().await.unwrap();
     assert!(removed.deleted.iter().all(|d| !d.starts_with("pkiprofile")));
 }
+
+/// A start over the Secret of an earlier set (a rotation while stopped): the watch's first list
+/// can show the old Secret after the new one is written. The live Secret decides, so each start
+/// writes it exactly once (it was written twice about once in seven starts).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_over_an_older_secret_writes_it_once() {
+    let w = world().await;
+    for round in 0..5 {
+        let cert = w.issue();
+        w.write(&cert);
+        let before = w.kube.count("PATCH", "secrets", None);
+        let mut running = w.start();
+        let s = running.published(&cert).await;
+        // Time for a late first list (or a stale event) to arrive and be answered.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let status = running.status.borrow().clone();
+        assert_eq!(
+            w.kube.count("PATCH", "secrets", None) - before,
+            1,
+            "round {round}: {s:?} then {status:?}"
+        );
+        assert_eq!(status.secret_writes, 1, "round {round}");
+    }
+}

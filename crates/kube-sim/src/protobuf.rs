@@ -437,7 +437,7 @@ fn message_to_json(m: &dyn MessageDyn, depth: usize) -> Result<Value, ProtoError
         if v == Value::String(String::new()) || v.is_null() {
             continue;
         }
-        if v == Value::from(0) && OMIT_ZERO.contains(&(d.full_name(), f.name())) {
+        if v.as_i64() == Some(0) && OMIT_ZERO.contains(&(d.full_name(), f.name())) {
             continue;
         }
         if inline_field(&d).is_some_and(|i| i.name() == f.name())

@@ -1243,7 +1243,11 @@ fn istio_refs_on_sidecar_pools_and_warnings_for_ambient() {
         m.ssl_profile_ref.as_ref().map(ref_name).as_deref(),
         Some("System-Standard")
     );
-    assert_eq!(m.sni_enabled, None);
+    assert_eq!(
+        m.sni_enabled,
+        Some(false),
+        "AKO sends sni_enabled false on Istio pools"
+    );
     let a = pool(&out, "cl1--a.com_-amb-a");
     assert!(a.pki_profile_ref.is_none() && a.ssl_profile_ref.is_none());
     let w = warnings(&out, "BackendTLS");
