@@ -509,3 +509,58 @@ fn the_resolved_refs_message_shows_a_few_backend_notes_then_a_count() {
         "nothing to add"
     );
 }
+
+#[test]
+fn objects_carry_akos_markers_health_monitor_sni_and_vip_network() {
+    let settings = Settings {
+        vip_networks: translate_core::vip::parse_vip_network_list(
+            r#"[{"networkName":"vip-net","cidr":"10.10.0.0/24"}]"#,
+        )
+        .unwrap(),
+        ..istio()
+    };
+    let t = translate(
+        &scenario(json!({"istio-injection": "enabled"}), plain_rule()),
+        &settings,
+        &now(),
+    );
+    let m = &t.model;
+    let marks = |ms: &[avi_client::models::Marker]| -> BTreeMap<String, Vec<String>> {
+        ms.iter()
+            .map(|mk| (mk.key.clone(), mk.values.clone()))
+            .collect()
+    };
+    let route = BTreeMap::from([
+        ("clustername".to_owned(), vec!["cluster".to_owned()]),
+        ("GatewayName".to_owned(), vec!["gw".to_owned()]),
+        ("GatewayNamespace".to_owned(), vec!["infra".to_owned()]),
+        ("HTTPRouteName".to_owned(), vec!["web".to_owned()]),
+        ("HTTPRouteNamespace".to_owned(), vec!["apps".to_owned()]),
+    ]);
+    let child = m
+        .virtual_services
+        .iter()
+        .find(|v| v.type_ == Some(VsType::VhChild))
+        .unwrap();
+    let mut child_expected = route.clone();
+    child_expected.insert("Host".into(), vec!["web.example.com".into()]);
+    assert_eq!(marks(&child.markers), child_expected);
+    assert_eq!(marks(&m.pool_groups[0].markers), route);
+    let pool = &m.pools[0];
+    let mut pool_expected = route.clone();
+    pool_expected.insert("BackendName".into(), vec!["web".into()]);
+    pool_expected.insert("BackendNs".into(), vec!["apps".into()]);
+    assert_eq!(marks(&pool.markers), pool_expected);
+    assert_eq!(
+        serde_json::to_value(&pool.health_monitor_refs).unwrap(),
+        json!(["/api/healthmonitor/?name=System-TCP"])
+    );
+    assert_eq!(pool.sni_enabled, Some(false));
+    let vip = &m.vsvips[0].vip[0];
+    assert_eq!(
+        vip.ipam_network_subnet
+            .as_ref()
+            .and_then(|s| s.network_ref.as_deref()),
+        Some("/api/network/?name=vip-net")
+    );
+}

@@ -329,6 +329,11 @@ fn sni_large_matches_akos_vectors() {
         m.host_hdr.as_ref().unwrap().match_criteria,
         HdrMatchCriteria::Equals
     );
+    // Host names are case-insensitive: `Foo.COM` is redirected too, as by AKO.
+    assert_eq!(
+        m.host_hdr.as_ref().unwrap().match_case,
+        Some(avi_client::models::MatchCase::Insensitive)
+    );
     assert_eq!(m.vs_port.as_ref().unwrap().ports, [80]);
     let action = rule.redirect_action.as_ref().unwrap();
     assert_eq!(
