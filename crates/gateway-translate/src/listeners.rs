@@ -8,8 +8,8 @@ use gateway_api::gateways::{
     GatewayStatusListenersSupportedKinds,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use rustls_pki_types::PrivateKeyDer;
 use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::conditions::{Wanted, conditions};
 use crate::reference_grant::{self, Referent, Referrer};
@@ -260,23 +260,31 @@ fn resolve_certificate(
         ));
     };
     // PEM armour is not enough: the controller parses the certificate and refuses what it
-    // cannot read, which would leave the listener unprogrammed with no reason on it.
-    let certs_ok = CertificateDer::pem_slice_iter(cert_pem.as_bytes())
-        .collect::<Result<Vec<_>, _>>()
-        .is_ok_and(|c| {
-            !c.is_empty()
-                && c.iter()
-                    .all(|der| x509_parser::parse_x509_certificate(der.as_ref()).is_ok())
-        });
-    if !certs_ok || PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).is_err() {
-        return Err(problem(
-            "InvalidCertificateRef",
-            format!(
-                "Secret {ns}/{} does not hold a readable X.509 certificate and PEM key",
-                r.name
-            ),
-        ));
-    }
+    // cannot read, which would leave the listener unprogrammed with no reason on it. Only the
+    // certificate blocks go on: a key in tls.crt is refused, never published.
+    let checked = translate_core::tls_pem::certificates_only(&cert_pem).and_then(|certs| {
+        translate_core::tls_pem::check_key(&key_pem)?;
+        Ok(certs)
+    });
+    let cert_pem = match checked {
+        Ok(certs) if PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).is_ok() => certs,
+        Ok(_) => {
+            return Err(problem(
+                "InvalidCertificateRef",
+                format!(
+                    "Secret {ns}/{}: {}",
+                    r.name,
+                    translate_core::tls_pem::PemError::BadKey
+                ),
+            ));
+        }
+        Err(e) => {
+            return Err(problem(
+                "InvalidCertificateRef",
+                format!("Secret {ns}/{}: {e}", r.name),
+            ));
+        }
+    };
     Ok(ListenerCert {
         secret_namespace: ns,
         secret_name: r.name.clone(),

@@ -580,7 +580,6 @@ pub enum SecretError {
 
 /// The certificate and key of Secret `ns/name`, checked: every PEM block of `tls.crt` is an
 /// X.509 certificate (a private key there is refused), `tls.key` is a PEM private key.
-use base64::Engine as _;
 
 fn load_cert(shared: &SharedInputs, ns: &str, name: &str) -> Result<Cert, SecretError> {
     let secret = shared
@@ -603,50 +602,22 @@ fn load_cert(shared: &SharedInputs, ns: &str, name: &str) -> Result<Cert, Secret
     Ok(Cert { cert_pem, key_pem })
 }
 
-/// `tls.crt` rebuilt from its certificate blocks alone: at least one, each a parseable X.509
-/// certificate, none a key. Whatever else the text holds — comments, OpenSSL's "Bag
-/// Attributes", a key in armour the PEM parser does not take (lowercase, bare base64) — is
-/// dropped, never passed on: `certificate.certificate` is not a secret field on Avi.
 fn certificates_only(pem: &str) -> Result<String, SecretError> {
-    if pem.to_ascii_uppercase().contains("PRIVATE KEY-----") {
-        return Err(SecretError::KeyInCertificate);
-    }
-    let mut out = String::new();
-    for block in x509_parser::pem::Pem::iter_from_buffer(pem.as_bytes()) {
-        let block = block.map_err(|_| SecretError::BadCertificate)?;
-        if block.label.contains("PRIVATE KEY") {
-            return Err(SecretError::KeyInCertificate);
-        }
-        if block.label != "CERTIFICATE" || block.parse_x509().is_err() {
-            return Err(SecretError::BadCertificate);
-        }
-        out.push_str("-----BEGIN CERTIFICATE-----\n");
-        let b64 = base64::engine::general_purpose::STANDARD.encode(&block.contents);
-        for line in b64.as_bytes().chunks(64) {
-            out.push_str(&String::from_utf8_lossy(line));
-            out.push('\n');
-        }
-        out.push_str("-----END CERTIFICATE-----\n");
-    }
-    if out.is_empty() {
-        return Err(SecretError::BadCertificate);
-    }
-    Ok(out)
+    translate_core::tls_pem::certificates_only(pem).map_err(SecretError::from)
 }
 
-/// `tls.key`: one unencrypted PEM private key (PKCS#8, PKCS#1 or SEC1).
 fn check_key(pem: &str) -> Result<(), SecretError> {
-    let mut blocks = x509_parser::pem::Pem::iter_from_buffer(pem.as_bytes());
-    match blocks.next() {
-        Some(Ok(block))
-            if matches!(
-                block.label.as_str(),
-                "PRIVATE KEY" | "RSA PRIVATE KEY" | "EC PRIVATE KEY"
-            ) && !block.contents.is_empty() =>
-        {
-            Ok(())
+    translate_core::tls_pem::check_key(pem).map_err(SecretError::from)
+}
+
+impl From<translate_core::tls_pem::PemError> for SecretError {
+    fn from(e: translate_core::tls_pem::PemError) -> Self {
+        use translate_core::tls_pem::PemError;
+        match e {
+            PemError::KeyInCertificate => SecretError::KeyInCertificate,
+            PemError::BadCertificate => SecretError::BadCertificate,
+            PemError::BadKey => SecretError::BadKey,
         }
-        _ => Err(SecretError::BadKey),
     }
 }
 

@@ -17,6 +17,14 @@ pub enum BundleError {
         /// The directory looked in.
         dir: PathBuf,
     },
+    /// A certificate file holds a private key.
+    #[error(
+        "{file} contains a PRIVATE KEY block; refused (the key belongs in key.pem alone: {file} is published as certificates)"
+    )]
+    KeyInCertificateFile {
+        /// Which file.
+        file: CertFile,
+    },
     /// The file exists but could not be read.
     #[error("{file}: cannot read: {source}")]
     Read {
@@ -114,6 +122,7 @@ impl BundleError {
             | BundleError::TooLarge { file, .. }
             | BundleError::EmptyPem { file, .. }
             | BundleError::MalformedPem { file, .. }
+            | BundleError::KeyInCertificateFile { file }
             | BundleError::BadCertificate { file, .. }
             | BundleError::Expired { file, .. }
             | BundleError::NotYetValid { file, .. } => *file,
@@ -147,6 +156,7 @@ impl BundleError {
             BundleError::TooLarge { .. } => "too_large",
             BundleError::EmptyPem { .. } => "empty_pem",
             BundleError::MalformedPem { .. } => "malformed_pem",
+            BundleError::KeyInCertificateFile { .. } => "key_in_certificate_file",
             BundleError::BadCertificate { .. } => "bad_certificate",
             BundleError::UnsupportedKey { .. } => "unsupported_key",
             BundleError::KeyMismatch => "key_mismatch",

@@ -24,11 +24,16 @@ pub(crate) fn as_text(file: CertFile, bytes: &[u8]) -> Result<&str, BundleError>
     })
 }
 
-/// Every `CERTIFICATE` block of a file, in order.
+/// Every `CERTIFICATE` block of a file, in order. A private key in a certificate file is
+/// refused: the file is published verbatim (`istio-secret`'s `cert-chain`, Avi's certificate
+/// field), and neither is a place for a key.
 pub(crate) fn certificates(
     file: CertFile,
     text: &str,
 ) -> Result<Vec<CertificateDer<'static>>, BundleError> {
+    if text.to_ascii_uppercase().contains("PRIVATE KEY-----") {
+        return Err(BundleError::KeyInCertificateFile { file });
+    }
     let certs = CertificateDer::pem_slice_iter(text.as_bytes())
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| BundleError::MalformedPem {

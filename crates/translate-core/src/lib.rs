@@ -17,6 +17,7 @@
 //!   rule;
 //! - [`names`]: naming helpers AKO's translators share (its SHA-1 encoding, the length limit);
 //! - [`settings`]: the deployment's settings;
+//! - [`tls_pem`]: the PEM of a TLS Secret as it may reach Avi (no key in a certificate field);
 //! - [`vip`]: the VIP a VS VIP asks for (`VIP_NETWORK_LIST`);
 //! - [`translator`]: the snapshot of every watched object, the [`Translator`] trait and its
 //!   output (Avi objects, statuses of any kind, Events).
@@ -35,6 +36,7 @@ pub mod names;
 pub mod pool;
 pub mod problem;
 pub mod settings;
+pub mod tls_pem;
 pub mod translator;
 pub mod vip;
 

@@ -564,3 +564,29 @@ fn objects_carry_akos_markers_health_monitor_sni_and_vip_network() {
         Some("/api/network/?name=vip-net")
     );
 }
+
+#[test]
+fn a_key_inside_tls_crt_is_refused_and_never_reaches_the_model() {
+    let mut s = scenario(json!({}), plain_rule());
+    let key = ("infra".to_owned(), "tls".to_owned());
+    let mut secret = (**s.secrets.get(&key).unwrap()).clone();
+    let mut data = secret.data.clone().unwrap();
+    data.insert(
+        "tls.crt".into(),
+        ByteString(format!("{CERT}{KEY}").into_bytes()),
+    );
+    secret.data = Some(data);
+    s.secrets.insert(key, secret.into());
+    let t = translate(&s, &Settings::default(), &now());
+    let model = format!("{:?}", t.model);
+    let key_line = KEY.lines().nth(1).unwrap();
+    // The key is only ever in `key` fields: the certificate is refused, so no object holds it.
+    assert!(!model.contains(key_line), "{model}");
+    assert!(t.model.ssl_key_and_certificates.is_empty(), "{model}");
+    let status = format!("{:?}", t.statuses);
+    assert!(
+        status.contains("tls.crt contains a PRIVATE KEY block"),
+        "{status}"
+    );
+    assert!(!status.contains(key_line));
+}

@@ -602,3 +602,39 @@ fn fingerprint_covers_the_whole_set() {
     .unwrap();
     assert_ne!(a.fingerprint(), c.fingerprint());
 }
+
+#[test]
+fn a_private_key_in_a_certificate_file_is_refused_not_published() {
+    let ca = IstioCa::new(CaOptions::default()).unwrap();
+    let cert = ca.issue(&WorkloadRequest::default()).unwrap();
+    // The common combined PEM: the chain followed by its key.
+    let combined = format!("{}{}", cert.cert_chain_pem, cert.key_pem);
+    let e = IstioBundle::from_pem(
+        combined.as_bytes(),
+        cert.key_pem.as_bytes(),
+        cert.root_cert_pem.as_bytes(),
+        SystemTime::now(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            BundleError::KeyInCertificateFile {
+                file: CertFile::CertChain
+            }
+        ),
+        "{e}"
+    );
+    // The message names the problem, never the key.
+    assert!(!e.to_string().contains(cert.key_pem.lines().nth(1).unwrap()));
+    let in_root = format!("{}{}", cert.root_cert_pem, cert.key_pem);
+    let e = IstioBundle::from_pem(
+        cert.cert_chain_pem.as_bytes(),
+        cert.key_pem.as_bytes(),
+        in_root.as_bytes(),
+        SystemTime::now(),
+    )
+    .unwrap_err();
+    assert_eq!(e.kind(), "key_in_certificate_file");
+    assert_eq!(e.file(), CertFile::RootCert);
+}
