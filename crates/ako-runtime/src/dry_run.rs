@@ -179,6 +179,28 @@ pub enum LoadError {
 /// The largest manifest file read (a 20,000-object export is about 40 MB).
 pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
 
+/// Documents one file may hold: an export of everything the controller handles (20,000 routes
+/// and their Services, EndpointSlices, ...) with room to spare.
+pub const MAX_DOCUMENTS: usize = 200_000;
+/// YAML nodes one file may hold (a route is about 60; a file at [`MAX_FILE_BYTES`] cannot hold
+/// more than about this many).
+pub const MAX_NODES: usize = 40_000_000;
+
+/// The parser's limits, raised from its defaults (1,024 documents, 250,000 nodes) to what a
+/// file within [`MAX_FILE_BYTES`] can hold; nesting stays bounded, and errors quote nothing.
+fn parse_options() -> serde_saphyr::Options {
+    serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            max_reader_input_bytes: Some(usize::try_from(MAX_FILE_BYTES).unwrap_or(usize::MAX)),
+            max_documents: MAX_DOCUMENTS,
+            max_nodes: MAX_NODES,
+            max_events: 2 * MAX_NODES,
+            max_total_scalar_bytes: usize::try_from(MAX_FILE_BYTES).unwrap_or(usize::MAX),
+        },
+        with_snippet: false,
+    }
+}
+
 /// Reads `paths` (files, or every `.yaml`/`.yml`/`.json` file of a directory, recursively and
 /// sorted) into a snapshot of the shared inputs and `kinds`. Objects no translator reads
 /// (Deployments, ...) are skipped, each with a line in the returned list.
@@ -242,11 +264,22 @@ fn load_path(
             path: path.to_owned(),
         });
     }
-    let docs: Vec<Value> = serde_saphyr::from_multiple(&text).map_err(|e| LoadError::Syntax {
-        path: path.to_owned(),
-        // The first line names the position; the following ones quote the document.
-        detail: e.to_string().lines().next().unwrap_or_default().to_owned(),
-    })?;
+    // A NUL byte ends the text for the YAML parser: what follows would vanish without a word.
+    if let Some(at) = text.find('\0') {
+        return Err(LoadError::Syntax {
+            path: path.to_owned(),
+            detail: format!("a NUL byte at offset {at}: not a text manifest"),
+        });
+    }
+    let docs: Vec<Value> =
+        serde_saphyr::from_multiple_with_options(&text, parse_options()).map_err(|e| {
+            LoadError::Syntax {
+                path: path.to_owned(),
+                // The first line names the position (or the limit); no snippet quotes the text,
+                // which may be a Secret's key.
+                detail: e.to_string().lines().next().unwrap_or_default().to_owned(),
+            }
+        })?;
     for doc in docs.into_iter().filter(|d| !d.is_null()) {
         let items = if doc.get("kind").and_then(Value::as_str) == Some("List") {
             match doc.get("items").and_then(Value::as_array) {
@@ -311,5 +344,46 @@ mod tests {
         assert!(skipped.is_empty());
         let err = load(&[PathBuf::from("/dev/zero")], &[]).unwrap_err();
         assert!(matches!(err, LoadError::NotAFile { .. }), "{err}");
+    }
+
+    #[test]
+    fn a_nul_byte_is_refused_not_the_end_of_the_input() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.yaml");
+        std::fs::write(
+            &p,
+            "apiVersion: v1\nkind: Service\nmetadata: {name: a, namespace: x}\n\0\n---\napiVersion: v1\nkind: Service\nmetadata: {name: b, namespace: x}\n",
+        )
+        .unwrap();
+        let err = load(&[p], &[]).unwrap_err();
+        assert!(err.to_string().contains("NUL byte at offset"), "{err}");
+    }
+
+    #[test]
+    fn a_syntax_error_quotes_no_line_of_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.yaml");
+        std::fs::write(
+            &p,
+            "apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: x}\nstringData:\n  tls.key: \"-----BEGIN PRIVATE KEY-----MIIEsecret\n  bad: [unclosed\n",
+        )
+        .unwrap();
+        let err = load(&[p], &[]).unwrap_err().to_string();
+        assert!(!err.contains("MIIEsecret") && !err.contains("PRIVATE"), "{err}");
+    }
+
+    #[test]
+    fn an_export_of_25000_objects_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("big.yaml");
+        let mut text = String::new();
+        for i in 0..25_000 {
+            text.push_str(&format!(
+                "---\napiVersion: v1\nkind: Service\nmetadata: {{name: s{i}, namespace: x, labels: {{app: a{i}}}}}\nspec:\n  ports: [{{name: http, port: 80, targetPort: 8080}}]\n"
+            ));
+        }
+        std::fs::write(&p, text).unwrap();
+        let (s, _) = load(&[p], &[]).unwrap();
+        assert_eq!(s.shared.services.len(), 25_000);
     }
 }
