@@ -57,7 +57,9 @@ fn main() -> ExitCode {
                 .install_default()
                 .is_err()
             {
-                eprintln!("error: a TLS crypto provider was already installed");
+                ako_runtime::cli::stderr_line(format_args!(
+                    "error: a TLS crypto provider was already installed"
+                ));
                 return ExitCode::from(2);
             }
             tokio::runtime::Builder::new_multi_thread()
@@ -71,7 +73,10 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", ako_runtime::error::describe(e.as_ref()));
+            ako_runtime::cli::stderr_line(format_args!(
+                "error: {}",
+                ako_runtime::error::describe(e.as_ref())
+            ));
             ExitCode::from(1)
         }
     }

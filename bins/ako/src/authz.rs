@@ -30,12 +30,42 @@ pub fn policy(namespace: &str, principal: &str) -> Value {
     })
 }
 
+/// A namespace name as Kubernetes takes it: a DNS-1123 label (1 to 63 lowercase letters, digits
+/// and `-`, starting and ending with a letter or digit).
+pub fn check_namespace(ns: &str) -> Result<(), &'static str> {
+    if ns.is_empty() || ns.len() > 63 {
+        return Err("a namespace name is 1 to 63 characters");
+    }
+    let ok = ns
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !ns.starts_with('-')
+        && !ns.ends_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(
+            "a namespace name is lowercase letters, digits and '-', starting and ending with a letter or digit",
+        )
+    }
+}
+
 /// Prints the policy for `namespace` with the principal of the set in `dir`.
 pub fn print(namespace: &str, dir: &Path) -> ExitCode {
+    if let Err(why) = check_namespace(namespace) {
+        ako_runtime::cli::stderr_line(format_args!(
+            "error: --namespace {}: {why}",
+            crate::certs::printable(&format!("{namespace:?}"))
+        ));
+        return ExitCode::from(2);
+    }
     let bundle = match IstioBundle::load(dir, SystemTime::now()) {
         Ok(b) => b,
         Err(e) => {
-            eprintln!("invalid Istio certificate set in {}: {e}", dir.display());
+            ako_runtime::cli::stderr_line(format_args!(
+                "invalid Istio certificate set in {}: {e}",
+                dir.display()
+            ));
             return ExitCode::from(1);
         }
     };
@@ -43,16 +73,29 @@ pub fn print(namespace: &str, dir: &Path) -> ExitCode {
     let text = match serde_saphyr::to_string(&doc) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("error: cannot render the policy: {e}");
+            ako_runtime::cli::stderr_line(format_args!("error: cannot render the policy: {e}"));
             return ExitCode::from(2);
         }
     };
     match std::io::stdout().lock().write_all(text.as_bytes()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            eprintln!("error: cannot write output: {e}");
+            ako_runtime::cli::stderr_line(format_args!("error: cannot write output: {e}"));
             ExitCode::from(2)
         }
         _ => ExitCode::SUCCESS,
+    }
+}
+
+#[cfg(test)]
+mod namespace_tests {
+    #[test]
+    fn namespaces_are_dns_labels() {
+        for good in ["a", "team-a", "x1", &"a".repeat(63)] {
+            assert!(super::check_namespace(good).is_ok(), "{good}");
+        }
+        for bad in ["", "a b", "A", "-a", "a-", "a\nb", "a.b", &"a".repeat(64)] {
+            assert!(super::check_namespace(bad).is_err(), "{bad:?}");
+        }
     }
 }
 

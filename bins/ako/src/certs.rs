@@ -42,7 +42,44 @@ struct Report<'a> {
     bundle_fingerprint: Option<String>,
 }
 
+/// Says so when `dir` is not a directory: "key.pem is missing" would send the operator looking
+/// for a file in a directory that is not there.
+fn no_directory(dir: &Path) -> Option<ExitCode> {
+    if dir.is_dir() {
+        return None;
+    }
+    let what = if dir.exists() {
+        "is not a directory"
+    } else {
+        "does not exist"
+    };
+    ako_runtime::cli::stderr_line(format_args!(
+        "invalid Istio certificate set: {} {what}",
+        printable(&dir.display().to_string())
+    ));
+    Some(ExitCode::from(1))
+}
+
+/// Text for a terminal: control characters (escape sequences, CR, LF, BEL) shown as `\u{..}`,
+/// so a certificate's subject cannot recolour the terminal or forge a report line.
+pub fn printable(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_unicode().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
+}
+
 pub fn inspect(dir: &Path, output: Output) -> ExitCode {
+    if matches!(output, Output::Text)
+        && let Some(code) = no_directory(dir)
+    {
+        return code;
+    }
     let now = SystemTime::now();
     let result = IstioBundle::load(dir, now);
     let printed = match (&result, output) {
@@ -53,7 +90,7 @@ pub fn inspect(dir: &Path, output: Output) -> ExitCode {
     if let Err(e) = printed {
         // A closed pipe (`| head`) is not the bundle's fault.
         if e.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("error: cannot write output: {e}");
+            ako_runtime::cli::stderr_line(format_args!("error: cannot write output: {e}"));
             return ExitCode::from(2);
         }
     }
@@ -64,13 +101,16 @@ pub fn inspect(dir: &Path, output: Output) -> ExitCode {
 }
 
 pub fn principal(dir: &Path) -> ExitCode {
+    if let Some(code) = no_directory(dir) {
+        return code;
+    }
     match IstioBundle::load(dir, SystemTime::now()) {
         Ok(bundle) => {
             let mut out = std::io::stdout().lock();
             match writeln!(out, "{}", bundle.facts().principal) {
                 // `| head` closing the pipe is not an error of ours.
                 Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-                    eprintln!("error: cannot write output: {e}");
+                    ako_runtime::cli::stderr_line(format_args!("error: cannot write output: {e}"));
                     ExitCode::from(2)
                 }
                 _ => ExitCode::SUCCESS,
@@ -82,7 +122,11 @@ pub fn principal(dir: &Path) -> ExitCode {
 
 /// One clear line on stderr: which directory, which file, what is wrong.
 fn invalid(dir: &Path, e: &BundleError) -> ExitCode {
-    eprintln!("invalid Istio certificate set in {}: {e}", dir.display());
+    ako_runtime::cli::stderr_line(format_args!(
+        "invalid Istio certificate set in {}: {}",
+        printable(&dir.display().to_string()),
+        printable(&e.to_string())
+    ));
     ExitCode::from(1)
 }
 
@@ -121,10 +165,14 @@ fn print_json(
 fn print_text(dir: &Path, bundle: &IstioBundle, now: SystemTime) -> std::io::Result<()> {
     let f: &BundleFacts = bundle.facts();
     let mut out = std::io::stdout().lock();
-    writeln!(out, "Directory:    {}", dir.display())?;
+    writeln!(
+        out,
+        "Directory:    {}",
+        printable(&dir.display().to_string())
+    )?;
     writeln!(out, "SPIFFE ID:    {}", f.spiffe_id)?;
     writeln!(out, "Principal:    {}", f.principal)?;
-    writeln!(out, "Issuer:       {}", f.issuer)?;
+    writeln!(out, "Issuer:       {}", printable(&f.issuer))?;
     writeln!(out, "Serial:       {}", f.serial)?;
     writeln!(out, "SHA-256:      {}", f.sha256_fingerprint)?;
     writeln!(out, "Not before:   {}", rfc3339(f.not_before))?;
@@ -174,8 +222,9 @@ fn summary(c: &CertSummary) -> String {
         _ => "",
     };
     format!(
-        "{subject}{kind}, issuer {}, serial {}, expires {}",
-        c.issuer,
+        "{}{kind}, issuer {}, serial {}, expires {}",
+        printable(subject),
+        printable(&c.issuer),
         c.serial,
         rfc3339(c.not_after)
     )
@@ -192,5 +241,16 @@ fn human(d: Duration) -> String {
         s if s >= 86_400 => format!("{}d {}h", s / 86_400, s % 86_400 / 3600),
         s if s >= 3600 => format!("{}h {}m", s / 3600, s % 3600 / 60),
         s => format!("{}m {}s", s / 60, s % 60),
+    }
+}
+
+#[cfg(test)]
+mod printable_tests {
+    #[test]
+    fn control_characters_cannot_reach_the_terminal() {
+        let shown = super::printable("O=evil\u{1b}[31mRED\nVerdict: FAKE\u{7}");
+        assert_eq!(shown, "O=evil\\u{1b}[31mRED\\u{a}Verdict: FAKE\\u{7}");
+        assert!(!shown.chars().any(char::is_control));
+        assert_eq!(super::printable("CN=ok, O=é"), "CN=ok, O=é");
     }
 }

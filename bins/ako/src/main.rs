@@ -92,7 +92,9 @@ fn main() -> ExitCode {
         .install_default()
         .is_err()
     {
-        eprintln!("error: a TLS crypto provider was already installed");
+        ako_runtime::cli::stderr_line(format_args!(
+            "error: a TLS crypto provider was already installed"
+        ));
         return ExitCode::from(2);
     }
     let command = Cli::command();
@@ -114,14 +116,19 @@ fn main() -> ExitCode {
             {
                 Ok(rt) => rt,
                 Err(e) => {
-                    eprintln!("error: cannot start the async runtime: {e}");
+                    ako_runtime::cli::stderr_line(format_args!(
+                        "error: cannot start the async runtime: {e}"
+                    ));
                     return ExitCode::from(2);
                 }
             };
             match runtime.block_on(run::run(*args)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
-                    eprintln!("error: {}", ako_runtime::error::describe(e.as_ref()));
+                    ako_runtime::cli::stderr_line(format_args!(
+                        "error: {}",
+                        ako_runtime::error::describe(e.as_ref())
+                    ));
                     ExitCode::from(1)
                 }
             }
@@ -138,7 +145,10 @@ fn main() -> ExitCode {
         Command::Translate(args) => match ingress::translate(*args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
-                eprintln!("error: {}", ako_runtime::error::describe(e.as_ref()));
+                ako_runtime::cli::stderr_line(format_args!(
+                    "error: {}",
+                    ako_runtime::error::describe(e.as_ref())
+                ));
                 ExitCode::from(1)
             }
         },

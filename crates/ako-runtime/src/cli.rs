@@ -115,3 +115,19 @@ impl From<Backends> for translate_core::IstioBackends {
         }
     }
 }
+
+/// Writes one line to stderr and ignores a closed or full stderr: an error message must never
+/// turn into a panic (`eprintln!` panics when it cannot write, exiting 101 with a backtrace).
+pub fn stderr_line(text: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_fmt(text).and_then(|()| err.write_all(b"\n"));
+}
+
+#[cfg(test)]
+mod stderr_tests {
+    #[test]
+    fn a_line_to_stderr_never_panics() {
+        super::stderr_line(format_args!("a line {}", 1));
+    }
+}

@@ -120,7 +120,7 @@ impl TranslateArgs {
         let settings = self.settings(component)?;
         let (snapshot, skipped) = load(&self.paths, &translator.kinds())?;
         for s in skipped {
-            eprintln!("{s}");
+            crate::cli::stderr_line(format_args!("{s}"));
         }
         let now = k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
             k8s_openapi::jiff::Timestamp::now(),
@@ -271,8 +271,8 @@ fn load_path(
             detail: format!("a NUL byte at offset {at}: not a text manifest"),
         });
     }
-    let docs: Vec<Value> =
-        serde_saphyr::from_multiple_with_options(&text, parse_options()).map_err(|e| {
+    let docs: Vec<Value> = serde_saphyr::from_multiple_with_options(&text, parse_options())
+        .map_err(|e| {
             LoadError::Syntax {
                 path: path.to_owned(),
                 // The first line names the position (or the limit); no snippet quotes the text,
@@ -369,7 +369,10 @@ mod tests {
         )
         .unwrap();
         let err = load(&[p], &[]).unwrap_err().to_string();
-        assert!(!err.contains("MIIEsecret") && !err.contains("PRIVATE"), "{err}");
+        assert!(
+            !err.contains("MIIEsecret") && !err.contains("PRIVATE"),
+            "{err}"
+        );
     }
 
     #[test]

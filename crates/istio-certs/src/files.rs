@@ -50,6 +50,17 @@ impl fmt::Display for CertFile {
 /// refusing anything over [`MAX_FILE_SIZE`].
 pub(crate) fn read_limited(dir: &Path, file: CertFile) -> Result<Vec<u8>, BundleError> {
     let path = dir.join(file.file_name());
+    // Only a regular file is opened: opening a FIFO blocks until a writer comes (forever, if
+    // none does), and a device can be endless.
+    match std::fs::metadata(&path) {
+        Ok(meta) if !meta.is_file() => {
+            return Err(BundleError::Read {
+                file,
+                source: std::io::Error::other("not a regular file"),
+            });
+        }
+        _ => {}
+    }
     let handle = match std::fs::File::open(&path) {
         Ok(h) => h,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {

@@ -20,7 +20,7 @@ const UNUSABLE_KEY_LABELS: &[(&str, &str)] = &[
 pub(crate) fn as_text(file: CertFile, bytes: &[u8]) -> Result<&str, BundleError> {
     std::str::from_utf8(bytes).map_err(|_| BundleError::MalformedPem {
         file,
-        detail: "not UTF-8 text".to_owned(),
+        detail: "not UTF-8 text: PEM expected (convert DER or PKCS#12 with `openssl x509 -inform der` or `openssl pkcs12`)".to_owned(),
     })
 }
 

@@ -638,3 +638,21 @@ fn a_private_key_in_a_certificate_file_is_refused_not_published() {
     assert_eq!(e.kind(), "key_in_certificate_file");
     assert_eq!(e.file(), CertFile::RootCert);
 }
+
+#[test]
+fn a_fifo_in_the_directory_is_refused_without_blocking() {
+    let ca = IstioCa::new(CaOptions::default()).unwrap();
+    let cert = ca.issue(&WorkloadRequest::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    write_dir(dir.path(), &cert);
+    let key = dir.path().join("key.pem");
+    std::fs::remove_file(&key).unwrap();
+    let made = std::process::Command::new("mkfifo").arg(&key).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("mkfifo is not available; skipping");
+        return;
+    }
+    // Without the check this open would block forever (no writer ever comes).
+    let e = IstioBundle::load(dir.path(), SystemTime::now()).unwrap_err();
+    assert!(e.to_string().contains("not a regular file"), "{e}");
+}
