@@ -82,13 +82,20 @@ pub fn attach(
     listeners: &BTreeMap<ObjectKey, Vec<Listener>>,
 ) -> Vec<ParentAttachment> {
     let route_ns = route.metadata.namespace.clone().unwrap_or_default();
-    let route_hosts: Vec<Hostname> = route
-        .spec
-        .hostnames
-        .iter()
-        .flatten()
-        .filter_map(|h| h.parse().ok())
-        .collect();
+    let mut route_hosts: Vec<Hostname> = Vec::new();
+    let mut invalid: Vec<String> = Vec::new();
+    for h in route.spec.hostnames.iter().flatten() {
+        match h.parse::<Hostname>() {
+            Ok(host) => route_hosts.push(host),
+            Err(e) => invalid.push(e.to_string()),
+        }
+    }
+    // Dropping an invalid hostname would widen the route (with none left, to every host of
+    // the listener): the route is refused instead, on every parent.
+    let refused = (!invalid.is_empty()).then(|| Problem {
+        reason: "UnsupportedValue",
+        message: format!("{}; the route is not attached", invalid.join("; ")),
+    });
     let mut out = Vec::new();
     for (index, r) in route.spec.parent_refs.iter().flatten().enumerate() {
         let parent = ParentRef::of(r, &route_ns);
@@ -106,7 +113,10 @@ pub fn attach(
             continue;
         }
         let ls = listeners.get(&key).map(Vec::as_slice).unwrap_or_default();
-        let result = attach_one(&parent, gateway, ls, &route_ns, &route_hosts, snapshot);
+        let result = match &refused {
+            Some(p) => Err(p.clone()),
+            None => attach_one(&parent, gateway, ls, &route_ns, &route_hosts, snapshot),
+        };
         out.push(ParentAttachment {
             index,
             parent,

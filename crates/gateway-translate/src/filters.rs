@@ -58,6 +58,26 @@ pub enum Unsupported {
     /// Filters on a backendRef other than AKO's extensions.
     #[error("backendRef filters of type {0} are not supported on Avi")]
     BackendFilter(&'static str),
+    /// A header name or value, hostname or path that cannot go on the wire as given.
+    #[error(transparent)]
+    Value(#[from] crate::matches::Unsupported),
+}
+
+/// Every header a modifier names or sets: names are HTTP tokens, values hold no control
+/// character (a CR or LF would add a header of the client's choosing).
+fn check_modifier<'a>(
+    add: impl Iterator<Item = (&'a str, &'a str)>,
+    set: impl Iterator<Item = (&'a str, &'a str)>,
+    remove: impl Iterator<Item = &'a str>,
+) -> Result<(), Unsupported> {
+    for (name, value) in add.chain(set) {
+        crate::matches::check_header_name(name)?;
+        crate::matches::check_text("header value", value)?;
+    }
+    for name in remove {
+        crate::matches::check_header_name(name)?;
+    }
+    Ok(())
 }
 
 /// The HTTP policy rules of one rule's filters.
@@ -102,6 +122,17 @@ pub fn rule_policy(
                         "RequestHeaderModifier",
                         "requestHeaderModifier",
                     ))?;
+                check_modifier(
+                    m.add
+                        .iter()
+                        .flatten()
+                        .map(|h| (h.name.as_str(), h.value.as_str())),
+                    m.set
+                        .iter()
+                        .flatten()
+                        .map(|h| (h.name.as_str(), h.value.as_str())),
+                    m.remove.iter().flatten().map(String::as_str),
+                )?;
                 request_hdrs = header_actions(
                     m.add
                         .iter()
@@ -122,6 +153,17 @@ pub fn rule_policy(
                         "ResponseHeaderModifier",
                         "responseHeaderModifier",
                     ))?;
+                check_modifier(
+                    m.add
+                        .iter()
+                        .flatten()
+                        .map(|h| (h.name.as_str(), h.value.as_str())),
+                    m.set
+                        .iter()
+                        .flatten()
+                        .map(|h| (h.name.as_str(), h.value.as_str())),
+                    m.remove.iter().flatten().map(String::as_str),
+                )?;
                 response_hdrs = header_actions(
                     m.add
                         .iter()

@@ -118,15 +118,29 @@ fn evaluate_one(l: &GatewayListeners, gw_ns: &str, snapshot: &Snapshot) -> Liste
         "HTTPS" => Some(Protocol::Https),
         _ => None,
     };
-    let not_accepted = protocol.is_none().then(|| {
-        problem(
+    // What the CRD's validation would refuse is refused here too (a dry run or an old CRD
+    // lets it through): never a listener that counts routes but programs nothing, nor a
+    // hostname read as "any host".
+    let bad_hostname = l
+        .hostname
+        .as_deref()
+        .and_then(|h| h.parse::<crate::hostnames::Hostname>().err());
+    let not_accepted = if protocol.is_none() {
+        Some(problem(
             "UnsupportedProtocol",
             format!(
                 "protocol {} is not supported; use HTTP or HTTPS",
                 l.protocol
             ),
-        )
-    });
+        ))
+    } else if !(1..=65535).contains(&l.port) {
+        Some(problem(
+            "PortUnavailable",
+            format!("port {} is outside 1-65535", l.port),
+        ))
+    } else {
+        bad_hostname.map(|e| problem("UnsupportedValue", e.to_string()))
+    };
     let (supported_kinds, kinds_problem) = route_kinds(l, protocol);
     let (certificate, cert_problem) = match protocol {
         Some(Protocol::Https) => match resolve_certificate(l, gw_ns, snapshot) {
@@ -350,6 +364,29 @@ pub fn unsupported_addresses(gateway: &Gateway) -> Vec<String> {
         .collect()
 }
 
+/// Why the Gateway's `IPAddress` addresses cannot be used, if they cannot: a value that is not
+/// an IP address, or more than one (its VS VIP holds one). Never a silent fallback to an
+/// allocated VIP or to the first address.
+pub fn unusable_addresses(gateway: &Gateway) -> Option<String> {
+    let ips: Vec<&str> = gateway
+        .spec
+        .addresses
+        .iter()
+        .flatten()
+        .filter(|a| a.r#type.as_deref().is_none_or(|t| t == "IPAddress"))
+        .map(|a| a.value.as_deref().unwrap_or(""))
+        .collect();
+    if let Some(bad) = ips.iter().find(|v| v.parse::<std::net::IpAddr>().is_err()) {
+        return Some(format!("{bad:?} is not an IP address"));
+    }
+    (ips.len() > 1).then(|| {
+        format!(
+            "{} addresses requested; one VS VIP address per Gateway is supported",
+            ips.len()
+        )
+    })
+}
+
 /// The Gateway's status. `attached_routes[i]` is the count for listener `i`; `addresses` are
 /// the VIPs once known.
 pub fn gateway_status(
@@ -357,6 +394,7 @@ pub fn gateway_status(
     listeners: &[Listener],
     attached_routes: &[i32],
     addresses: &[String],
+    name_problem: Option<String>,
     now: &Time,
 ) -> GatewayStatus {
     let generation = gateway.metadata.generation;
@@ -396,6 +434,10 @@ pub fn gateway_status(
     };
     let programmed = if !unsupported.is_empty() {
         Wanted::no("Programmed", "Invalid", "the Gateway is not accepted")
+    } else if let Some(why) = unusable_addresses(gateway) {
+        Wanted::no("Programmed", "AddressNotUsable", why)
+    } else if let Some(why) = name_problem {
+        Wanted::no("Programmed", "Invalid", why)
     } else if valid > 0 {
         Wanted::yes(
             "Programmed",

@@ -38,6 +38,100 @@ pub enum Unsupported {
         "query parameter match {0:?} of type RegularExpression cannot be expressed on Avi (query parameter matches are exact only)"
     )]
     RegexQueryParam(String),
+    /// A header name that is not an HTTP token.
+    #[error("header name {0:?} is not an HTTP token (RFC 9110 §5.1)")]
+    HeaderName(String),
+    /// A control character (CR, LF, NUL, ...) in a value that reaches the wire.
+    #[error("{what} {value:?} holds a control character")]
+    ControlCharacter {
+        /// What holds it.
+        what: &'static str,
+        /// The value, escaped.
+        value: String,
+    },
+    /// A path that does not start with `/`.
+    #[error("path {0:?} does not start with '/'")]
+    RelativePath(String),
+    /// A RegularExpression path the Service Engine cannot or should not run.
+    #[error("regular expression {pattern:?}: {reason}")]
+    Regex {
+        /// The pattern.
+        pattern: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// A header name as HTTP allows it: one or more token characters.
+pub fn check_header_name(name: &str) -> Result<(), Unsupported> {
+    let tchar = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    if name.is_empty() || !name.chars().all(tchar) {
+        return Err(Unsupported::HeaderName(name.to_owned()));
+    }
+    Ok(())
+}
+
+/// A value that goes on the wire or into an Avi match: no control character (a CR or LF would
+/// split a header, a NUL ends a string on the Service Engine).
+pub fn check_text(what: &'static str, value: &str) -> Result<(), Unsupported> {
+    if value.chars().any(char::is_control) {
+        return Err(Unsupported::ControlCharacter {
+            what,
+            value: value.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// A RegularExpression path: it must parse, and no unbounded repetition may hold another
+/// (`(a+)+$`): on a backtracking engine such as the Service Engine's PCRE, a request can make
+/// it run for ever. Look-around and back-references, which PCRE has, are taken as they are.
+pub fn check_regex(pattern: &str) -> Result<(), Unsupported> {
+    use regex_syntax::ast::{Ast, ErrorKind, RepetitionKind, RepetitionRange};
+    let refuse = |reason: String| Unsupported::Regex {
+        pattern: pattern.to_owned(),
+        reason,
+    };
+    let ast = match regex_syntax::ast::parse::Parser::new().parse(pattern) {
+        Ok(ast) => ast,
+        Err(e)
+            if matches!(
+                e.kind(),
+                ErrorKind::UnsupportedLookAround | ErrorKind::UnsupportedBackreference
+            ) =>
+        {
+            return Ok(());
+        }
+        Err(e) => return Err(refuse(e.kind().to_string())),
+    };
+    fn unbounded(k: &RepetitionKind) -> bool {
+        matches!(
+            k,
+            RepetitionKind::ZeroOrMore
+                | RepetitionKind::OneOrMore
+                | RepetitionKind::Range(RepetitionRange::AtLeast(_))
+        )
+    }
+    /// Whether `ast` holds an unbounded repetition; `inside` says one encloses it.
+    fn nested(ast: &Ast, inside: bool) -> bool {
+        match ast {
+            Ast::Repetition(r) => {
+                let u = unbounded(&r.op.kind);
+                (u && inside) || nested(&r.ast, inside || u)
+            }
+            Ast::Group(g) => nested(&g.ast, inside),
+            Ast::Alternation(a) => a.asts.iter().any(|x| nested(x, inside)),
+            Ast::Concat(c) => c.asts.iter().any(|x| nested(x, inside)),
+            _ => false,
+        }
+    }
+    if nested(&ast, false) {
+        return Err(refuse(
+            "a repetition inside a repetition can take exponential time on the Service Engine"
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 /// The Avi targets of one HTTPRoute match, on the given listener ports. Headers named twice
@@ -49,6 +143,8 @@ pub fn targets(m: &HttpRouteRulesMatches, ports: &[u16]) -> Result<Vec<MatchTarg
         if matches!(h.r#type, Some(HeaderType::RegularExpression)) {
             return Err(Unsupported::RegexHeader(h.name.clone()));
         }
+        check_header_name(&h.name)?;
+        check_text("header value", &h.value)?;
         if seen.insert(h.name.to_ascii_lowercase()) {
             hdrs.push(HdrMatch {
                 hdr: h.name.clone(),
@@ -57,6 +153,15 @@ pub fn targets(m: &HttpRouteRulesMatches, ports: &[u16]) -> Result<Vec<MatchTarg
                 value: vec![h.value.clone()],
                 extra: Default::default(),
             });
+        }
+    }
+    if let Some(p) = &m.path {
+        let value = p.value.as_deref().unwrap_or("/");
+        check_text("path", value)?;
+        if matches!(p.r#type, Some(PathType::RegularExpression)) {
+            check_regex(value)?;
+        } else if !value.starts_with('/') {
+            return Err(Unsupported::RelativePath(value.to_owned()));
         }
     }
     let query = query_match(m)?;
@@ -122,6 +227,8 @@ fn query_match(m: &HttpRouteRulesMatches) -> Result<Option<QueryMatch>, Unsuppor
         if matches!(q.r#type, Some(QueryType::RegularExpression)) {
             return Err(Unsupported::RegexQueryParam(q.name.clone()));
         }
+        check_text("query parameter name", &q.name)?;
+        check_text("query parameter value", &q.value)?;
         // Names are case-sensitive; the first of a repeated name counts.
         if seen.insert(q.name.clone()) {
             pairs.push(format!(

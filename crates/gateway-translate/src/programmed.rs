@@ -52,6 +52,16 @@ pub fn program_gateway(
     if !accepted {
         return true;
     }
+    // The translation already said why nothing is programmed (an unusable address, a name Avi
+    // cannot hold): no VIP will come, and that reason stays.
+    let refused = status
+        .conditions
+        .iter()
+        .flatten()
+        .any(|c| c.type_ == "Programmed" && c.status == "False");
+    if refused && failure.is_none() {
+        return true;
+    }
     if let Some(why) = failure {
         let message = format!("the Avi controller did not take the configuration: {why}");
         if let Some(c) = status.conditions.as_mut() {

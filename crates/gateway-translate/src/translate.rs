@@ -260,7 +260,20 @@ pub fn translate_with(
             .collect();
         // A Gateway asking for an address type we cannot assign is not accepted: nothing is
         // programmed for it, so it has no address either.
-        let addresses_ok = unsupported_addresses(gw).is_empty();
+        // Addresses that cannot be used, and names Avi cannot hold, program nothing either.
+        let name_problem = {
+            let name = names::parent_vs(&settings.cluster_name, &key.0, &key.1);
+            (name.len() > translate_core::names::MAX_NAME_LEN).then(|| {
+                format!(
+                    "the Avi virtual service name would be {} characters; Avi allows {}: shorten the Gateway's or its namespace's name",
+                    name.len(),
+                    translate_core::names::MAX_NAME_LEN
+                )
+            })
+        };
+        let addresses_ok = unsupported_addresses(gw).is_empty()
+            && crate::listeners::unusable_addresses(gw).is_none()
+            && name_problem.is_none();
         let addresses = if addresses_ok {
             static_addresses(gw)
         } else {
@@ -268,7 +281,7 @@ pub fn translate_with(
         };
         out.statuses.push(StatusUpdate::Gateway {
             key: key.clone(),
-            status: gateway_status(gw, ls, &per_listener, &addresses, now),
+            status: gateway_status(gw, ls, &per_listener, &addresses, name_problem, now),
         });
         if addresses_ok && ls.iter().any(Listener::is_valid) {
             parent_objects(settings, key, ls, &addresses, &all, &mut out.model);
@@ -881,6 +894,19 @@ fn backend_pool(
         });
     }
     let ns = b.namespace.clone().unwrap_or_else(|| route_ns.to_owned());
+    // The CRD bounds weights to 0-1,000,000; outside them (a dry run, an old CRD) the backend
+    // is refused rather than read as 0 or clamped.
+    let raw_weight = b.weight.unwrap_or(1);
+    let weight = u32::try_from(raw_weight)
+        .ok()
+        .filter(|w| *w <= 1_000_000)
+        .ok_or_else(|| Problem {
+            reason: "UnsupportedValue",
+            message: format!(
+                "backendRef {ns}/{} has weight {raw_weight}; weights are 0 to 1,000,000",
+                b.name
+            ),
+        })?;
     let from = Referrer {
         group: GATEWAY_GROUP,
         kind: "HTTPRoute",
@@ -998,7 +1024,6 @@ fn backend_pool(
     if let BackendTls::Policy(tls) = &decision.tls {
         out.model.pki_profiles.push(tls.pki_profile.clone());
     }
-    let weight = u32::try_from(b.weight.unwrap_or(1)).unwrap_or(0);
     Ok((pool, weight))
 }
 

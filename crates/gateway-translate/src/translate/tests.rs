@@ -590,3 +590,191 @@ fn a_key_inside_tls_crt_is_refused_and_never_reaches_the_model() {
     );
     assert!(!status.contains(key_line));
 }
+
+/// The first route parent's (type, status, reason, message) of `type_`.
+fn condition_of(t: &Translation, type_: &str) -> (String, String, String) {
+    let c = route_condition(t, type_);
+    (c.status, c.reason, c.message)
+}
+
+fn gateway_condition(t: &Translation, type_: &str) -> (String, String, String) {
+    t.statuses
+        .iter()
+        .find_map(|s| match s {
+            StatusUpdate::Gateway { status, .. } => status
+                .conditions
+                .iter()
+                .flatten()
+                .find(|c| c.type_ == type_)
+                .map(|c| (c.status.clone(), c.reason.clone(), c.message.clone())),
+            _ => None,
+        })
+        .unwrap()
+}
+
+#[test]
+fn hostile_matches_filters_and_weights_are_refused_with_the_reason() {
+    for (rule, says) in [
+        (
+            json!({"matches": [{"headers": [{"name": "x-a\r\nx-evil", "value": "1"}]}], "backendRefs": [{"name": "web", "port": 80}]}),
+            "not an HTTP token",
+        ),
+        (
+            json!({"matches": [{"headers": [{"name": "x-a", "value": "1\r\nx-evil: 2"}]}], "backendRefs": [{"name": "web", "port": 80}]}),
+            "control character",
+        ),
+        (
+            json!({"matches": [{"path": {"type": "PathPrefix", "value": "api"}}], "backendRefs": [{"name": "web", "port": 80}]}),
+            "does not start with '/'",
+        ),
+        (
+            json!({"matches": [{"path": {"type": "RegularExpression", "value": "((("}}], "backendRefs": [{"name": "web", "port": 80}]}),
+            "regular expression",
+        ),
+        (
+            json!({"matches": [{"path": {"type": "RegularExpression", "value": "/(a+)+$"}}], "backendRefs": [{"name": "web", "port": 80}]}),
+            "exponential time",
+        ),
+        (
+            json!({"filters": [{"type": "RequestHeaderModifier", "requestHeaderModifier": {"set": [{"name": "x", "value": "a\u{0}b"}]}}],
+                   "backendRefs": [{"name": "web", "port": 80}]}),
+            "control character",
+        ),
+    ] {
+        let t = translate(
+            &scenario(json!({}), rule.clone()),
+            &Settings::default(),
+            &now(),
+        );
+        let (status, reason, message) = condition_of(&t, "Accepted");
+        assert_eq!(
+            (status.as_str(), reason.as_str()),
+            ("False", "UnsupportedValue"),
+            "{rule}"
+        );
+        assert!(message.contains(says), "{rule}: {message}");
+        assert!(t.model.pool_groups.is_empty(), "{rule}");
+    }
+    // A regular expression with look-ahead (PCRE has it) and a bounded repetition are fine.
+    let rule = json!({"matches": [{"path": {"type": "RegularExpression", "value": "/v[0-9]+/(?=x)(ab){2}"}}], "backendRefs": [{"name": "web", "port": 80}]});
+    let t = translate(&scenario(json!({}), rule), &Settings::default(), &now());
+    assert_eq!(condition_of(&t, "Accepted").0, "True");
+    // A negative weight is not read as 0.
+    let rule = json!({"backendRefs": [{"name": "web", "port": 80, "weight": -5}]});
+    let t = translate(&scenario(json!({}), rule), &Settings::default(), &now());
+    let (status, reason, message) = condition_of(&t, "ResolvedRefs");
+    assert_eq!(
+        (status.as_str(), reason.as_str()),
+        ("False", "UnsupportedValue")
+    );
+    assert!(message.contains("weight -5"), "{message}");
+}
+
+#[test]
+fn invalid_route_hostnames_refuse_the_route_instead_of_widening_it() {
+    let mut s = scenario(json!({}), plain_rule());
+    let key = ("apps".to_owned(), "web".to_owned());
+    let mut route = (**s.http_routes.get(&key).unwrap()).clone();
+    route.spec.hostnames = Some(vec!["bad_host!".into(), "-x.example.com".into()]);
+    s.http_routes.insert(key, route.into());
+    let t = translate(&s, &Settings::default(), &now());
+    let (status, reason, message) = condition_of(&t, "Accepted");
+    assert_eq!(
+        (status.as_str(), reason.as_str()),
+        ("False", "UnsupportedValue")
+    );
+    assert!(message.contains("bad_host!"), "{message}");
+    assert!(
+        !t.model
+            .virtual_services
+            .iter()
+            .any(|v| v.type_ == Some(VsType::VhChild)),
+        "no child may serve the listener's hosts"
+    );
+}
+
+#[test]
+fn listeners_addresses_and_names_that_cannot_be_programmed_say_so() {
+    let gw_key = ("infra".to_owned(), "gw".to_owned());
+    let with_gateway = |edit: &dyn Fn(&mut gateway_api::gateways::Gateway)| {
+        let mut s = scenario(json!({}), plain_rule());
+        let mut gw = (**s.gateways.get(&gw_key).unwrap()).clone();
+        edit(&mut gw);
+        s.gateways.insert(gw_key.clone(), gw.into());
+        translate(&s, &Settings::default(), &now())
+    };
+    // Ports outside 1-65535 and a bad hostname make the listener invalid, not "programmed".
+    for port in [0, 65536, -1] {
+        let t = with_gateway(&|gw| gw.spec.listeners[0].port = port);
+        let StatusUpdate::Gateway { status, .. } = t
+            .statuses
+            .iter()
+            .find(|s| matches!(s, StatusUpdate::Gateway { .. }))
+            .unwrap()
+        else {
+            panic!()
+        };
+        let l = &status.listeners.as_ref().unwrap()[0];
+        let accepted = l.conditions.iter().find(|c| c.type_ == "Accepted").unwrap();
+        assert_eq!(
+            (accepted.status.as_str(), accepted.reason.as_str()),
+            ("False", "PortUnavailable"),
+            "{port}"
+        );
+        // attachedRoutes counts attachment alone (the spec's rule); what matters is that the
+        // listener is not said to be programmed.
+        let programmed = l
+            .conditions
+            .iter()
+            .find(|c| c.type_ == "Programmed")
+            .unwrap();
+        assert_eq!(programmed.status, "False", "{port}");
+    }
+    let t = with_gateway(&|gw| gw.spec.listeners[0].hostname = Some("not a host".into()));
+    let StatusUpdate::Gateway { status, .. } = t
+        .statuses
+        .iter()
+        .find(|s| matches!(s, StatusUpdate::Gateway { .. }))
+        .unwrap()
+    else {
+        panic!()
+    };
+    let accepted = status.listeners.as_ref().unwrap()[0]
+        .conditions
+        .iter()
+        .find(|c| c.type_ == "Accepted")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (accepted.status.as_str(), accepted.reason.as_str()),
+        ("False", "UnsupportedValue")
+    );
+    // Two addresses, or one that is no IP: nothing programmed, no VIP allocated instead.
+    for addresses in [
+        json!([{"value": "10.0.0.1"}, {"value": "10.0.0.2"}]),
+        json!([{"value": "10.0.0.300"}]),
+    ] {
+        let t = with_gateway(&|gw| {
+            gw.spec.addresses = Some(serde_json::from_value(addresses.clone()).unwrap())
+        });
+        let (status, reason, _) = gateway_condition(&t, "Programmed");
+        assert_eq!(
+            (status.as_str(), reason.as_str()),
+            ("False", "AddressNotUsable"),
+            "{addresses}"
+        );
+        assert!(t.model.vsvips.is_empty(), "{addresses}");
+    }
+    // A name Avi cannot hold.
+    let long = "g".repeat(253);
+    let mut s = scenario(json!({}), plain_rule());
+    let mut gw = (**s.gateways.get(&gw_key).unwrap()).clone();
+    gw.metadata.name = Some(long.clone());
+    s.gateways.remove(&gw_key);
+    s.gateways.insert(("infra".into(), long), gw.into());
+    let t = translate(&s, &Settings::default(), &now());
+    let (status, reason, message) = gateway_condition(&t, "Programmed");
+    assert_eq!((status.as_str(), reason.as_str()), ("False", "Invalid"));
+    assert!(message.contains("Avi allows 255"), "{message}");
+    assert!(t.model.virtual_services.is_empty());
+}
