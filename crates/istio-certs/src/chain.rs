@@ -46,8 +46,15 @@ pub(crate) fn check_validity(
     Ok(())
 }
 
+/// Signature checks one path search may make: a chain of hostile length and cross-signatures
+/// cannot make it run for long.
+const MAX_SIGNATURE_CHECKS: usize = 4_096;
+
 /// Verifies that `chain[0]` leads to one of `roots`. Intermediates may come in any order and
-/// roots repeated at the tail of the chain are harmless: trust comes only from `roots`.
+/// roots repeated at the tail of the chain are harmless: trust comes only from `roots`. Every
+/// candidate issuer is tried: a bundle listing an expired copy of a root (same name and key, as
+/// a self-signed root's renewal makes) before the valid one verifies, in either order. When no
+/// path is valid, the first problem met is the one reported.
 pub(crate) fn verify_path(
     chain: &[X509Certificate<'_>],
     roots: &[X509Certificate<'_>],
@@ -59,54 +66,95 @@ pub(crate) fn verify_path(
             expected: "CERTIFICATE",
         });
     };
-    let mut used = vec![false; chain.len()];
-    used[0] = true;
-    let mut current = leaf;
-    for _ in 0..MAX_DEPTH {
-        if let Some((root_index, root)) = roots
-            .iter()
-            .enumerate()
-            .find(|(_, r)| issued_by(current, r))
-        {
-            check_validity(root, CertFile::RootCert, root_index, now)?;
-            return Ok(Anchor { root_index });
-        }
-        let next = chain
-            .iter()
-            .enumerate()
-            .find(|(i, c)| !used[*i] && c.is_ca() && issued_by(current, c));
-        match next {
-            Some((index, issuer)) => {
-                check_validity(issuer, CertFile::CertChain, index, now)?;
-                used[index] = true;
-                current = issuer;
-            }
-            None => {
-                let detail = if current.subject().as_raw() == current.issuer().as_raw() {
-                    format!(
-                        "the chain ends at the self-signed '{}', which root-cert.pem does not hold",
-                        display_name(current)
-                    )
-                } else {
-                    format!(
-                        "no root or intermediate with subject '{}' has signed '{}'",
-                        current.issuer(),
-                        display_name(current)
-                    )
-                };
-                return Err(BundleError::ChainUnverified { detail });
-            }
-        }
-    }
-    Err(BundleError::ChainUnverified {
-        detail: format!("no root reached within {MAX_DEPTH} certificates"),
-    })
+    let mut search = Search {
+        chain,
+        roots,
+        now,
+        used: vec![false; chain.len()],
+        checks: 0,
+    };
+    search.used[0] = true;
+    search.from(leaf, 0)
 }
 
-/// Name match and a verified signature: names alone are not trust (root rotation keeps names).
-fn issued_by(cert: &X509Certificate<'_>, issuer: &X509Certificate<'_>) -> bool {
-    cert.issuer().as_raw() == issuer.subject().as_raw()
-        && cert.verify_signature(Some(issuer.public_key())).is_ok()
+struct Search<'c, 'a> {
+    chain: &'c [X509Certificate<'a>],
+    roots: &'c [X509Certificate<'a>],
+    now: OffsetDateTime,
+    used: Vec<bool>,
+    checks: usize,
+}
+
+impl Search<'_, '_> {
+    fn issued_by(&mut self, cert: &X509Certificate<'_>, issuer: &X509Certificate<'_>) -> bool {
+        if cert.issuer().as_raw() != issuer.subject().as_raw() {
+            return false;
+        }
+        self.checks += 1;
+        self.checks <= MAX_SIGNATURE_CHECKS
+            && cert.verify_signature(Some(issuer.public_key())).is_ok()
+    }
+
+    /// A valid path from `current` (at `depth`) to a root.
+    fn from(&mut self, current: &X509Certificate<'_>, depth: usize) -> Result<Anchor, BundleError> {
+        if depth >= MAX_DEPTH {
+            return Err(BundleError::ChainUnverified {
+                detail: format!("no root reached within {MAX_DEPTH} certificates"),
+            });
+        }
+        let mut first: Option<BundleError> = None;
+        for root_index in 0..self.roots.len() {
+            let root = &self.roots[root_index];
+            if self.issued_by(current, root) {
+                match check_validity(root, CertFile::RootCert, root_index, self.now) {
+                    Ok(()) => return Ok(Anchor { root_index }),
+                    Err(e) => {
+                        first.get_or_insert(e);
+                    }
+                }
+            }
+        }
+        for index in 0..self.chain.len() {
+            let candidate = &self.chain[index];
+            if self.used[index] || !candidate.is_ca() || !self.issued_by(current, candidate) {
+                continue;
+            }
+            if let Err(e) = check_validity(candidate, CertFile::CertChain, index, self.now) {
+                first.get_or_insert(e);
+                continue;
+            }
+            self.used[index] = true;
+            match self.from(candidate, depth + 1) {
+                Ok(anchor) => return Ok(anchor),
+                Err(e) => {
+                    first.get_or_insert(e);
+                }
+            }
+            self.used[index] = false;
+        }
+        if self.checks > MAX_SIGNATURE_CHECKS {
+            return Err(BundleError::ChainUnverified {
+                detail: format!(
+                    "no path found within {MAX_SIGNATURE_CHECKS} signature checks"
+                ),
+            });
+        }
+        Err(first.unwrap_or_else(|| {
+            let detail = if current.subject().as_raw() == current.issuer().as_raw() {
+                format!(
+                    "the chain ends at the self-signed '{}', which root-cert.pem does not hold",
+                    display_name(current)
+                )
+            } else {
+                format!(
+                    "no root or intermediate with subject '{}' has signed '{}'",
+                    current.issuer(),
+                    display_name(current)
+                )
+            };
+            BundleError::ChainUnverified { detail }
+        }))
+    }
 }
 
 /// The subject, or for Istio's subject-less leaves the URI SAN, so messages name something.
@@ -128,4 +176,54 @@ pub(crate) fn display_name(cert: &X509Certificate<'_>) -> String {
 pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|_| t.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair,
+    };
+    use x509_parser::prelude::FromDer;
+
+    use super::*;
+
+    fn root_params(not_before: (i32, u8, u8), not_after: (i32, u8, u8)) -> CertificateParams {
+        let mut p = CertificateParams::default();
+        p.distinguished_name = DistinguishedName::new();
+        p.distinguished_name
+            .push(DnType::OrganizationName, "cluster.local");
+        p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        p.not_before = rcgen::date_time_ymd(not_before.0, not_before.1, not_before.2);
+        p.not_after = rcgen::date_time_ymd(not_after.0, not_after.1, not_after.2);
+        p
+    }
+
+    #[test]
+    fn an_expired_copy_of_a_root_listed_first_does_not_hide_the_valid_one() {
+        let key = KeyPair::generate().unwrap();
+        // The same root renewed: same name and key, one copy expired.
+        let expired = root_params((2000, 1, 1), (2001, 1, 1)).self_signed(&key).unwrap();
+        let valid = root_params((2000, 1, 1), (2999, 1, 1)).self_signed(&key).unwrap();
+        let leaf_key = KeyPair::generate().unwrap();
+        let mut leaf = CertificateParams::new(vec!["a.example".into()]).unwrap();
+        leaf.not_before = rcgen::date_time_ymd(2000, 1, 1);
+        leaf.not_after = rcgen::date_time_ymd(2999, 1, 1);
+        let issuer = Issuer::new(root_params((2000, 1, 1), (2999, 1, 1)), &key);
+        let leaf = leaf.signed_by(&leaf_key, &issuer).unwrap();
+        fn parse(der: &[u8]) -> X509Certificate<'_> {
+            X509Certificate::from_der(der).unwrap().1
+        }
+        let chain = [parse(leaf.der())];
+        let now = OffsetDateTime::now_utc();
+        for (roots, index) in [
+            ([parse(expired.der()), parse(valid.der())], 1),
+            ([parse(valid.der()), parse(expired.der())], 0),
+        ] {
+            let anchor = verify_path(&chain, &roots, now).unwrap();
+            assert_eq!(anchor.root_index, index);
+        }
+        // Only the expired copy: the expiry is the reason given.
+        let e = verify_path(&chain, &[parse(expired.der())], now).unwrap_err();
+        assert_eq!(e.kind(), "expired", "{e}");
+    }
 }
