@@ -207,10 +207,23 @@ fn parse_options() -> serde_saphyr::Options {
 pub fn load(paths: &[PathBuf], kinds: &[KindSpec]) -> Result<(Snapshot, Vec<String>), LoadError> {
     let mut snapshot = Snapshot::default();
     let mut skipped = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
     for p in paths {
-        load_path(p, kinds, &mut snapshot, &mut skipped)?;
+        load_path(p, kinds, &mut snapshot, &mut skipped, &mut seen)?;
     }
     Ok((snapshot, skipped))
+}
+
+/// `kind group namespace/name` of a manifest, to find the same object given twice.
+fn identity(doc: &Value) -> String {
+    let s = |p: &str| doc.pointer(p).and_then(Value::as_str).unwrap_or_default();
+    let group = s("/apiVersion").rsplit_once('/').map_or("", |(g, _)| g);
+    format!(
+        "{} {group} {}/{}",
+        s("/kind"),
+        s("/metadata/namespace"),
+        s("/metadata/name")
+    )
 }
 
 fn load_path(
@@ -218,6 +231,7 @@ fn load_path(
     kinds: &[KindSpec],
     snapshot: &mut Snapshot,
     skipped: &mut Vec<String>,
+    seen: &mut std::collections::BTreeSet<String>,
 ) -> Result<(), LoadError> {
     let read_err = |source| LoadError::Read {
         path: path.to_owned(),
@@ -234,7 +248,7 @@ fn load_path(
                 .extension()
                 .is_some_and(|x| x == "yaml" || x == "yml" || x == "json");
             if p.is_dir() || (manifest && p.is_file()) {
-                load_path(&p, kinds, snapshot, skipped)?;
+                load_path(&p, kinds, snapshot, skipped, seen)?;
             }
         }
         return Ok(());
@@ -282,10 +296,14 @@ fn load_path(
         })?;
     for doc in docs.into_iter().filter(|d| !d.is_null()) {
         let items = if doc.get("kind").and_then(Value::as_str) == Some("List") {
-            match doc.get("items").and_then(Value::as_array) {
-                Some(items) => items.clone(),
-                None => {
-                    skipped.push(format!("{}: a List without items", path.display()));
+            match doc.get("items") {
+                Some(Value::Array(items)) => items.clone(),
+                None | Some(Value::Null) => Vec::new(),
+                Some(_) => {
+                    skipped.push(format!(
+                        "{}: skipped: a List whose items is not a list",
+                        path.display()
+                    ));
                     continue;
                 }
             }
@@ -293,6 +311,14 @@ fn load_path(
             vec![doc]
         };
         for item in items {
+            let id = identity(&item);
+            if !seen.insert(id.clone()) {
+                // As `kubectl apply` of the same files would: the later one is what stays.
+                skipped.push(format!(
+                    "{}: {id} is given again; the later one replaces the earlier",
+                    path.display()
+                ));
+            }
             if let Err(e) = snapshot.insert_json(item, kinds) {
                 skipped.push(format!("{}: skipped: {e}", path.display()));
             }
@@ -344,6 +370,21 @@ mod tests {
         assert!(skipped.is_empty());
         let err = load(&[PathBuf::from("/dev/zero")], &[]).unwrap_err();
         assert!(matches!(err, LoadError::NotAFile { .. }), "{err}");
+    }
+
+    #[test]
+    fn the_same_object_twice_is_said_and_a_bad_list_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.yaml");
+        std::fs::write(
+            &p,
+            "apiVersion: v1\nkind: Service\nmetadata: {name: a, namespace: x}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: a, namespace: x}\n---\napiVersion: v1\nkind: List\nitems: {a: 1}\n",
+        )
+        .unwrap();
+        let (s, skipped) = load(&[p], &[]).unwrap();
+        assert_eq!(s.shared.services.len(), 1);
+        assert!(skipped.iter().any(|l| l.contains("Service  x/a is given again")), "{skipped:?}");
+        assert!(skipped.iter().any(|l| l.contains("items is not a list")), "{skipped:?}");
     }
 
     #[test]
