@@ -7,6 +7,8 @@
 //!   emulators, step by step (docs/demo.md).
 //! - `manifests [--check]`: render the Helm chart `deploy/helm/ako` into `deploy/manifests/`
 //!   (or fail if the committed files differ from a fresh rendering).
+//! - `fuzz [--seconds N] [--target T]`: every fuzz target (or one) for N seconds each, release
+//!   build (`fuzz/`; a short pass runs in `cargo test`).
 //! - `protos --from DIR [--check]`: compile Kubernetes' `generated.proto` files into kube-sim's
 //!   descriptor set (docs/kube-sim.md says where the files come from).
 
@@ -50,6 +52,16 @@ enum Task {
         /// Write nothing; fail if a file in deploy/manifests/ differs from a fresh rendering.
         #[arg(long)]
         check: bool,
+    },
+    /// Run the fuzz targets (fuzz/) for a while each; a failure prints the input to keep in
+    /// fuzz/corpus/<target>/.
+    Fuzz {
+        /// Seconds per target.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        /// Only this target (one of fuzz_targets::TARGETS).
+        #[arg(long)]
+        target: Option<String>,
     },
     /// Compile Kubernetes' .proto files into crates/kube-sim/src/protobuf/kubernetes-1.35.binpb.
     Protos {
@@ -98,6 +110,28 @@ fn main() -> anyhow::Result<()> {
         }
         Task::Manifests { check } => manifests(check),
         Task::Protos { from, check } => protos(&from, check),
+        Task::Fuzz { seconds, target } => {
+            let mut args = vec![
+                "test",
+                "--release",
+                "-p",
+                "fuzz-targets",
+                "--test",
+                "targets",
+            ];
+            if let Some(t) = target.as_deref() {
+                args.extend(["--", "--exact", t, "--nocapture", "--test-threads", "1"]);
+            } else {
+                args.extend(["--", "--nocapture", "--test-threads", "1"]);
+            }
+            cargo(
+                &args,
+                &[
+                    ("BOLERO_RANDOM_TEST_TIME_MS", (seconds * 1000).to_string()),
+                    ("BOLERO_RANDOM_ITERATIONS", u64::MAX.to_string()),
+                ],
+            )
+        }
         Task::Demo {
             keep_running,
             service_type,

@@ -278,6 +278,19 @@ fn load_path(
             path: path.to_owned(),
         });
     }
+    load_text(&text, path, kinds, snapshot, skipped, seen)
+}
+
+/// Reads the manifests of one file's `text` (named `path` in messages) into `snapshot`, as
+/// [`load`] does for a file; `seen` finds objects given twice across calls.
+pub fn load_text(
+    text: &str,
+    path: &Path,
+    kinds: &[KindSpec],
+    snapshot: &mut Snapshot,
+    skipped: &mut Vec<String>,
+    seen: &mut std::collections::BTreeSet<String>,
+) -> Result<(), LoadError> {
     // A NUL byte ends the text for the YAML parser: what follows would vanish without a word.
     if let Some(at) = text.find('\0') {
         return Err(LoadError::Syntax {
@@ -285,7 +298,7 @@ fn load_path(
             detail: format!("a NUL byte at offset {at}: not a text manifest"),
         });
     }
-    let docs: Vec<Value> = serde_saphyr::from_multiple_with_options(&text, parse_options())
+    let docs: Vec<Value> = serde_saphyr::from_multiple_with_options(text, parse_options())
         .map_err(|e| {
             LoadError::Syntax {
                 path: path.to_owned(),
@@ -383,8 +396,16 @@ mod tests {
         .unwrap();
         let (s, skipped) = load(&[p], &[]).unwrap();
         assert_eq!(s.shared.services.len(), 1);
-        assert!(skipped.iter().any(|l| l.contains("Service  x/a is given again")), "{skipped:?}");
-        assert!(skipped.iter().any(|l| l.contains("items is not a list")), "{skipped:?}");
+        assert!(
+            skipped
+                .iter()
+                .any(|l| l.contains("Service  x/a is given again")),
+            "{skipped:?}"
+        );
+        assert!(
+            skipped.iter().any(|l| l.contains("items is not a list")),
+            "{skipped:?}"
+        );
     }
 
     #[test]

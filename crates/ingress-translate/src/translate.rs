@@ -580,7 +580,6 @@ pub enum SecretError {
 
 /// The certificate and key of Secret `ns/name`, checked: every PEM block of `tls.crt` is an
 /// X.509 certificate (a private key there is refused), `tls.key` is a PEM private key.
-
 fn load_cert(shared: &SharedInputs, ns: &str, name: &str) -> Result<Cert, SecretError> {
     let secret = shared
         .secrets

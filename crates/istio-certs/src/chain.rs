@@ -134,9 +134,7 @@ impl Search<'_, '_> {
         }
         if self.checks > MAX_SIGNATURE_CHECKS {
             return Err(BundleError::ChainUnverified {
-                detail: format!(
-                    "no path found within {MAX_SIGNATURE_CHECKS} signature checks"
-                ),
+                detail: format!("no path found within {MAX_SIGNATURE_CHECKS} signature checks"),
             });
         }
         Err(first.unwrap_or_else(|| {
@@ -202,8 +200,12 @@ mod tests {
     fn an_expired_copy_of_a_root_listed_first_does_not_hide_the_valid_one() {
         let key = KeyPair::generate().unwrap();
         // The same root renewed: same name and key, one copy expired.
-        let expired = root_params((2000, 1, 1), (2001, 1, 1)).self_signed(&key).unwrap();
-        let valid = root_params((2000, 1, 1), (2999, 1, 1)).self_signed(&key).unwrap();
+        let expired = root_params((2000, 1, 1), (2001, 1, 1))
+            .self_signed(&key)
+            .unwrap();
+        let valid = root_params((2000, 1, 1), (2999, 1, 1))
+            .self_signed(&key)
+            .unwrap();
         let leaf_key = KeyPair::generate().unwrap();
         let mut leaf = CertificateParams::new(vec!["a.example".into()]).unwrap();
         leaf.not_before = rcgen::date_time_ymd(2000, 1, 1);

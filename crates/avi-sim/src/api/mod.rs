@@ -64,6 +64,23 @@ const DEFAULT_PAGE_SIZE: usize = 25;
 const MAX_PAGE_SIZE: usize = 200;
 
 impl Sim {
+    /// A controller without a listener or data plane, for driving [`dispatch`] directly
+    /// (fuzzing, benchmarks): freshly seeded, with `config`'s credentials.
+    pub fn in_memory(config: SimConfig) -> Result<Arc<Sim>, crate::SimError> {
+        let store = Store::new().map_err(|e| crate::SimError::Seed(e.message))?;
+        Ok(Arc::new(Sim {
+            faults: Mutex::new(Faults::new(config.seed)),
+            journal: Mutex::new(Journal::new(config.log_capacity)),
+            sessions: Mutex::new(Sessions::default()),
+            store: RwLock::new(store),
+            scheme: "http",
+            password: Mutex::new(config.password.clone()),
+            singletons: Mutex::new(HashMap::new()),
+            data_plane: None,
+            config,
+        }))
+    }
+
     fn lock_store_read(&self) -> std::sync::RwLockReadGuard<'_, Store> {
         self.store
             .read()
