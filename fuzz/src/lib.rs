@@ -232,6 +232,18 @@ pub fn mutated_manifests(data: &[u8]) -> usize {
     translate_text(&text)
 }
 
+/// The method a byte picks.
+fn method(b: usize) -> Method {
+    [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+    ][b % 5]
+        .clone()
+}
+
 thread_local! {
     static RUNTIME: RefCell<Option<tokio::runtime::Runtime>> = const { RefCell::new(None) };
 }
@@ -275,14 +287,7 @@ const CONTENT_TYPES: &[&str] = &[
 pub fn kube_request(data: &[u8]) {
     let p = parts(data, 4);
     let pick = |b: &[u8], i: usize| usize::from(b.get(i).copied().unwrap_or(0));
-    let method = [
-        Method::GET,
-        Method::POST,
-        Method::PUT,
-        Method::PATCH,
-        Method::DELETE,
-    ][pick(p[0], 0) % 5]
-        .clone();
+    let method = method(pick(p[0], 0));
     let path = format!(
         "{}{}",
         KUBE_PATHS[pick(p[0], 1) % KUBE_PATHS.len()],
@@ -367,14 +372,7 @@ pub fn avi_request(data: &[u8]) {
     let Ok(sim) = avi_sim::api::Sim::in_memory(config) else {
         return;
     };
-    let method = [
-        Method::GET,
-        Method::POST,
-        Method::PUT,
-        Method::PATCH,
-        Method::DELETE,
-    ][pick(p[0], 0) % 5]
-        .clone();
+    let method = method(pick(p[0], 0));
     let mut headers = HeaderMap::new();
     if let Ok(v) = HeaderValue::from_str(&auth) {
         headers.insert(header::AUTHORIZATION, v);

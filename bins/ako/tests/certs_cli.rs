@@ -115,7 +115,7 @@ fn inspect_torn_set_exits_1_with_one_clear_line() {
 }
 
 #[test]
-fn inspect_missing_directory_names_the_file() {
+fn inspect_missing_directory_says_the_directory_is_missing() {
     let out = ako(&[
         "certs",
         "inspect",
@@ -125,9 +125,15 @@ fn inspect_missing_directory_names_the_file() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(
-        stderr.contains("key.pem is missing in /nonexistent/istio-output-certs"),
+        stderr.contains("/nonexistent/istio-output-certs does not exist"),
         "{stderr}"
     );
+    // A directory without the files still names the missing file.
+    let dir = tempfile::tempdir().unwrap();
+    let out = ako(&["certs", "inspect", "--dir", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("key.pem is missing in"), "{stderr}");
 }
 
 #[test]

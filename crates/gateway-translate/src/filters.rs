@@ -63,23 +63,6 @@ pub enum Unsupported {
     Value(#[from] crate::matches::Unsupported),
 }
 
-/// Every header a modifier names or sets: names are HTTP tokens, values hold no control
-/// character (a CR or LF would add a header of the client's choosing).
-fn check_modifier<'a>(
-    add: impl Iterator<Item = (&'a str, &'a str)>,
-    set: impl Iterator<Item = (&'a str, &'a str)>,
-    remove: impl Iterator<Item = &'a str>,
-) -> Result<(), Unsupported> {
-    for (name, value) in add.chain(set) {
-        crate::matches::check_header_name(name)?;
-        crate::matches::check_text("header value", value)?;
-    }
-    for name in remove {
-        crate::matches::check_header_name(name)?;
-    }
-    Ok(())
-}
-
 /// The HTTP policy rules of one rule's filters.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RulePolicy {
@@ -122,17 +105,6 @@ pub fn rule_policy(
                         "RequestHeaderModifier",
                         "requestHeaderModifier",
                     ))?;
-                check_modifier(
-                    m.add
-                        .iter()
-                        .flatten()
-                        .map(|h| (h.name.as_str(), h.value.as_str())),
-                    m.set
-                        .iter()
-                        .flatten()
-                        .map(|h| (h.name.as_str(), h.value.as_str())),
-                    m.remove.iter().flatten().map(String::as_str),
-                )?;
                 request_hdrs = header_actions(
                     m.add
                         .iter()
@@ -143,7 +115,7 @@ pub fn rule_policy(
                         .flatten()
                         .map(|h| (h.name.as_str(), h.value.as_str())),
                     m.remove.iter().flatten().map(String::as_str),
-                );
+                )?;
             }
             FilterType::ResponseHeaderModifier => {
                 let m = f
@@ -153,17 +125,6 @@ pub fn rule_policy(
                         "ResponseHeaderModifier",
                         "responseHeaderModifier",
                     ))?;
-                check_modifier(
-                    m.add
-                        .iter()
-                        .flatten()
-                        .map(|h| (h.name.as_str(), h.value.as_str())),
-                    m.set
-                        .iter()
-                        .flatten()
-                        .map(|h| (h.name.as_str(), h.value.as_str())),
-                    m.remove.iter().flatten().map(String::as_str),
-                )?;
                 response_hdrs = header_actions(
                     m.add
                         .iter()
@@ -174,7 +135,7 @@ pub fn rule_policy(
                         .flatten()
                         .map(|h| (h.name.as_str(), h.value.as_str())),
                     m.remove.iter().flatten().map(String::as_str),
-                );
+                )?;
             }
             FilterType::RequestRedirect => {
                 redirect = Some(
@@ -214,15 +175,24 @@ pub fn rule_policy(
     Ok(out)
 }
 
-/// Add, then set, then remove, each sorted by name, indexed in that order (AKO's order).
+/// Add, then set, then remove, each sorted by name, indexed in that order (AKO's order). Names
+/// must be HTTP tokens and values free of control characters (a CR or LF would add a header of
+/// the client's choosing).
 fn header_actions<'a>(
     add: impl Iterator<Item = (&'a str, &'a str)>,
     set: impl Iterator<Item = (&'a str, &'a str)>,
     remove: impl Iterator<Item = &'a str>,
-) -> Vec<HttpHdrAction> {
+) -> Result<Vec<HttpHdrAction>, Unsupported> {
     let mut add: Vec<_> = add.collect();
     let mut set: Vec<_> = set.collect();
     let mut remove: Vec<_> = remove.collect();
+    for (name, value) in add.iter().chain(&set) {
+        crate::matches::check_header_name(name)?;
+        crate::matches::check_text("header value", value)?;
+    }
+    for name in &remove {
+        crate::matches::check_header_name(name)?;
+    }
     add.sort();
     set.sort();
     remove.sort();
@@ -255,7 +225,7 @@ fn header_actions<'a>(
     for (i, a) in out.iter_mut().enumerate() {
         a.hdr_index = u32::try_from(i).ok();
     }
-    out
+    Ok(out)
 }
 
 fn redirect_rules(
