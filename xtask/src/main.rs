@@ -9,6 +9,8 @@
 //!   (or fail if the committed files differ from a fresh rendering).
 //! - `fuzz [--seconds N] [--target T]`: every fuzz target (or one) for N seconds each, release
 //!   build (`fuzz/`; a short pass runs in `cargo test`).
+//! - `overlap --routes N [--header-names]`: prints the overlapping-routes manifests of
+//!   docs/performance.md (N HTTPRoutes on one host and path, one header match each).
 //! - `protos --from DIR [--check]`: compile Kubernetes' `generated.proto` files into kube-sim's
 //!   descriptor set (docs/kube-sim.md says where the files come from).
 
@@ -63,6 +65,17 @@ enum Task {
         #[arg(long)]
         target: Option<String>,
     },
+    /// Print N HTTPRoutes on one Gateway, host and path, each matching one header (the
+    /// overlapping-routes case of docs/performance.md), with their Gateway and Service.
+    Overlap {
+        /// Number of routes.
+        #[arg(long)]
+        routes: usize,
+        /// Each route matches its own header name (`x-h<i>: v`), so matches can hold together;
+        /// without it they share one name with different values (`x-h: v<i>`).
+        #[arg(long)]
+        header_names: bool,
+    },
     /// Compile Kubernetes' .proto files into crates/kube-sim/src/protobuf/kubernetes-1.35.binpb.
     Protos {
         /// The directory holding `api/`, `apimachinery/` and `apiextensions_apiserver/` (the
@@ -110,6 +123,17 @@ fn main() -> anyhow::Result<()> {
         }
         Task::Manifests { check } => manifests(check),
         Task::Protos { from, check } => protos(&from, check),
+        Task::Overlap {
+            routes,
+            header_names,
+        } => {
+            use std::io::Write as _;
+            let text = overlap(routes, header_names);
+            std::io::stdout()
+                .lock()
+                .write_all(text.as_bytes())
+                .context("writing the manifests")
+        }
         Task::Fuzz { seconds, target } => {
             let mut args = vec![
                 "test",
@@ -137,6 +161,28 @@ fn main() -> anyhow::Result<()> {
             service_type,
         } => demo(keep_running, service_type),
     }
+}
+
+/// The manifests of `cargo xtask overlap`.
+fn overlap(routes: usize, header_names: bool) -> String {
+    let mut out = String::from(
+        "apiVersion: gateway.networking.k8s.io/v1\nkind: GatewayClass\nmetadata: {name: avi-lb}\nspec: {controllerName: ako.vmware.com/avi-lb}\n---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata: {name: gw, namespace: default}\nspec:\n  gatewayClassName: avi-lb\n  listeners: [{name: http, port: 80, protocol: HTTP}]\n---\napiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: default}\nspec: {ports: [{port: 80, targetPort: 8080}]}\n",
+    );
+    for i in 0..routes {
+        let header = if header_names {
+            format!("{{name: x-h{i}, value: v}}")
+        } else {
+            format!("{{name: x-h, value: v{i}}}")
+        };
+        // Distinct creation times order the routes as the spec's precedence does.
+        out.push_str(&format!(
+            "---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: r{i}, namespace: default, creationTimestamp: \"2026-01-01T{:02}:{:02}:{:02}Z\"}}\nspec:\n  parentRefs: [{{name: gw}}]\n  hostnames: [x.example.com]\n  rules:\n  - matches: [{{path: {{type: PathPrefix, value: /}}, headers: [{header}]}}]\n    backendRefs: [{{name: web, port: 80}}]\n",
+            i / 3600 % 24,
+            i / 60 % 60,
+            i % 60
+        ));
+    }
+    out
 }
 
 /// The .proto files of the kinds kube-sim serves (and their neighbours), with what they import.
