@@ -539,7 +539,7 @@ impl Store {
             Ok(c) => c,
             Err(e) if e.code == 404 && kind == PatchType::Apply && part == Part::Main => {
                 let mut obj = body.clone();
-                record_manager(&mut obj, manager, "Apply", &res.api_version(), body);
+                record_manager(&mut obj, manager, "Apply", "", &res.api_version(), body);
                 if let Some(m) = meta_mut(&mut obj) {
                     m.insert("name".into(), Value::String(name.to_owned()));
                 }
@@ -565,12 +565,26 @@ impl Store {
                 patch::strategic_merge(&mut next, body);
             }
             PatchType::Apply => {
+                let sub = subresource(part);
+                let before = manager.and_then(|m| applied_fields(&current, m, sub));
                 patch::strategic_merge(&mut next, body);
-                record_manager(&mut next, manager, "Apply", &res.api_version(), body);
+                record_manager(&mut next, manager, "Apply", sub, &res.api_version(), body);
+                // Server-side apply: what this manager applied before and applies no longer,
+                // and no other manager owns, goes.
+                if let (Some(m), Some(before)) = (manager, before) {
+                    remove_dropped_fields(&mut next, m, sub, &before, &fields_v1(body));
+                }
             }
         }
         if kind != PatchType::Apply {
-            record_manager(&mut next, manager, "Update", &res.api_version(), body);
+            record_manager(
+                &mut next,
+                manager,
+                "Update",
+                subresource(part),
+                &res.api_version(),
+                body,
+            );
         }
         if let Some(rv) = meta_str(body, "resourceVersion")
             && rv != meta_str(&current, "resourceVersion").unwrap_or_default()
@@ -594,12 +608,17 @@ impl Store {
         match part {
             Part::Status => {
                 let status = next.get("status").cloned();
+                let managed = next.pointer("/metadata/managedFields").cloned();
                 next = current.clone();
                 if let Some(m) = next.as_object_mut() {
                     match status {
                         Some(s) => m.insert("status".into(), s),
                         None => m.remove("status"),
                     };
+                }
+                // The managers of a status write are recorded too (as `subresource: status`).
+                if let (Some(managed), Some(meta)) = (managed, meta_mut(&mut next)) {
+                    meta.insert("managedFields".into(), managed);
                 }
             }
             Part::Main if res.status => {
@@ -735,12 +754,28 @@ impl Store {
     }
 }
 
-/// Records a field manager in `metadata.managedFields` (one entry per manager and operation),
-/// with the fields its patch set.
+/// `status` for a status write, `` for the main resource (a managedFields entry's
+/// `subresource`).
+fn subresource(part: Part) -> &'static str {
+    match part {
+        Part::Status => "status",
+        Part::Main => "",
+    }
+}
+
+fn entry_is(e: &Value, manager: &str, operation: &str, sub: &str) -> bool {
+    e["manager"] == manager
+        && e["operation"] == operation
+        && e.get("subresource").and_then(Value::as_str).unwrap_or("") == sub
+}
+
+/// Records a field manager in `metadata.managedFields` (one entry per manager, operation and
+/// subresource), with the fields its patch set.
 fn record_manager(
     obj: &mut Value,
     manager: Option<&str>,
     operation: &str,
+    sub: &str,
     api_version: &str,
     body: &Value,
 ) {
@@ -749,15 +784,89 @@ fn record_manager(
     let Some(meta) = meta_mut(obj) else { return };
     let list = meta.entry("managedFields").or_insert_with(|| json!([]));
     let Value::Array(entries) = list else { return };
-    entries.retain(|e| !(e["manager"] == manager && e["operation"] == operation));
-    entries.push(json!({
+    entries.retain(|e| !entry_is(e, manager, operation, sub));
+    let mut entry = json!({
         "manager": manager,
         "operation": operation,
         "apiVersion": api_version,
         "time": now(),
         "fieldsType": "FieldsV1",
         "fieldsV1": fields,
-    }));
+    });
+    if !sub.is_empty() {
+        entry["subresource"] = json!(sub);
+    }
+    entries.push(entry);
+}
+
+/// The fields `manager` last applied to `obj` (its `Apply` entry for `sub`).
+fn applied_fields(obj: &Value, manager: &str, sub: &str) -> Option<Value> {
+    obj.pointer("/metadata/managedFields")?
+        .as_array()?
+        .iter()
+        .find(|e| entry_is(e, manager, "Apply", sub))
+        .and_then(|e| e.get("fieldsV1").cloned())
+}
+
+/// The leaf paths of a `FieldsV1` set (`{"f:data": {"f:a": {}}}` → `[["data", "a"]]`).
+fn leaves(fields: &Value, at: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+    let Value::Object(m) = fields else { return };
+    if m.is_empty() {
+        if !at.is_empty() {
+            out.push(at.clone());
+        }
+        return;
+    }
+    for (k, v) in m {
+        let Some(key) = k.strip_prefix("f:") else {
+            continue;
+        };
+        at.push(key.to_owned());
+        leaves(v, at, out);
+        at.pop();
+    }
+}
+
+/// Removes from `obj` the leaves `manager` applied `before` and no longer applies (`now`),
+/// unless another entry of `managedFields` owns them too.
+fn remove_dropped_fields(obj: &mut Value, manager: &str, sub: &str, before: &Value, now: &Value) {
+    let (mut old, mut new) = (Vec::new(), Vec::new());
+    leaves(before, &mut Vec::new(), &mut old);
+    leaves(now, &mut Vec::new(), &mut new);
+    let mut others = Vec::new();
+    for e in obj
+        .pointer("/metadata/managedFields")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|e| !entry_is(e, manager, "Apply", sub))
+    {
+        if let Some(f) = e.get("fieldsV1") {
+            leaves(f, &mut Vec::new(), &mut others);
+        }
+    }
+    for path in old {
+        // Still applied, itself or something below it, or owned so by another manager.
+        let kept = new.iter().chain(&others).any(|p| p.starts_with(&path));
+        if kept
+            || path
+                .first()
+                .is_some_and(|k| k == "metadata" && path.len() < 2)
+        {
+            continue;
+        }
+        let (last, parents) = match path.split_last() {
+            Some(x) => x,
+            None => continue,
+        };
+        let pointer: String = parents
+            .iter()
+            .map(|k| format!("/{}", k.replace('~', "~0").replace('/', "~1")))
+            .collect();
+        if let Some(m) = obj.pointer_mut(&pointer).and_then(Value::as_object_mut) {
+            m.remove(last.as_str());
+        }
+    }
 }
 
 /// The `FieldsV1` set of the fields a patch body sets (`{"f:spec": {"f:replicas": {}}}`).

@@ -831,3 +831,69 @@ async fn secrets_merge_string_data_and_only_kinds_with_a_spec_generation_have_on
         .unwrap();
     assert_eq!(ing.metadata.generation, Some(1));
 }
+
+/// Server-side apply removes what a manager applied before and applies no longer, unless
+/// another manager owns it; on the main resource and on `/status`.
+#[tokio::test]
+async fn server_side_apply_removes_fields_a_manager_stops_applying() {
+    let sim = KubeSim::start(SimConfig::default()).await.unwrap();
+    let client = client(&sim).await;
+    let api: Api<ConfigMap> = Api::namespaced(client.clone(), "default");
+    let apply = |data: serde_json::Value| json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "ssa"}, "data": data});
+    let pp = PatchParams::apply("first");
+    api.patch(
+        "ssa",
+        &pp,
+        &Patch::Apply(apply(json!({"a": "1", "b": "2"}))),
+    )
+    .await
+    .unwrap();
+    // Another manager sets c.
+    api.patch(
+        "ssa",
+        &PatchParams::apply("second"),
+        &Patch::Apply(apply(json!({"c": "3"}))),
+    )
+    .await
+    .unwrap();
+    // The first manager drops b (and never applied c): b goes, a and c stay.
+    let got = api
+        .patch("ssa", &pp, &Patch::Apply(apply(json!({"a": "1"}))))
+        .await
+        .unwrap();
+    let data = got.data.unwrap();
+    assert_eq!(data.get("a").map(String::as_str), Some("1"));
+    assert_eq!(data.get("b"), None, "{data:?}");
+    assert_eq!(data.get("c").map(String::as_str), Some("3"));
+
+    // Status: a Lease has none, so a Service (it has /status).
+    let svcs: Api<k8s_openapi::api::core::v1::Service> = Api::namespaced(client, "default");
+    svcs.create(
+        &PostParams::default(),
+        &serde_json::from_value(json!({"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "web"}, "spec": {"ports": [{"port": 80}]}}))
+        .unwrap(),
+    )
+    .await
+    .unwrap();
+    let status = |lb: serde_json::Value| json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"}, "status": lb});
+    let ctl = PatchParams::apply("ctl").force();
+    svcs.patch_status(
+        "web",
+        &ctl,
+        &Patch::Apply(status(
+            json!({"loadBalancer": {"ingress": [{"ip": "10.0.0.1"}]}}),
+        )),
+    )
+    .await
+    .unwrap();
+    let got = svcs
+        .patch_status("web", &ctl, &Patch::Apply(status(json!({}))))
+        .await
+        .unwrap();
+    let lb = got
+        .status
+        .and_then(|s| s.load_balancer)
+        .and_then(|l| l.ingress);
+    assert!(lb.as_ref().is_none_or(Vec::is_empty), "{lb:?}");
+}
