@@ -6,9 +6,10 @@
 //! `notify` reports a rename as `Modify(Name(..))`; a watch on a file dies at the first rename;
 //! the directory may not exist yet; projected volumes swap a `..data` symlink without naming
 //! any of the files. So the watcher watches the directory (or its nearest existing ancestor),
-//! treats any relevant event as "re-read everything", debounces, validates the whole set,
-//! retries with backoff while the set is torn, and re-reads periodically in case events were
-//! lost.
+//! treats any relevant event as "re-read everything", reads at once (validation is what keeps
+//! a torn set out, not waiting: a set read between two renames fails the key or chain check
+//! and the next rename's event reads again), validates the whole set, retries with backoff
+//! while the set is torn, and re-reads periodically in case events were lost.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -60,7 +61,8 @@ impl std::fmt::Debug for Clock {
 /// How the watcher paces itself.
 #[derive(Clone, Debug)]
 pub struct WatchOptions {
-    /// Quiet time after the last event before reading (default 250 ms; zero reads at once).
+    /// Quiet time after the last event before reading (default zero: every event reads the
+    /// set at once, so a rotation is published as soon as its last rename lands).
     pub debounce: Duration,
     /// Longest a stream of events may postpone a read (default 4 × debounce, at least 1 s).
     pub max_debounce: Duration,
@@ -77,7 +79,7 @@ pub struct WatchOptions {
 impl Default for WatchOptions {
     fn default() -> Self {
         WatchOptions {
-            debounce: Duration::from_millis(250),
+            debounce: Duration::ZERO,
             max_debounce: Duration::from_secs(1),
             resync: Duration::from_secs(60),
             retry_initial: Duration::from_millis(100),
