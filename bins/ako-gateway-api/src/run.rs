@@ -4,7 +4,7 @@ use ako_runtime::cli::Backends;
 use ako_runtime::gateway::{Controller, ControllerOptions, ControllerStatus};
 use ako_runtime::{Component, Process, RuntimeConfig, shutdown_signal};
 use anyhow::Context;
-use gateway_translate::{ServiceType, Settings};
+use gateway_translate::Settings;
 use tokio::sync::watch;
 
 /// `ako-gateway-api run` arguments.
@@ -27,23 +27,10 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let process = Process::start(args.runtime, Component::GatewayApi)
         .await
         .context("cannot start")?;
-    let c = &process.config;
-    let settings = Settings {
-        cluster_name: c.cluster_name()?.to_owned(),
-        ako_namespace: c.namespace()?.to_owned(),
-        tenant: c.tenant().to_owned(),
-        service_type: match c.service_type {
-            ako_runtime::ServiceType::ClusterIP => ServiceType::ClusterIP,
-            ako_runtime::ServiceType::NodePort => ServiceType::NodePort,
-        },
-        istio_enabled: c.istio_enabled,
+    let settings = process.settings(
+        gateway_translate::settings::Component::GatewayApi,
         istio_backends,
-        controller_version: c
-            .controller_version()?
-            .map_or_else(|| process.avi.config().api_version.clone(), str::to_owned),
-        vip_networks: c.vip_networks()?,
-        ..Settings::default()
-    };
+    )?;
     let options = ControllerOptions {
         resync: std::time::Duration::from_secs(args.full_sync_interval.max(10)),
         ..ControllerOptions::default()

@@ -6,7 +6,7 @@ use ako_runtime::cli::Backends;
 use ako_runtime::dry_run::TranslateArgs;
 use anyhow::Context;
 use ingress_translate::{IngressSettings, IngressTranslator, ShardSize};
-use translate_core::{Component, ServiceType, Settings};
+use translate_core::{Component, Settings};
 
 /// The Ingress translation's settings, as AKO names them.
 #[derive(clap::Args, Clone)]
@@ -34,24 +34,7 @@ impl IngressArgs {
 
 /// The shared settings of the running container.
 pub fn settings(process: &Process, istio_backends: Backends) -> anyhow::Result<Settings> {
-    let c = &process.config;
-    Ok(Settings {
-        component: Component::Ako,
-        cluster_name: c.cluster_name()?.to_owned(),
-        ako_namespace: c.namespace()?.to_owned(),
-        tenant: c.tenant().to_owned(),
-        service_type: match c.service_type {
-            ako_runtime::ServiceType::ClusterIP => ServiceType::ClusterIP,
-            ako_runtime::ServiceType::NodePort => ServiceType::NodePort,
-        },
-        istio_enabled: c.istio_enabled,
-        istio_backends: istio_backends.into(),
-        controller_version: c
-            .controller_version()?
-            .map_or_else(|| process.avi.config().api_version.clone(), str::to_owned),
-        vip_networks: c.vip_networks()?,
-        ..Settings::default()
-    })
+    Ok(process.settings(Component::Ako, istio_backends.into())?)
 }
 
 /// `ako translate` arguments: the dry-run flags both containers share, and the Ingress ones.

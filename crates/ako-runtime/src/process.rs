@@ -34,6 +34,35 @@ pub struct Process {
 }
 
 impl Process {
+    /// The translation settings of this container: its configuration, with the controller API
+    /// version the Avi client uses when `CTRL_VERSION` is unset. Both containers take them
+    /// from here, so a setting is read the same way in each.
+    pub fn settings(
+        &self,
+        component: translate_core::settings::Component,
+        istio_backends: translate_core::settings::IstioBackends,
+    ) -> Result<translate_core::Settings, crate::error::ConfigError> {
+        use translate_core::settings::ServiceType;
+        let c = &self.config;
+        Ok(translate_core::Settings {
+            component,
+            cluster_name: c.cluster_name()?.to_owned(),
+            ako_namespace: c.namespace()?.to_owned(),
+            tenant: c.tenant().to_owned(),
+            service_type: match c.service_type {
+                crate::ServiceType::ClusterIP => ServiceType::ClusterIP,
+                crate::ServiceType::NodePort => ServiceType::NodePort,
+            },
+            istio_enabled: c.istio_enabled,
+            istio_backends,
+            controller_version: c
+                .controller_version()?
+                .map_or_else(|| self.avi.config().api_version.clone(), str::to_owned),
+            vip_networks: c.vip_networks()?,
+            ..translate_core::Settings::default()
+        })
+    }
+
     /// Starts the shared parts of `component`.
     pub async fn start(
         config: RuntimeConfig,

@@ -20,21 +20,23 @@ pub struct Wanted {
 impl Wanted {
     /// A condition that holds.
     pub fn yes(type_: &'static str, reason: impl Into<String>, message: impl Into<String>) -> Self {
+        let message = translate_core::text::condition_message(message.into());
         Wanted {
             type_,
             status: true,
             reason: reason.into(),
-            message: message.into(),
+            message,
         }
     }
 
     /// A condition that does not hold.
     pub fn no(type_: &'static str, reason: impl Into<String>, message: impl Into<String>) -> Self {
+        let message = translate_core::text::condition_message(message.into());
         Wanted {
             type_,
             status: false,
             reason: reason.into(),
-            message: message.into(),
+            message,
         }
     }
 }

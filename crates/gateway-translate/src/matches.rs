@@ -15,6 +15,8 @@
 
 use std::collections::BTreeSet;
 
+use translate_core::text::printable;
+
 use avi_client::models::{
     HdrMatch, HdrMatchCriteria, HttpMethod, MatchCase, MatchTarget, MethodMatch, PathMatch,
     PathMatchCriteria, PortMatch, QueryMatch, QueryMatchCriteria,
@@ -39,21 +41,21 @@ pub enum Unsupported {
     )]
     RegexQueryParam(String),
     /// A header name that is not an HTTP token.
-    #[error("header name {0:?} is not an HTTP token (RFC 9110 §5.1)")]
+    #[error("header name \"{0}\" is not an HTTP token (RFC 9110 §5.1)")]
     HeaderName(String),
     /// A control character (CR, LF, NUL, ...) in a value that reaches the wire.
-    #[error("{what} {value:?} holds a control character")]
+    #[error("{what} \"{value}\" holds a control character")]
     ControlCharacter {
         /// What holds it.
         what: &'static str,
-        /// The value, escaped.
+        /// The value, escaped and bounded.
         value: String,
     },
     /// A path that does not start with `/`.
-    #[error("path {0:?} does not start with '/'")]
+    #[error("path \"{0}\" does not start with '/'")]
     RelativePath(String),
     /// A RegularExpression path the Service Engine cannot or should not run.
-    #[error("regular expression {pattern:?}: {reason}")]
+    #[error("regular expression \"{pattern}\": {reason}")]
     Regex {
         /// The pattern.
         pattern: String,
@@ -66,7 +68,7 @@ pub enum Unsupported {
 pub fn check_header_name(name: &str) -> Result<(), Unsupported> {
     let tchar = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
     if name.is_empty() || !name.chars().all(tchar) {
-        return Err(Unsupported::HeaderName(name.to_owned()));
+        return Err(Unsupported::HeaderName(printable(name)));
     }
     Ok(())
 }
@@ -77,7 +79,7 @@ pub fn check_text(what: &'static str, value: &str) -> Result<(), Unsupported> {
     if value.chars().any(char::is_control) {
         return Err(Unsupported::ControlCharacter {
             what,
-            value: value.to_owned(),
+            value: printable(value),
         });
     }
     Ok(())
@@ -89,7 +91,7 @@ pub fn check_text(what: &'static str, value: &str) -> Result<(), Unsupported> {
 pub fn check_regex(pattern: &str) -> Result<(), Unsupported> {
     use regex_syntax::ast::{Ast, ErrorKind, RepetitionKind, RepetitionRange};
     let refuse = |reason: String| Unsupported::Regex {
-        pattern: pattern.to_owned(),
+        pattern: printable(pattern),
         reason,
     };
     let ast = match regex_syntax::ast::parse::Parser::new().parse(pattern) {
@@ -161,7 +163,7 @@ pub fn targets(m: &HttpRouteRulesMatches, ports: &[u16]) -> Result<Vec<MatchTarg
         if matches!(p.r#type, Some(PathType::RegularExpression)) {
             check_regex(value)?;
         } else if !value.starts_with('/') {
-            return Err(Unsupported::RelativePath(value.to_owned()));
+            return Err(Unsupported::RelativePath(printable(value)));
         }
     }
     let query = query_match(m)?;

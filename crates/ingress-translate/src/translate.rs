@@ -89,6 +89,7 @@ use translate_core::endpoints::{SliceIndex, members_with};
 use translate_core::incremental::PoolBackend;
 use translate_core::mesh_tls::decide;
 use translate_core::pool::{ako_pool, apply_mesh_tls, servers};
+use translate_core::text::printable;
 use translate_core::{
     AddressNeed, AviModel, Notice, ObjectKey, ObjectStatus, Output, Settings, SharedInputs,
     Snapshot,
@@ -659,15 +660,6 @@ fn check_path(path: &str) -> Result<(), &'static str> {
         return Err("holds an empty, '.' or '..' segment");
     }
     Ok(())
-}
-
-/// `s` for a message: control characters escaped, at most 128 characters.
-fn printable(s: &str) -> String {
-    let mut out: String = s.chars().take(128).flat_map(char::escape_debug).collect();
-    if s.chars().count() > 128 {
-        out.push('…');
-    }
-    out
 }
 
 /// The routes that win their host + path (oldest Ingress first, explicit paths before default

@@ -19,6 +19,7 @@
 //! - [`settings`]: the deployment's settings;
 //! - [`tls_pem`]: the PEM of a TLS Secret as it may reach Avi (no key in a certificate field);
 //! - [`vip`]: the VIP a VS VIP asks for (`VIP_NETWORK_LIST`);
+//! - [`text`]: user text in messages (escaped, bounded);
 //! - [`translator`]: the snapshot of every watched object, the [`Translator`] trait and its
 //!   output (Avi objects, statuses of any kind, Events).
 #![forbid(unsafe_code)]
@@ -36,6 +37,7 @@ pub mod names;
 pub mod pool;
 pub mod problem;
 pub mod settings;
+pub mod text;
 pub mod tls_pem;
 pub mod translator;
 pub mod vip;

@@ -597,6 +597,16 @@ fn condition_of(t: &Translation, type_: &str) -> (String, String, String) {
     (c.status, c.reason, c.message)
 }
 
+fn gateway_status_of(t: &Translation) -> &gateway_api::gateways::GatewayStatus {
+    t.statuses
+        .iter()
+        .find_map(|s| match s {
+            StatusUpdate::Gateway { status, .. } => Some(status),
+            _ => None,
+        })
+        .unwrap()
+}
+
 fn gateway_condition(t: &Translation, type_: &str) -> (String, String, String) {
     t.statuses
         .iter()
@@ -706,14 +716,7 @@ fn listeners_addresses_and_names_that_cannot_be_programmed_say_so() {
     // Ports outside 1-65535 and a bad hostname make the listener invalid, not "programmed".
     for port in [0, 65536, -1] {
         let t = with_gateway(&|gw| gw.spec.listeners[0].port = port);
-        let StatusUpdate::Gateway { status, .. } = t
-            .statuses
-            .iter()
-            .find(|s| matches!(s, StatusUpdate::Gateway { .. }))
-            .unwrap()
-        else {
-            panic!()
-        };
+        let status = gateway_status_of(&t);
         let l = &status.listeners.as_ref().unwrap()[0];
         let accepted = l.conditions.iter().find(|c| c.type_ == "Accepted").unwrap();
         assert_eq!(
@@ -731,14 +734,7 @@ fn listeners_addresses_and_names_that_cannot_be_programmed_say_so() {
         assert_eq!(programmed.status, "False", "{port}");
     }
     let t = with_gateway(&|gw| gw.spec.listeners[0].hostname = Some("not a host".into()));
-    let StatusUpdate::Gateway { status, .. } = t
-        .statuses
-        .iter()
-        .find(|s| matches!(s, StatusUpdate::Gateway { .. }))
-        .unwrap()
-    else {
-        panic!()
-    };
+    let status = gateway_status_of(&t);
     let accepted = status.listeners.as_ref().unwrap()[0]
         .conditions
         .iter()
