@@ -443,6 +443,90 @@ async fn off_unless_asked_for() {
 }
 
 #[tokio::test]
+async fn a_grouped_child_sends_each_request_to_the_first_member_that_matches() {
+    // What the translator writes for routes that overlap on one host and path when negating
+    // them would cost too much: one child whose targets are the members' conditions, and a
+    // policy set listing them in precedence order, each switching to its member's pool group.
+    let sim = sim().await;
+    let api = Api::login(&sim).await;
+    let ca = parent(&api).await;
+    let mut backends = Vec::new();
+    for name in ["a", "b", "c"] {
+        let b = backend(name, None).await;
+        api.pool(name, b.addr, json!({})).await;
+        backends.push(b);
+    }
+    let hdr = |name: &str| {
+        json!({"path": path("BEGINS_WITH", "/"), "vs_port": ports(),
+               "hdrs": [{"hdr": name, "match_criteria": "HDR_EQUALS", "match_case": "SENSITIVE", "value": ["1"]}]})
+    };
+    let switch = |i: u32, name: &str, pg: &str| {
+        json!({"name": name, "index": i, "enable": true, "match": hdr(&format!("x-{pg}")),
+               "switching_action": {"action": "HTTP_SWITCHING_SELECT_POOLGROUP",
+                                    "pool_group_ref": format!("/api/poolgroup/?name={pg}")}})
+    };
+    let mut filter = switch(0, "a-filter", "a");
+    filter.as_object_mut().unwrap().remove("switching_action");
+    filter["hdr_action"] = json!([{"action": "HTTP_ADD_HDR",
+        "hdr": {"name": "x-added", "value": {"val": "by-a"}}}]);
+    api.create(
+        "httppolicyset",
+        json!({"name": "grouped", "http_request_policy": {"rules": [
+            filter, switch(1, "a", "a"), switch(2, "b", "b"), switch(3, "c", "c"),
+            {"name": "none", "index": 4, "enable": true, "switching_action": {
+                "action": "HTTP_SWITCHING_SELECT_LOCAL", "status_code": "HTTP_LOCAL_RESPONSE_STATUS_CODE_404"}}]}}),
+    )
+    .await;
+    api.create(
+        "virtualservice",
+        json!({"name": "grouped", "type": "VS_TYPE_VH_CHILD", "vh_type": "VS_TYPE_VH_ENHANCED",
+               "vh_parent_vs_ref": "/api/virtualservice/?name=gw",
+               "vh_matches": [{"host": "app.example.com", "rules": [
+                   {"name": "rule-0", "matches": hdr("x-a")},
+                   {"name": "rule-1", "matches": hdr("x-b")},
+                   {"name": "rule-2", "matches": hdr("x-c")}]}],
+               "http_policies": [{"index": 0, "http_policy_set_ref": "/api/httppolicyset/?name=grouped"}],
+               "application_profile_ref": "/api/applicationprofile/?name=System-HTTP"}),
+    )
+    .await;
+    let c = client(&["app.example.com"], Some(&ca));
+    for port in [80, 443] {
+        let u = url(&sim, "gw", port, "app.example.com", "/any");
+        let send = |headers: &'static [&'static str]| {
+            let mut req = c.get(&u);
+            for h in headers {
+                req = req.header(*h, "1");
+            }
+            async move {
+                let resp = req.send().await.unwrap();
+                let status = resp.status();
+                let body: Value = resp.json().await.unwrap_or(Value::Null);
+                (status, body)
+            }
+        };
+        for (headers, want, added) in [
+            (&["x-c"][..], "c", false),
+            (&["x-b", "x-c"][..], "b", false),
+            (&["x-c", "x-a"][..], "a", true),
+            (&["x-a", "x-b", "x-c"][..], "a", true),
+        ] {
+            let (status, body) = send(headers).await;
+            assert_eq!(status, StatusCode::OK, "{headers:?}");
+            assert_eq!(body["backend"], want, "{headers:?}: {body}");
+            assert_eq!(
+                body["headers"].get("x-added").is_some(),
+                added,
+                "{headers:?}: {body}"
+            );
+        }
+        // No member matches: the child is not chosen and the parent's default answers.
+        let (status, _) = send(&["x-d"]).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+    drop(backends);
+}
+
+#[tokio::test]
 async fn enhanced_virtual_hosting_routes_by_host_path_header_method_and_query() {
     let sim = sim().await;
     let api = Api::login(&sim).await;

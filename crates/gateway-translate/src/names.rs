@@ -342,6 +342,14 @@ pub fn http_policy_set(child_vs: &str) -> String {
     child_vs.to_owned()
 }
 
+/// The grouped child of the routes that overlap on one host and path of a parent (see
+/// `precedence`), and its HTTPPolicySet: AKO has no such object; the name follows its pattern,
+/// prefix + sha1hex of what identifies the group.
+#[must_use]
+pub fn overlap_group(cluster: &str, parent_vs: &str, host: &str, path: &str) -> String {
+    encode(cluster, &format!("{parent_vs}-overlap-{host}-{path}"))
+}
+
 /// `lib.EncodeWithPrefix(s, …)` with the gateway container's prefix: prefix + sha1hex(s).
 fn encode(cluster: &str, s: &str) -> String {
     let mut name = prefix(cluster);

@@ -4,25 +4,45 @@
 //! children match a request with the same path is not documented. The Gateway API orders such
 //! matches (§3.2): an Exact path type, then a method, then more headers, then more query
 //! parameters, then the oldest route, then `namespace/name`, then the rule's position. So this
-//! pass makes children that share a host and a path *disjoint*: every lower-precedence target
-//! gets the negation of each overlapping higher one (`B ∧ ¬A`, one target per condition of A
-//! that B does not already imply). Afterwards at most one child can match a request for a
-//! given path, and any selection order on the controller gives the spec's answer.
+//! pass leaves no two children that share a host and a path able to match the same request,
+//! in one of two ways per (parent, host, path) group:
 //!
-//! What Avi cannot negate (two different method conditions) stays overlapping and is
-//! reported as a warning, as is a rule that would need more than [`MAX_TARGETS`].
+//! - **Negation** (the usual case, and AKO's layout of one child per rule): every
+//!   lower-precedence target gets the negation of each overlapping higher one (`B ∧ ¬A`, one
+//!   target per condition of A that B does not already imply). Cheap when few rules overlap,
+//!   as with a canary header next to a catch-all.
+//! - **Grouping**, when negation would cost more than [`NEGATION_BUDGET`] conditions per
+//!   target, more than [`MAX_TARGETS`] targets, more than 64 comparisons per target, or a
+//!   negation Avi cannot write (two different method conditions): the group's targets move to one grouped child whose HTTP policy set
+//!   lists each member's conditions in precedence order, each rule switching to the member's
+//!   pool group (and carrying its request filters). Avi runs a policy set's rules in order and
+//!   a switching action ends the evaluation, so precedence is written once per member and the
+//!   output grows linearly with the number of routes.
+//!
+//! A member with a ResponseHeaderModifier cannot be grouped: Avi's response rules cannot tell
+//! which request rule chose the pool, so the group is negated as far as the budget allows,
+//! and what stays overlapping is reported as a warning.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
+use avi_client::AviRef;
 use avi_client::models::{
-    HdrMatch, HdrMatchCriteria, MatchCase, MatchTarget, MethodMatch, MethodMatchCriteria,
-    PortMatch, QueryMatch, QueryMatchCriteria, VhMatchRule, VirtualService,
+    HdrMatch, HdrMatchCriteria, HttpPolicies, HttpPolicySet, HttpRequestPolicy, HttpRequestRule,
+    HttpSwitchingAction, HttpSwitchingActionType, LocalResponseStatusCode, MatchCase, MatchTarget,
+    MethodMatch, MethodMatchCriteria, PortMatch, QueryMatch, QueryMatchCriteria, VhMatch,
+    VhMatchRule, VirtualService,
 };
 
+use crate::model::AviModel;
 use crate::snapshot::ObjectKey;
 
 /// The most targets one child may get for one host before the pass gives up on it.
 pub const MAX_TARGETS: usize = 64;
+
+/// How many conditions per original target negation may spend, in one group and for one rule
+/// (plus a small constant), before the group is grouped instead: keeps the output, and the
+/// work, linear in the routes.
+pub const NEGATION_BUDGET: usize = 4;
 
 /// Where a child's rule stands in the Gateway API order, and what each of its targets came
 /// from (a PathPrefix becomes two targets, so the Avi shape alone does not tell).
@@ -62,21 +82,263 @@ pub struct Overlap {
     pub message: String,
 }
 
+/// Names a grouped child from its parent VS, its host and its path (criteria and strings).
+pub type GroupName<'a> = &'a dyn Fn(&str, &str, &str) -> String;
+
 /// One target of one child under one host: `(child, vh_match, rule)` positions.
 type Slot = (usize, usize, usize);
 
-/// Rewrites the children of `virtual_services` named in `orders` so that children sharing a
-/// parent, a host and a path never match the same request.
+/// The target at `s`.
+fn target<'v>(vss: &'v [VirtualService], s: &Slot) -> &'v MatchTarget {
+    &vss[s.0].vh_matches[s.1].rules[s.2].matches
+}
+
+/// The size of a target in conditions, what the negation budget counts.
+fn size(t: &MatchTarget) -> usize {
+    1 + t.hdrs.len() + usize::from(t.method.is_some()) + usize::from(t.query.is_some())
+}
+
+/// What negating one group came to.
+struct Negated {
+    /// Per slot (in precedence order), its targets.
+    targets: Vec<Vec<MatchTarget>>,
+    /// Per slot that stays overlapping, why.
+    problems: Vec<(usize, String)>,
+}
+
+/// Negates `slots` (sorted by precedence). With `strict`, stops at the first problem (the
+/// caller groups instead); otherwise carries on, each problem reported, and once the budget is
+/// spent leaves the remaining slots as they are.
+fn negate(slots: &[Slot], vss: &[VirtualService], host: &str, strict: bool) -> Negated {
+    let budget = NEGATION_BUDGET * slots.iter().map(|s| size(target(vss, s))).sum::<usize>() + 32;
+    let over_budget = format!(
+        "separating the rules that overlap on {host} would need more than {NEGATION_BUDGET} conditions per rule; a rule may take the requests of a higher-precedence one"
+    );
+    // Comparisons, in strict mode only: disjoint rules cost no output but each pair is looked
+    // at; past this many the group is grouped, which needs none.
+    let work_budget = 64 * slots.len() + 1024;
+    let mut work = 0;
+    let mut spent = 0;
+    let mut out = Negated {
+        targets: Vec::with_capacity(slots.len()),
+        problems: Vec::new(),
+    };
+    for (k, b) in slots.iter().enumerate() {
+        if spent > budget {
+            out.problems.push((k, over_budget.clone()));
+            if strict {
+                return out;
+            }
+            out.targets.push(vec![target(vss, b).clone()]);
+            continue;
+        }
+        let mut targets = vec![target(vss, b).clone()];
+        // One rule alone may not spend the group's budget either: that would still be
+        // quadratic work before the group's total is reached.
+        let own_budget = NEGATION_BUDGET * size(&targets[0]) + 32;
+        let mut problem = None;
+        for a in slots[..k].iter().filter(|a| a.0 != b.0) {
+            work += targets.len();
+            if strict && work > work_budget {
+                problem.get_or_insert_with(|| over_budget.clone());
+                break;
+            }
+            let mut next = Vec::with_capacity(targets.len());
+            for t in targets.drain(..) {
+                match subtract(&t, target(vss, a)) {
+                    Ok(None) => next.push(t),
+                    Ok(Some(parts)) => next.extend(parts),
+                    Err(why) => {
+                        problem.get_or_insert(why);
+                        next.push(t);
+                    }
+                }
+            }
+            if next.len() > MAX_TARGETS {
+                problem.get_or_insert(format!(
+                    "separating a rule from higher-precedence rules on {host} would need more than {MAX_TARGETS} matches; it may take their requests"
+                ));
+                break;
+            }
+            targets = next;
+            let cost = targets.iter().map(size).sum::<usize>();
+            if cost > own_budget || spent + cost > budget {
+                problem.get_or_insert(over_budget.clone());
+                break;
+            }
+            if strict && problem.is_some() {
+                break;
+            }
+        }
+        spent += targets.iter().map(size).sum::<usize>();
+        if let Some(why) = problem {
+            out.problems.push((k, why));
+            if strict {
+                return out;
+            }
+        }
+        out.targets.push(targets);
+    }
+    out
+}
+
+/// A member's request rule restricted to the member's target: only rules whose own match is
+/// at most a port condition (what the filters write) can be; `None` if it can never match.
+fn restrict(t: &MatchTarget, rule: Option<&MatchTarget>) -> Option<MatchTarget> {
+    let Some(m) = rule else {
+        return Some(t.clone());
+    };
+    let mut out = t.clone();
+    if let Some(mp) = &m.vs_port {
+        let ports: Vec<u16> = match &t.vs_port {
+            Some(tp) => tp
+                .ports
+                .iter()
+                .copied()
+                .filter(|p| mp.ports.contains(p))
+                .collect(),
+            None => mp.ports.clone(),
+        };
+        if ports.is_empty() {
+            return None;
+        }
+        out.vs_port = Some(PortMatch::is_in(ports));
+    }
+    Some(out)
+}
+
+/// A request rule's match holds nothing but a port condition.
+fn port_only(m: Option<&MatchTarget>) -> bool {
+    m.is_none_or(|m| {
+        MatchTarget {
+            vs_port: None,
+            ..m.clone()
+        } == MatchTarget::default()
+    })
+}
+
+/// The grouped child of one (parent, host, path) group and its policy set.
+fn grouped_child(
+    name: String,
+    host: &str,
+    slots: &[Slot],
+    vss: &[VirtualService],
+    sets: &BTreeMap<&str, &HttpPolicySet>,
+) -> (VirtualService, HttpPolicySet) {
+    let first = &vss[slots[0].0];
+    let mut markers: Vec<avi_client::models::Marker> = first
+        .markers
+        .iter()
+        .filter(|m| {
+            !matches!(
+                m.key.as_str(),
+                "HTTPRouteName" | "HTTPRouteNamespace" | "Host"
+            )
+        })
+        .cloned()
+        .collect();
+    let set_markers = markers.clone();
+    markers.push(avi_client::models::Marker::new("Host", [host.to_owned()]));
+    let mut rules: Vec<HttpRequestRule> = Vec::new();
+    let mut vh_rules = Vec::with_capacity(slots.len());
+    for s in slots {
+        let member = &vss[s.0];
+        let t = target(vss, s);
+        vh_rules.push(VhMatchRule {
+            name: format!("rule-{}", vh_rules.len()),
+            matches: t.clone(),
+            extra: Default::default(),
+        });
+        let mut own: Vec<&HttpRequestRule> = member
+            .http_policies
+            .iter()
+            .filter_map(|p| p.http_policy_set_ref.name())
+            .filter_map(|n| sets.get(n))
+            .flat_map(|set| set.http_request_policy.iter().flat_map(|p| p.rules.iter()))
+            .collect();
+        own.sort_by_key(|r| r.index);
+        for (j, r) in own.into_iter().enumerate() {
+            let Some(m) = restrict(t, r.match_.as_ref()) else {
+                continue;
+            };
+            let mut rule = r.clone();
+            rule.name = format!("{}-{}-{j}", member.name, s.2);
+            rule.index = u32::try_from(rules.len()).unwrap_or(u32::MAX);
+            rule.match_ = Some(m);
+            rules.push(rule);
+        }
+        let mut rule = HttpRequestRule::new(
+            format!("{}-{}", member.name, s.2),
+            u32::try_from(rules.len()).unwrap_or(u32::MAX),
+        );
+        rule.match_ = Some(t.clone());
+        rule.switching_action = Some(HttpSwitchingAction {
+            action: HttpSwitchingActionType::SelectPoolGroup,
+            pool_group_ref: member.pool_group_ref.clone(),
+            ..HttpSwitchingAction::default()
+        });
+        rules.push(rule);
+    }
+    // The child is chosen only when one of its targets matches, so this is never reached; it
+    // keeps a request that somehow gets here from any pool.
+    let mut last = HttpRequestRule::new(
+        format!("{name}-none"),
+        u32::try_from(rules.len()).unwrap_or(u32::MAX),
+    );
+    last.switching_action = Some(HttpSwitchingAction {
+        action: HttpSwitchingActionType::SelectLocal,
+        status_code: Some(LocalResponseStatusCode::Code404),
+        ..HttpSwitchingAction::default()
+    });
+    rules.push(last);
+    let vs = VirtualService {
+        name: name.clone(),
+        created_by: first.created_by.clone(),
+        markers,
+        type_: first.type_.clone(),
+        vh_type: first.vh_type.clone(),
+        vh_parent_vs_ref: first.vh_parent_vs_ref.clone(),
+        vh_matches: vec![VhMatch {
+            host: host.to_owned(),
+            rules: vh_rules,
+            extra: Default::default(),
+        }],
+        http_policies: vec![HttpPolicies::new(0, AviRef::by_name(name.clone()))],
+        application_profile_ref: first.application_profile_ref.clone(),
+        ..VirtualService::default()
+    };
+    let set = HttpPolicySet {
+        name,
+        created_by: first.created_by.clone(),
+        markers: set_markers,
+        http_request_policy: Some(HttpRequestPolicy {
+            rules,
+            ..HttpRequestPolicy::default()
+        }),
+        ..HttpPolicySet::default()
+    };
+    (vs, set)
+}
+
+/// Rewrites the children of `model` named in `orders` so that children sharing a parent, a
+/// host and a path never match the same request (see the module documentation).
 pub fn make_disjoint(
-    virtual_services: &mut [VirtualService],
+    model: &mut AviModel,
     orders: &BTreeMap<String, ChildOrder>,
+    group_name: GroupName<'_>,
 ) -> Vec<Overlap> {
     let mut overlaps = Vec::new();
-    // The new targets of every slot that needs them; most slots share their path with no
-    // other child and are left as they are (no clone, no rename).
+    // The new targets of every slot that needs them (none: the slot moved to a grouped child);
+    // most slots share their path with no other child and are left as they are.
     let mut replaced: BTreeMap<Slot, Vec<MatchTarget>> = BTreeMap::new();
+    let mut grouped: Vec<(VirtualService, HttpPolicySet)> = Vec::new();
     {
-        let vss: &[VirtualService] = virtual_services;
+        let vss: &[VirtualService] = &model.virtual_services;
+        let sets: BTreeMap<&str, &HttpPolicySet> = model
+            .http_policy_sets
+            .iter()
+            .map(|p| (p.name.as_str(), p))
+            .collect();
         // (parent, host, path criteria, path strings) → slots.
         type Key<'a> = (&'a str, &'a str, &'a str, &'a [String]);
         let mut groups: BTreeMap<Key<'_>, Vec<Slot>> = BTreeMap::new();
@@ -101,7 +363,26 @@ pub fn make_disjoint(
                 }
             }
         }
-        for ((_, host, _, _), mut slots) in groups {
+        // Whether a child's rule can move into a grouped child: no response rules (they would
+        // apply whichever rule chose the pool) and request rules conditioned on ports at most.
+        let groupable = |vs: &VirtualService| {
+            vs.http_policies
+                .iter()
+                .filter_map(|p| p.http_policy_set_ref.name())
+                .filter_map(|n| sets.get(n))
+                .all(|set| {
+                    set.http_response_policy
+                        .as_ref()
+                        .is_none_or(|p| p.rules.is_empty())
+                        && set
+                            .http_request_policy
+                            .iter()
+                            .flat_map(|p| p.rules.iter())
+                            .all(|r| port_only(r.match_.as_ref()))
+                })
+                && vs.pool_group_ref.is_some()
+        };
+        for ((parent, host, criteria, strings), mut slots) in groups {
             if slots.iter().all(|s| s.0 == slots[0].0) {
                 continue;
             }
@@ -130,43 +411,31 @@ pub fn make_disjoint(
                     o.match_index,
                 )
             });
-            let target = |s: &Slot| &vss[s.0].vh_matches[s.1].rules[s.2].matches;
-            for (k, b) in slots.iter().enumerate() {
-                let mut targets = vec![target(b).clone()];
-                let route = &orders[&vss[b.0].name].route;
-                for a in slots[..k].iter().filter(|a| a.0 != b.0) {
-                    let mut next = Vec::new();
-                    for t in &targets {
-                        match subtract(t, target(a)) {
-                            Ok(parts) => next.extend(parts),
-                            Err(why) => {
-                                overlaps.push(Overlap {
-                                    route: route.clone(),
-                                    message: why,
-                                });
-                                next.push(t.clone());
-                            }
-                        }
-                    }
-                    if next.len() > MAX_TARGETS {
-                        overlaps.push(Overlap {
-                            route: route.clone(),
-                            message: format!(
-                                "separating a rule from higher-precedence rules on {host} would need more than {MAX_TARGETS} matches; it may take their requests"
-                            ),
-                        });
-                        break;
-                    }
-                    targets = next;
+            let can_group = slots.iter().all(|s| groupable(&vss[s.0]));
+            let negated = negate(&slots, vss, host, can_group);
+            if can_group && !negated.problems.is_empty() {
+                let path_key = format!("{criteria} {}", strings.join(" "));
+                let name = group_name(parent, host, &path_key);
+                grouped.push(grouped_child(name, host, &slots, vss, &sets));
+                for s in &slots {
+                    replaced.insert(*s, Vec::new());
                 }
-                replaced.insert(*b, targets);
+                continue;
+            }
+            for (k, why) in negated.problems {
+                overlaps.push(Overlap {
+                    route: orders[&vss[slots[k].0].name].route.clone(),
+                    message: why,
+                });
+            }
+            for (s, targets) in slots.iter().zip(negated.targets) {
+                replaced.insert(*s, targets);
             }
         }
     }
-    let touched: std::collections::BTreeSet<(usize, usize)> =
-        replaced.keys().map(|(i, mi, _)| (*i, *mi)).collect();
+    let touched: BTreeSet<(usize, usize)> = replaced.keys().map(|(i, mi, _)| (*i, *mi)).collect();
     for (i, mi) in touched {
-        let m = &mut virtual_services[i].vh_matches[mi];
+        let m = &mut model.virtual_services[i].vh_matches[mi];
         let old = std::mem::take(&mut m.rules);
         let mut targets = Vec::new();
         for (ri, r) in old.into_iter().enumerate() {
@@ -185,10 +454,40 @@ pub fn make_disjoint(
             })
             .collect();
     }
-    for vs in virtual_services.iter_mut() {
-        // A host whose every target is shadowed by higher-precedence rules matches nothing;
-        // Avi needs at least one rule per host, so the host goes.
+    // A host whose every target is shadowed by higher-precedence rules, or moved to a grouped
+    // child, matches nothing here; Avi needs at least one rule per host, so the host goes. A
+    // child left with no host can never be chosen: it goes too, with its policy set (a grouped
+    // child carries the policy rules it needs; its pool group stays).
+    let mut gone = BTreeSet::new();
+    model.virtual_services.retain_mut(|vs| {
         vs.vh_matches.retain(|m| !m.rules.is_empty());
+        let keep = !vs.vh_matches.is_empty() || !orders.contains_key(&vs.name);
+        if !keep {
+            gone.extend(
+                vs.http_policies
+                    .iter()
+                    .filter_map(|p| p.http_policy_set_ref.name())
+                    .map(str::to_owned),
+            );
+        }
+        keep
+    });
+    if !gone.is_empty() {
+        let used: BTreeSet<&str> = model
+            .virtual_services
+            .iter()
+            .flat_map(|vs| vs.http_policies.iter())
+            .filter_map(|p| p.http_policy_set_ref.name())
+            .collect();
+        let gone: BTreeSet<String> = gone
+            .into_iter()
+            .filter(|n| !used.contains(n.as_str()))
+            .collect();
+        model.http_policy_sets.retain(|p| !gone.contains(&p.name));
+    }
+    for (vs, set) in grouped {
+        model.virtual_services.push(vs);
+        model.http_policy_sets.push(set);
     }
     overlaps.sort_by(|a, b| (&a.route, &a.message).cmp(&(&b.route, &b.message)));
     overlaps.dedup();
@@ -210,9 +509,9 @@ fn header_eq(h: &HdrMatch, name: &str) -> bool {
     h.hdr.eq_ignore_ascii_case(name)
 }
 
-/// `t ∧ ¬a` as targets (ORed), for targets with the same path. `Err` when Avi cannot express
-/// the negation.
-fn subtract(t: &MatchTarget, a: &MatchTarget) -> Result<Vec<MatchTarget>, String> {
+/// `t ∧ ¬a` as targets (ORed), for targets with the same path: `None` when they are disjoint
+/// already (`t` unchanged), `Err` when Avi cannot express the negation.
+fn subtract(t: &MatchTarget, a: &MatchTarget) -> Result<Option<Vec<MatchTarget>>, String> {
     // Disjoint already? Then nothing to take away.
     for ah in a
         .hdrs
@@ -226,7 +525,7 @@ fn subtract(t: &MatchTarget, a: &MatchTarget) -> Result<Vec<MatchTarget>, String
                 _ => false,
             };
             if contradicts {
-                return Ok(vec![t.clone()]);
+                return Ok(None);
             }
         }
     }
@@ -241,14 +540,14 @@ fn subtract(t: &MatchTarget, a: &MatchTarget) -> Result<Vec<MatchTarget>, String
             _ => false,
         };
         if disjoint {
-            return Ok(vec![t.clone()]);
+            return Ok(None);
         }
     }
     let (common, only_t) = match (ports(t), ports(a)) {
         (Some(tp), Some(ap)) => {
             let common: Vec<u16> = tp.iter().copied().filter(|p| ap.contains(p)).collect();
             if common.is_empty() {
-                return Ok(vec![t.clone()]);
+                return Ok(None);
             }
             let only: Vec<u16> = tp.iter().copied().filter(|p| !ap.contains(p)).collect();
             (Some(common), only)
@@ -347,7 +646,7 @@ fn subtract(t: &MatchTarget, a: &MatchTarget) -> Result<Vec<MatchTarget>, String
             }
         }
     }
-    Ok(out)
+    Ok(Some(out))
 }
 
 #[cfg(test)]

@@ -296,7 +296,11 @@ pub fn translate_with(
             status: update.status,
         });
     }
-    for overlap in precedence::make_disjoint(&mut out.model.virtual_services, &out.orders) {
+    let cluster = settings.cluster_name.clone();
+    let group_name = move |parent: &str, host: &str, path: &str| {
+        names::overlap_group(&cluster, parent, host, path)
+    };
+    for overlap in precedence::make_disjoint(&mut out.model, &out.orders, &group_name) {
         out.warnings.push(Warning {
             kind: "HTTPRoute",
             key: overlap.route,

@@ -42,6 +42,17 @@ fn child(name: &str, targets: Vec<MatchTarget>) -> VirtualService {
     }
 }
 
+/// Runs the pass over children alone (no pool groups: never grouped).
+fn run(vs: &mut Vec<VirtualService>, orders: &BTreeMap<String, ChildOrder>) -> Vec<Overlap> {
+    let mut model = AviModel {
+        virtual_services: std::mem::take(vs),
+        ..AviModel::default()
+    };
+    let overlaps = make_disjoint(&mut model, orders, &|p, h, k| format!("{p}/{h}/{k}"));
+    *vs = model.virtual_services;
+    overlaps
+}
+
 fn order(rule: usize, origins: Vec<TargetOrigin>) -> ChildOrder {
     ChildOrder {
         created: Some("2026-01-01T00:00:00Z".into()),
@@ -73,7 +84,7 @@ fn equal_rank_rules_of_one_route_keep_list_order() {
         ("rule2".to_owned(), order(1, vec![origin(1)])),
         ("rule4".to_owned(), order(3, vec![origin(1)])),
     ]);
-    let overlaps = make_disjoint(&mut vs, &orders);
+    let overlaps = run(&mut vs, &orders);
     assert!(overlaps.is_empty());
     assert_eq!(
         vs[0].vh_matches[0].rules.len(),
@@ -110,7 +121,7 @@ fn more_headers_win_whatever_the_rule_order() {
         ("one".to_owned(), order(0, vec![origin(1)])),
         ("two".to_owned(), order(1, vec![origin(2)])),
     ]);
-    make_disjoint(&mut vs, &orders);
+    run(&mut vs, &orders);
     // The two-header rule is untouched; the one-header rule excludes color=orange.
     assert_eq!(vs[1].vh_matches[0].rules[0].matches.hdrs.len(), 2);
     let one = &vs[0].vh_matches[0].rules;
@@ -134,7 +145,7 @@ fn contradicting_and_different_paths_are_left_alone() {
         ("b".to_owned(), order(1, vec![origin(1)])),
         ("c".to_owned(), order(2, vec![origin(0)])),
     ]);
-    make_disjoint(&mut vs, &orders);
+    run(&mut vs, &orders);
     for v in &vs {
         assert_eq!(v.vh_matches[0].rules.len(), 1);
         assert!(
@@ -148,7 +159,7 @@ fn contradicting_and_different_paths_are_left_alone() {
 }
 
 #[test]
-fn a_fully_shadowed_rule_loses_its_host() {
+fn a_fully_shadowed_rule_loses_its_host_and_its_child() {
     let mut vs = vec![
         child("first", vec![target("/", &[])]),
         child("second", vec![target("/", &[])]),
@@ -157,9 +168,10 @@ fn a_fully_shadowed_rule_loses_its_host() {
         ("first".to_owned(), order(0, vec![origin(0)])),
         ("second".to_owned(), order(1, vec![origin(0)])),
     ]);
-    make_disjoint(&mut vs, &orders);
+    run(&mut vs, &orders);
+    assert_eq!(vs.len(), 1, "a child that can match nothing goes");
+    assert_eq!(vs[0].name, "first");
     assert_eq!(vs[0].vh_matches.len(), 1);
-    assert!(vs[1].vh_matches.is_empty());
 }
 
 #[test]
@@ -173,7 +185,7 @@ fn ports_only_the_lower_rule_serves_stay_unrestricted() {
         ("high".to_owned(), order(0, vec![origin(1)])),
         ("low".to_owned(), order(1, vec![origin(0)])),
     ]);
-    make_disjoint(&mut vs, &orders);
+    run(&mut vs, &orders);
     let low = &vs[1].vh_matches[0].rules;
     assert_eq!(low.len(), 2);
     assert_eq!(low[0].matches.vs_port.as_ref().unwrap().ports, [8080]);
@@ -233,7 +245,7 @@ fn method_and_query_conditions_are_negated_too() {
         ),
         ("p".to_owned(), order(2, vec![origin(0)])),
     ]);
-    let overlaps = make_disjoint(&mut vs, &orders);
+    let overlaps = run(&mut vs, &orders);
     assert!(overlaps.is_empty());
     let q = &vs[1].vh_matches[0].rules;
     assert_eq!(q.len(), 1);
@@ -281,10 +293,68 @@ fn a_query_rule_excludes_a_more_specific_query_rule() {
             ),
         ),
     ]);
-    assert!(make_disjoint(&mut vs, &orders).is_empty());
+    assert!(run(&mut vs, &orders).is_empty());
     let re = pcre(&vs[0].vh_matches[0].rules[0].matches);
     assert!(re.is_match("animal=dolphin").unwrap());
     assert!(re.is_match("animal=dolphin&color=yellow").unwrap());
     assert!(!re.is_match("animal=dolphin&color=blue").unwrap());
     assert!(!re.is_match("color=blue&animal=dolphin").unwrap());
+}
+
+#[test]
+fn costly_overlap_becomes_one_grouped_child_in_precedence_order() {
+    // 40 rules, each with its own header on `/`: negation would give rule k k conditions.
+    let n = 40;
+    let mut vs: Vec<VirtualService> = (0..n)
+        .map(|i| {
+            let mut c = child(
+                &format!("c{i:02}"),
+                vec![target("/", &[(&format!("h{i}"), "v")])],
+            );
+            c.pool_group_ref = Some(AviRef::by_name(format!("c{i:02}")));
+            c
+        })
+        .collect();
+    // Listed youngest first: the order of the input is not the order of precedence.
+    vs.reverse();
+    let orders: BTreeMap<String, ChildOrder> = (0..n)
+        .map(|i| (format!("c{i:02}"), order(i, vec![origin(1)])))
+        .collect();
+    let mut model = AviModel {
+        virtual_services: vs,
+        ..AviModel::default()
+    };
+    let overlaps = make_disjoint(&mut model, &orders, &|p, h, k| format!("g:{p}:{h}:{k}"));
+    assert!(overlaps.is_empty(), "{overlaps:?}");
+    assert_eq!(
+        model.virtual_services.len(),
+        1,
+        "members with no target left go"
+    );
+    let g = &model.virtual_services[0];
+    assert_eq!(g.name, "g:parent:*:BEGINS_WITH /");
+    assert_eq!(g.vh_matches[0].rules.len(), n);
+    assert_eq!(
+        g.http_policies[0].http_policy_set_ref.name(),
+        Some(g.name.as_str())
+    );
+    let set = &model.http_policy_sets[0];
+    let rules = &set.http_request_policy.as_ref().unwrap().rules;
+    assert_eq!(rules.len(), n + 1, "one rule per member and the fallback");
+    for (i, r) in rules[..n].iter().enumerate() {
+        assert_eq!(r.index, u32::try_from(i).unwrap());
+        assert_eq!(r.name, format!("c{i:02}-0"));
+        assert_eq!(r.match_.as_ref().unwrap().hdrs[0].hdr, format!("h{i}"));
+        assert_eq!(r.match_.as_ref().unwrap().hdrs.len(), 1, "no negation");
+        let a = r.switching_action.as_ref().unwrap();
+        assert_eq!(a.action, HttpSwitchingActionType::SelectPoolGroup);
+        assert_eq!(
+            a.pool_group_ref.as_ref().unwrap().name(),
+            Some(format!("c{i:02}").as_str())
+        );
+    }
+    assert_eq!(
+        rules[n].switching_action.as_ref().unwrap().action,
+        HttpSwitchingActionType::SelectLocal
+    );
 }

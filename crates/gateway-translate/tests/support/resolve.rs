@@ -364,7 +364,10 @@ pub fn resolve(model: &AviModel, parent: &str, req: &Request) -> Outcome {
     let mut out_path = path.to_owned();
     let mut headers = req.headers.clone();
     let mut response_actions = Vec::new();
-    for hp in &child.http_policies {
+    // A switching action to a pool group (a grouped child's rules) decides and ends the
+    // evaluation, as a local response does.
+    let mut switched: Option<String> = None;
+    'sets: for hp in &child.http_policies {
         let ps = policies[hp.http_policy_set_ref.name().unwrap()];
         let mut rules: Vec<_> = ps
             .http_request_policy
@@ -425,6 +428,21 @@ pub fn resolve(model: &AviModel, parent: &str, req: &Request) -> Outcome {
                     out_path = uri_param(p, path);
                 }
             }
+            if let Some(a) = &rule.switching_action
+                && a.action == HttpSwitchingActionType::SelectPoolGroup
+            {
+                switched = Some(
+                    a.pool_group_ref
+                        .as_ref()
+                        .and_then(|r| r.name())
+                        .unwrap()
+                        .to_owned(),
+                );
+                for rule in ps.http_response_policy.iter().flat_map(|p| p.rules.iter()) {
+                    response_actions.extend(rule.hdr_action.iter().cloned());
+                }
+                break 'sets;
+            }
         }
         for rule in ps.http_response_policy.iter().flat_map(|p| p.rules.iter()) {
             response_actions.extend(rule.hdr_action.iter().cloned());
@@ -433,11 +451,13 @@ pub fn resolve(model: &AviModel, parent: &str, req: &Request) -> Outcome {
     if !query.is_empty() {
         out_path = format!("{out_path}?{query}");
     }
-    let pg_name = child
-        .pool_group_ref
-        .as_ref()
-        .and_then(|r| r.name())
-        .unwrap();
+    let pg_name = switched.as_deref().unwrap_or_else(|| {
+        child
+            .pool_group_ref
+            .as_ref()
+            .and_then(|r| r.name())
+            .unwrap()
+    });
     let pg = model
         .pool_groups
         .iter()
