@@ -221,18 +221,61 @@ fn resolve_certificate(
             "an HTTPS listener needs tls.certificateRefs",
         )
     })?;
-    let group = r.group.as_deref().unwrap_or("");
-    let kind = r.kind.as_deref().unwrap_or("Secret");
+    tls_secret(
+        snapshot,
+        gw_ns,
+        SecretRef {
+            group: r.group.as_deref().unwrap_or(""),
+            kind: r.kind.as_deref().unwrap_or("Secret"),
+            namespace: r.namespace.as_deref(),
+            name: &r.name,
+        },
+        "InvalidCertificateRef",
+        "certificateRef",
+    )
+}
+
+/// A Gateway's reference to a Secret (a listener's certificate, the backend client
+/// certificate).
+#[derive(Debug, Clone, Copy)]
+pub struct SecretRef<'a> {
+    /// API group (`""` is core).
+    pub group: &'a str,
+    /// Kind.
+    pub kind: &'a str,
+    /// Namespace, the Gateway's when unset.
+    pub namespace: Option<&'a str>,
+    /// Name.
+    pub name: &'a str,
+}
+
+/// The `kubernetes.io/tls` certificate and key a Gateway in `gw_ns` refers to, checked as
+/// the controller would check them; `invalid` is the reason for a reference that cannot be
+/// used (a cross-namespace one without a ReferenceGrant is `RefNotPermitted`), `field` names
+/// the reference in messages.
+pub fn tls_secret(
+    snapshot: &Snapshot,
+    gw_ns: &str,
+    r: SecretRef<'_>,
+    invalid: &'static str,
+    field: &str,
+) -> Result<ListenerCert, Problem> {
+    let SecretRef {
+        group, kind, name, ..
+    } = r;
+    let printable = translate_core::text::printable;
     if !group.is_empty() || kind != "Secret" {
         return Err(problem(
-            "InvalidCertificateRef",
+            invalid,
             format!(
-                "certificateRef {group}/{kind} {} is not a core Secret",
-                r.name
+                "{field} {}/{} {} is not a core Secret",
+                printable(group),
+                printable(kind),
+                printable(name)
             ),
         ));
     }
-    let ns = r.namespace.clone().unwrap_or_else(|| gw_ns.to_owned());
+    let ns = r.namespace.unwrap_or(gw_ns).to_owned();
     let from = Referrer {
         group: GATEWAY_GROUP,
         kind: "Gateway",
@@ -242,24 +285,29 @@ fn resolve_certificate(
         group: "",
         kind: "Secret",
         namespace: &ns,
-        name: &r.name,
+        name,
     };
     if !reference_grant::permits(snapshot, from, to) {
         return Err(problem(
             "RefNotPermitted",
             format!(
-                "Secret {ns}/{} is in another namespace and no ReferenceGrant allows it",
-                r.name
+                "Secret {}/{} is in another namespace and no ReferenceGrant allows it",
+                printable(&ns),
+                printable(name)
             ),
         ));
     }
     let secret = snapshot
         .secrets
-        .get(&(ns.clone(), r.name.clone()))
+        .get(&(ns.clone(), name.to_owned()))
         .ok_or_else(|| {
             problem(
-                "InvalidCertificateRef",
-                format!("Secret {ns}/{} does not exist", r.name),
+                invalid,
+                format!(
+                    "Secret {}/{} does not exist",
+                    printable(&ns),
+                    printable(name)
+                ),
             )
         })?;
     let data = secret.data.clone().unwrap_or_default();
@@ -269,8 +317,12 @@ fn resolve_certificate(
     };
     let (Some(cert_pem), Some(key_pem)) = (text("tls.crt"), text("tls.key")) else {
         return Err(problem(
-            "InvalidCertificateRef",
-            format!("Secret {ns}/{} needs tls.crt and tls.key", r.name),
+            invalid,
+            format!(
+                "Secret {}/{} needs tls.crt and tls.key",
+                printable(&ns),
+                printable(name)
+            ),
         ));
     };
     // PEM armour is not enough: the controller parses the certificate and refuses what it
@@ -284,27 +336,59 @@ fn resolve_certificate(
         Ok(certs) if PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).is_ok() => certs,
         Ok(_) => {
             return Err(problem(
-                "InvalidCertificateRef",
+                invalid,
                 format!(
-                    "Secret {ns}/{}: {}",
-                    r.name,
+                    "Secret {}/{}: {}",
+                    printable(&ns),
+                    printable(name),
                     translate_core::tls_pem::PemError::BadKey
                 ),
             ));
         }
         Err(e) => {
             return Err(problem(
-                "InvalidCertificateRef",
-                format!("Secret {ns}/{}: {e}", r.name),
+                invalid,
+                format!("Secret {}/{}: {e}", printable(&ns), printable(name)),
             ));
         }
     };
     Ok(ListenerCert {
         secret_namespace: ns,
-        secret_name: r.name.clone(),
+        secret_name: name.to_owned(),
         cert_pem,
         key_pem,
     })
+}
+
+/// The client certificate a Gateway presents to its backends (`spec.tls.backend
+/// .clientCertificateRef`, GEP-3155), resolved; `None` when the Gateway names none. Invalid
+/// references are `InvalidClientCertificateRef` (or `RefNotPermitted`), the Gateway's own
+/// `ResolvedRefs` condition.
+pub fn backend_client_certificate(
+    gateway: &Gateway,
+    snapshot: &Snapshot,
+) -> Option<Result<ListenerCert, Problem>> {
+    let r = gateway
+        .spec
+        .tls
+        .as_ref()?
+        .backend
+        .as_ref()?
+        .client_certificate_ref
+        .as_ref()?;
+    let gw_ns = gateway.metadata.namespace.as_deref().unwrap_or("default");
+    Some(tls_secret(
+        snapshot,
+        gw_ns,
+        SecretRef {
+            group: r.group.as_deref().unwrap_or(""),
+            kind: r.kind.as_deref().unwrap_or("Secret"),
+            namespace: r.namespace.as_deref(),
+            name: &r.name,
+        },
+        "InvalidClientCertificateRef",
+        "clientCertificateRef",
+    ))
 }
 
 /// Listeners on one port must agree on the protocol (one Avi service per port), and two with the
@@ -395,6 +479,7 @@ pub fn gateway_status(
     attached_routes: &[i32],
     addresses: &[String],
     name_problem: Option<String>,
+    client_cert: Option<Option<&Problem>>,
     now: &Time,
 ) -> GatewayStatus {
     let generation = gateway.metadata.generation;
@@ -447,9 +532,31 @@ pub fn gateway_status(
     } else {
         Wanted::no("Programmed", "Invalid", "no valid listener to program")
     };
+    let mut wanted = vec![accepted, programmed];
+    // GEP-3155: the Gateway's own ResolvedRefs, said when it names a backend client
+    // certificate; it also sums up the listeners' references.
+    if let Some(problem) = client_cert {
+        let unresolved: Vec<&str> = listeners
+            .iter()
+            .filter(|l| l.unresolved.is_some())
+            .map(|l| l.name.as_str())
+            .collect();
+        wanted.push(match problem {
+            Some(p) => Wanted::no("ResolvedRefs", p.reason, p.message.clone()),
+            None if !unresolved.is_empty() => Wanted::no(
+                "ResolvedRefs",
+                "ListenersNotResolved",
+                format!(
+                    "listeners with unresolved references: {}",
+                    unresolved.join(", ")
+                ),
+            ),
+            None => Wanted::yes("ResolvedRefs", "ResolvedRefs", "All references resolved"),
+        });
+    }
     let gw_conditions = conditions(
         &previous.conditions.clone().unwrap_or_default(),
-        vec![accepted, programmed],
+        wanted,
         generation,
         now,
     );

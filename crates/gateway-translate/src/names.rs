@@ -316,6 +316,24 @@ pub fn tls_key_cert(cluster: &str, gw_ns: &str, gw: &str, secret_ns: &str, secre
     encode(cluster, &format!("{gw_ns}-{gw}-{secret_ns}-{secret}"))
 }
 
+/// The SSLKeyAndCertificate of a Gateway's backend client certificate (`spec.tls.backend
+/// .clientCertificateRef`): AKO has none; the name follows [`tls_key_cert`]'s pattern with
+/// `backend-client` in the preimage, so the same Secret as a listener certificate and as the
+/// client certificate gives two objects (their types and uses differ).
+#[must_use]
+pub fn backend_client_cert(
+    cluster: &str,
+    gw_ns: &str,
+    gw: &str,
+    secret_ns: &str,
+    secret: &str,
+) -> String {
+    encode(
+        cluster,
+        &format!("{gw_ns}-{gw}-backend-client-{secret_ns}-{secret}"),
+    )
+}
+
 /// The HTTPPolicySet every parent VS ends with (a 404 for unmatched requests):
 /// `ako-gw-<cluster>--default-backend`. Its one request rule is named `default-backend-rule`.
 ///

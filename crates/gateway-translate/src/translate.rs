@@ -30,7 +30,7 @@ use crate::filters::{ListenerPort, check_backend_filters, rule_policy};
 use crate::gateway_class;
 use crate::hostnames::{EffectiveHostnames, Hostname};
 use crate::listeners::{
-    GATEWAY_GROUP, Listener, Problem, evaluate, gateway_status, unsupported_addresses,
+    GATEWAY_GROUP, Listener, ListenerCert, Problem, evaluate, gateway_status, unsupported_addresses,
 };
 use crate::model::AviModel;
 use crate::names::{self, RouteRef};
@@ -148,6 +148,8 @@ pub struct Context<'a> {
     pub backend_tls: &'a BackendTlsPolicies,
     /// The EndpointSlices of each Service.
     pub endpoints: &'a SliceIndex<'a>,
+    /// The SSLKeyAndCertificate name of each Gateway's valid backend client certificate.
+    pub client_certs: &'a BTreeMap<ObjectKey, String>,
 }
 
 /// Routes of one kind and the parents each attaches to.
@@ -241,7 +243,30 @@ pub fn translate_with(
         .collect();
     let backend_tls = backend_tls_policy::resolve(snapshot, settings);
     let endpoints = SliceIndex::new(snapshot);
+    let client_cert_refs: BTreeMap<ObjectKey, Result<ListenerCert, Problem>> = gateways
+        .iter()
+        .filter_map(|(k, g)| {
+            crate::listeners::backend_client_certificate(g, snapshot).map(|c| (k.clone(), c))
+        })
+        .collect();
+    let client_certs: BTreeMap<ObjectKey, String> = client_cert_refs
+        .iter()
+        .filter_map(|(k, c)| {
+            let c = c.as_ref().ok()?;
+            Some((
+                k.clone(),
+                names::backend_client_cert(
+                    &settings.cluster_name,
+                    &k.0,
+                    &k.1,
+                    &c.secret_namespace,
+                    &c.secret_name,
+                ),
+            ))
+        })
+        .collect();
     let ctx = Context {
+        client_certs: &client_certs,
         endpoints: &endpoints,
         snapshot,
         settings,
@@ -279,12 +304,37 @@ pub fn translate_with(
         } else {
             Vec::new()
         };
+        let client_cert = client_cert_refs.get(key);
         out.statuses.push(StatusUpdate::Gateway {
             key: key.clone(),
-            status: gateway_status(gw, ls, &per_listener, &addresses, name_problem, now),
+            status: gateway_status(
+                gw,
+                ls,
+                &per_listener,
+                &addresses,
+                name_problem,
+                client_cert.map(|c| c.as_ref().err()),
+                now,
+            ),
         });
         if addresses_ok && ls.iter().any(Listener::is_valid) {
             parent_objects(settings, key, ls, &addresses, &all, &mut out.model);
+            if let (Some(Ok(c)), Some(name)) = (client_cert, client_certs.get(key)) {
+                out.model
+                    .ssl_key_and_certificates
+                    .push(SslKeyAndCertificate {
+                        name: name.clone(),
+                        created_by: Some(settings.created_by()),
+                        markers: markers(
+                            settings,
+                            &[("GatewayName", &key.1), ("GatewayNamespace", &key.0)],
+                        ),
+                        certificate: SslCertificate::from_pem(c.cert_pem.clone()),
+                        key: Some(SecretKey::new(c.key_pem.clone())),
+                        type_: Some(avi_client::models::SslCertificateType::VirtualService),
+                        ..SslKeyAndCertificate::default()
+                    });
+            }
         }
     }
     for (t, attachments) in translators.iter().zip(&per_kind) {
@@ -1016,6 +1066,18 @@ fn backend_pool(
         out.model.pools_keeping_tls.insert(pool.name.clone());
     }
     apply_tls(&mut pool, decision.tls.clone());
+    // The Gateway's backend client certificate goes with the TLS a BackendTLSPolicy or a
+    // RouteBackendExtension asks for; it never turns TLS on, and a mesh backend keeps the
+    // Istio workload certificate (a STRICT sidecar accepts the mesh identity only).
+    if matches!(
+        decision.tls,
+        BackendTls::Policy(_) | BackendTls::Extension { .. }
+    ) && let Some(name) = ctx
+        .client_certs
+        .get(&(rr.gw_ns.to_owned(), rr.gw.to_owned()))
+    {
+        pool.ssl_key_and_certificate_ref = Some(AviRef::by_name(name.clone()));
+    }
     out.pool_backends.insert(
         pool.name.clone(),
         PoolBackend {

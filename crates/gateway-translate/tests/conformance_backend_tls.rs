@@ -848,3 +848,225 @@ fn backend_tls_policy_observed_generation_bump_well_known_ca_is_refused() {
         500
     );
 }
+
+// ------------------------------------------------ GatewayBackendClientCertificate (v1.5)
+
+/// The suite's `tls-checks-client-certificate`: a client certificate (EKU clientAuth, no SANs)
+/// the `tls-checks` CA signs, as a `kubernetes.io/tls` Secret; and its PEM.
+fn client_certificate_secret() -> (String, String) {
+    use base64::Engine as _;
+    static ISSUED: OnceLock<(String, String)> = OnceLock::new();
+    let (cert, key) = ISSUED.get_or_init(|| {
+        let ca_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let issuer = rcgen::Issuer::new(ca_params, ca_key);
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "tls-checks-client");
+        params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let cert = params.signed_by(&key, &issuer).unwrap();
+        (cert.pem(), key.serialize_pem())
+    });
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    (
+        format!(
+            r#"
+---
+apiVersion: v1
+kind: Secret
+metadata: {{name: tls-checks-client-certificate, namespace: gateway-conformance-infra}}
+type: kubernetes.io/tls
+data: {{tls.crt: {}, tls.key: {}}}
+"#,
+            b64(cert),
+            b64(key)
+        ),
+        cert.clone(),
+    )
+}
+
+/// A Gateway with one HTTP/80 listener and this `clientCertificateRef` (flow YAML).
+fn client_cert_gateway(name: &str, reference: &str) -> String {
+    format!(
+        r#"
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {{name: {name}, namespace: gateway-conformance-infra, generation: 1}}
+spec:
+  gatewayClassName: avi-lb
+  listeners:
+  - {{name: http, port: 80, protocol: HTTP, allowedRoutes: {{namespaces: {{from: Same}}}}}}
+  tls:
+    backend:
+      clientCertificateRef: {reference}
+"#
+    )
+}
+
+#[test]
+fn gateway_backend_client_certificate_feature() {
+    let (secret, client_pem) = client_certificate_secret();
+    let gw = "gateway-tls-backend-client-certificate";
+    let t = run(&[
+        ca_config_maps(),
+        secret,
+        tls_service("tls-backend-with-client-cert-validation", &[("https", 443)]),
+        client_cert_gateway(
+            gw,
+            r#"{group: "", kind: Secret, name: tls-checks-client-certificate}"#,
+        ),
+        route(
+            gw,
+            gw,
+            "[abc.example.com]",
+            &[("/", "tls-backend-with-client-cert-validation", 443)],
+        ),
+        policy(
+            "v1",
+            "gateway-tls-backend-client-certificate-test",
+            "name: tls-backend-with-client-cert-validation",
+            &checks_ca("abc.example.com"),
+            "",
+        ),
+    ]
+    .concat());
+    let status = support::harness::gateway_status(&t, gw);
+    let conditions = status.conditions.unwrap();
+    assert_condition(&conditions, "ResolvedRefs", "True", Some("ResolvedRefs"));
+    assert_condition(&conditions, "Accepted", "True", Some("Accepted"));
+    assert_generation(&conditions, 1);
+    assert_accepted(&t, INFRA, gw, 1);
+    assert_condition(
+        &route_parent(&t, INFRA, gw, gw).conditions,
+        "ResolvedRefs",
+        "True",
+        Some("ResolvedRefs"),
+    );
+    assert_condition(
+        &policy_ancestor(&t, "gateway-tls-backend-client-certificate-test", gw),
+        "Accepted",
+        "True",
+        Some("Accepted"),
+    );
+    // Three requests in a row, each over TLS with SNI abc.example.com, each presenting the
+    // Secret's certificate exactly.
+    for _ in 0..3 {
+        let req = Request::get(80, "abc.example.com", "/");
+        assert_eq!(
+            fetch(&t, gw, &req),
+            (200, Some("abc.example.com".to_owned()))
+        );
+        let out = send(&t, gw, &req);
+        let pool = pool_of(&t, &out);
+        let name = pool
+            .ssl_key_and_certificate_ref
+            .as_ref()
+            .and_then(|r| r.name())
+            .expect("the pool presents a client certificate");
+        let cert = t
+            .model
+            .ssl_key_and_certificates
+            .iter()
+            .find(|c| c.name == name)
+            .unwrap_or_else(|| panic!("pool {} names a missing certificate {name}", pool.name));
+        assert_eq!(
+            cert.certificate.certificate.as_deref(),
+            Some(client_pem.as_str())
+        );
+        assert!(cert.key.is_some());
+    }
+}
+
+#[test]
+fn gateway_invalid_tls_backend_configuration() {
+    let cases = [
+        (
+            "gateway-client-certificate-nonexistent-secret",
+            r#"{group: "", kind: Secret, name: nonexistent-certificate}"#,
+            "InvalidClientCertificateRef",
+        ),
+        (
+            "gateway-client-certificate-unsupported-group",
+            r#"{group: wrong.group.company.io, kind: Secret, name: tls-validity-checks-certificate}"#,
+            "InvalidClientCertificateRef",
+        ),
+        (
+            "gateway-client-certificate-unsupported-kind",
+            r#"{group: "", kind: WrongKind, name: tls-validity-checks-certificate}"#,
+            "InvalidClientCertificateRef",
+        ),
+        (
+            "gateway-client-certificate-malformed-secret",
+            r#"{group: "", kind: Secret, name: malformed-client-certificate}"#,
+            "InvalidClientCertificateRef",
+        ),
+        (
+            "gateway-client-certificate-missing-reference-grant",
+            r#"{group: "", kind: Secret, name: certificate, namespace: gateway-conformance-web-backend}"#,
+            "RefNotPermitted",
+        ),
+    ];
+    let mut manifests: String = cases
+        .iter()
+        .map(|(name, reference, _)| client_cert_gateway(name, reference))
+        .collect();
+    manifests.push_str(
+        r#"
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: malformed-client-certificate, namespace: gateway-conformance-infra}
+data: {}
+type: Opaque
+"#,
+    );
+    let t = run(&manifests);
+    for (name, _, reason) in cases {
+        let conditions = support::harness::gateway_status(&t, name)
+            .conditions
+            .unwrap();
+        assert_condition(&conditions, "ResolvedRefs", "False", Some(reason));
+        assert_condition(&conditions, "Accepted", "True", Some("Accepted"));
+        assert_generation(&conditions, 1);
+    }
+    // No client certificate object for any of them (the base's listener certificates, which
+    // carry no Gateway marker, aside).
+    assert!(
+        t.model
+            .ssl_key_and_certificates
+            .iter()
+            .all(|c| !c.markers.iter().any(|m| m.key == "GatewayName")),
+        "{:?}",
+        t.model.ssl_key_and_certificates
+    );
+}
+
+#[test]
+fn the_client_certificate_never_turns_tls_on() {
+    // The client certificate never turns TLS on: a route to a plain backend on the same
+    // Gateway gets no certificate.
+    let (secret, _) = client_certificate_secret();
+    let gw = "gateway-tls-backend-client-certificate";
+    let t = run(&[
+        secret,
+        client_cert_gateway(
+            gw,
+            r#"{group: "", kind: Secret, name: tls-checks-client-certificate}"#,
+        ),
+        route(
+            gw,
+            gw,
+            "[abc.example.com]",
+            &[("/", "infra-backend-v1", 8080)],
+        ),
+    ]
+    .concat());
+    let out = send(&t, gw, &Request::get(80, "abc.example.com", "/"));
+    let pool = pool_of(&t, &out);
+    assert!(pool.ssl_profile_ref.is_none(), "{pool:?}");
+    assert!(pool.ssl_key_and_certificate_ref.is_none(), "{pool:?}");
+}

@@ -185,7 +185,15 @@ fn gateway_status_reports_partial_acceptance_with_generation() {
     );
     let ls = evaluate(&gw, &Snapshot::default());
     let now = Time(Timestamp::from_second(1_700_000_000).unwrap());
-    let st = gateway_status(&gw, &ls, &[2, 0], &["10.0.0.5".to_owned()], None, &now);
+    let st = gateway_status(
+        &gw,
+        &ls,
+        &[2, 0],
+        &["10.0.0.5".to_owned()],
+        None,
+        None,
+        &now,
+    );
     let c = st.conditions.unwrap();
     assert_eq!(
         (

@@ -774,3 +774,52 @@ fn listeners_addresses_and_names_that_cannot_be_programmed_say_so() {
     assert!(message.contains("Avi allows 255"), "{message}");
     assert!(t.model.virtual_services.is_empty());
 }
+
+#[test]
+fn a_mesh_backend_keeps_the_istio_certificate_over_the_gateway_client_certificate() {
+    // The Gateway names a backend client certificate; the mesh backend still presents the
+    // Istio workload certificate (a STRICT sidecar accepts the mesh identity only).
+    let mut s = scenario(json!({"istio-injection": "enabled"}), plain_rule());
+    let gw = s.gateways.get_mut(&("infra".into(), "gw".into())).unwrap();
+    let mut g = (**gw).clone();
+    g.spec.tls = Some(obj(
+        json!({"backend": {"clientCertificateRef": {"name": "tls"}}}),
+    ));
+    *gw = g.into();
+    let t = translate(&s, &istio(), &now());
+    let refs = IstioRefs::for_cluster("cluster", "avi-system");
+    assert_eq!(t.model.pools.len(), 1);
+    assert_eq!(
+        t.model.pools[0]
+            .ssl_key_and_certificate_ref
+            .as_ref()
+            .and_then(|r| r.name()),
+        Some(refs.ssl_key_and_certificate.as_str())
+    );
+    // The Gateway's certificate is still made and said to be resolved.
+    let client = names::backend_client_cert("cluster", "infra", "gw", "infra", "tls");
+    assert!(
+        t.model
+            .ssl_key_and_certificates
+            .iter()
+            .any(|c| c.name == client)
+    );
+    let status = t
+        .statuses
+        .iter()
+        .find_map(|s| match s {
+            StatusUpdate::Gateway { status, .. } => Some(status.clone()),
+            _ => None,
+        })
+        .unwrap();
+    let resolved = status
+        .conditions
+        .unwrap()
+        .into_iter()
+        .find(|c| c.type_ == "ResolvedRefs")
+        .unwrap();
+    assert_eq!(
+        (resolved.status.as_str(), resolved.reason.as_str()),
+        ("True", "ResolvedRefs")
+    );
+}
