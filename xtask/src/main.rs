@@ -7,6 +7,8 @@
 //!   emulators, step by step (docs/demo.md).
 //! - `manifests [--check]`: render the Helm chart `deploy/helm/ako` into `deploy/manifests/`
 //!   (or fail if the committed files differ from a fresh rendering).
+//! - `conformance [--check]`: runs the Gateway API conformance tests and writes the report in
+//!   docs/conformance/ (the upstream ConformanceReport format).
 //! - `fuzz [--seconds N] [--target T]`: every fuzz target (or one) for N seconds each, release
 //!   build (`fuzz/`; a short pass runs in `cargo test`).
 //! - `overlap --routes N [--header-names]`: prints the overlapping-routes manifests of
@@ -76,6 +78,13 @@ enum Task {
         #[arg(long)]
         header_names: bool,
     },
+    /// Run the Gateway API conformance tests and write the conformance report
+    /// (docs/conformance/, the upstream ConformanceReport format).
+    Conformance {
+        /// Write nothing; fail if the committed report differs (its date aside).
+        #[arg(long)]
+        check: bool,
+    },
     /// Compile Kubernetes' .proto files into crates/kube-sim/src/protobuf/kubernetes-1.35.binpb.
     Protos {
         /// The directory holding `api/`, `apimachinery/` and `apiextensions_apiserver/` (the
@@ -122,6 +131,7 @@ fn main() -> anyhow::Result<()> {
             cargo(&["test", "--workspace"], &[])
         }
         Task::Manifests { check } => manifests(check),
+        Task::Conformance { check } => conformance(check),
         Task::Protos { from, check } => protos(&from, check),
         Task::Overlap {
             routes,
@@ -276,6 +286,81 @@ fn manifests(check: bool) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `cargo xtask conformance`: runs our conformance tests, then writes (or checks) the report.
+fn conformance(check: bool) -> anyhow::Result<()> {
+    use xtask::conformance as c;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let mut args = vec!["test", "-p", "gateway-translate"];
+    let binaries: Vec<&str> = c::TESTS
+        .iter()
+        .filter_map(|t| t.rsplit('/').next()?.strip_suffix(".rs"))
+        .collect();
+    for b in &binaries {
+        args.extend(["--test", b]);
+    }
+    args.extend(["--no-fail-fast", "--", "--test-threads", "2"]);
+    let out = Command::new(&cargo)
+        .args(&args)
+        .current_dir(&root)
+        .output()
+        .with_context(|| format!("cannot run {cargo}"))?;
+    let results = c::parse_test_output(&String::from_utf8_lossy(&out.stdout));
+    let names = c::test_names(&root)?;
+    let missing: Vec<&String> = names.iter().filter(|n| !results.contains_key(*n)).collect();
+    if !missing.is_empty() {
+        bail!(
+            "conformance tests that did not report (build failure?): {missing:?}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let (suite, features) = c::load(&root)?;
+    let ours = c::ours(&suite, &results);
+    c::check_claims(&suite, &features, gateway_translate::features::SUPPORTED, &ours)?;
+    let date = chrono_now();
+    let report = c::report(
+        &suite,
+        &features,
+        gateway_translate::features::SUPPORTED,
+        &ours,
+        env!("CARGO_PKG_VERSION"),
+        &date,
+    );
+    let yaml = c::to_yaml(&report)?;
+    let path = root.join(c::REPORT);
+    if check {
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        if c::without_date(&committed) != c::without_date(&yaml) {
+            bail!("{} is stale: run `cargo xtask conformance`", c::REPORT);
+        }
+    } else {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(&path, &yaml)?;
+    }
+    print!("{yaml}");
+    let failed: Vec<&String> = results
+        .iter()
+        .filter(|(_, ok)| !**ok)
+        .map(|(n, _)| n)
+        .collect();
+    if !failed.is_empty() {
+        bail!("conformance tests failed: {failed:?}");
+    }
+    Ok(())
+}
+
+/// Now in RFC 3339 (seconds), from the system clock.
+fn chrono_now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    k8s_openapi::jiff::Timestamp::from_second(i64::try_from(secs).unwrap_or(0))
+        .map(|t| t.to_string())
+        .unwrap_or_default()
 }
 
 fn cargo(args: &[&str], envs: &[(&str, String)]) -> anyhow::Result<()> {

@@ -33,7 +33,16 @@ pub fn status(class: &GatewayClass, settings: &Settings, now: &Time) -> Option<G
     ];
     Some(GatewayClassStatus {
         conditions: Some(conditions(&previous, wanted, generation, now)),
-        supported_features: None,
+        supported_features: Some(
+            crate::features::SUPPORTED
+                .iter()
+                .map(|name| {
+                    gateway_api::gatewayclasses::GatewayClassStatusSupportedFeatures {
+                        name: (*name).to_owned(),
+                    }
+                })
+                .collect(),
+        ),
     })
 }
 

@@ -17,6 +17,7 @@ pub mod incremental;
 pub mod listeners;
 pub mod matches;
 pub mod names;
+pub mod features;
 pub mod precedence;
 pub mod programmed;
 pub mod reference_grant;

@@ -1,0 +1,37 @@
+//! The Gateway API features this implementation supports, by their conformance names
+//! (`pkg/features` of Gateway API v1.5.1): what `GatewayClass.status.supportedFeatures` lists,
+//! and what the conformance report (`cargo xtask conformance`) claims. A feature is listed
+//! only when every conformance test that needs it has a passing test here; the report's
+//! freshness test checks that.
+
+/// Supported features, sorted (the status field is a sorted list-map of at most 64).
+pub const SUPPORTED: &[&str] = &[
+    "BackendTLSPolicy",
+    "Gateway",
+    "GatewayBackendClientCertificate",
+    "GatewayHTTPListenerIsolation",
+    "GatewayPort8080",
+    "GatewayStaticAddresses",
+    "HTTPRoute",
+    "HTTPRouteHostRewrite",
+    "HTTPRouteMethodMatching",
+    "HTTPRouteParentRefPort",
+    "HTTPRoutePathRedirect",
+    "HTTPRoutePathRewrite",
+    "HTTPRoutePortRedirect",
+    "HTTPRouteQueryParamMatching",
+    "HTTPRouteResponseHeaderModification",
+    "HTTPRouteSchemeRedirect",
+    "ReferenceGrant",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sorted_unique_and_within_the_status_limit() {
+        assert!(SUPPORTED.windows(2).all(|w| w[0] < w[1]));
+        assert!(SUPPORTED.len() <= 64);
+    }
+}
