@@ -147,9 +147,8 @@ pub struct Report {
 
 /// Reads the suite's facts under `root`.
 pub fn load(root: &Path) -> Result<(Vec<SuiteTest>, Features)> {
-    let read = |p: &str| {
-        std::fs::read_to_string(root.join(p)).with_context(|| format!("reading {p}"))
-    };
+    let read =
+        |p: &str| std::fs::read_to_string(root.join(p)).with_context(|| format!("reading {p}"));
     let suite: Vec<SuiteTest> = serde_json::from_str(&read(SUITE)?).context(SUITE)?;
     let features: Features = serde_json::from_str(&read(FEATURES)?).context(FEATURES)?;
     Ok((suite, features))
@@ -224,7 +223,10 @@ pub fn ours(suite: &[SuiteTest], results: &BTreeMap<String, bool>) -> BTreeMap<S
         };
         // A failed deviation or refusal test is a failure all the same.
         let what = if *passed { what } else { Ours::Failed };
-        if SUBTESTS.iter().any(|(_, parts)| parts.contains(&name.as_str())) {
+        if SUBTESTS
+            .iter()
+            .any(|(_, parts)| parts.contains(&name.as_str()))
+        {
             continue;
         }
         by_key.insert(key(base), what);
@@ -267,10 +269,7 @@ pub fn check_claims(
             .features
             .iter()
             .all(|f| ["Gateway", "HTTPRoute", "ReferenceGrant"].contains(&f.as_str()));
-        if runs
-            && (needs_claim || is_http_core)
-            && ours.get(&t.short_name) != Some(&Ours::Passed)
-        {
+        if runs && (needs_claim || is_http_core) && ours.get(&t.short_name) != Some(&Ours::Passed) {
             wrong.push(format!(
                 "{} ({}): {:?}",
                 t.short_name,
@@ -413,8 +412,13 @@ pub fn report(
             .collect();
         ext_unsupported.sort();
         let core_results = results(&core_tests, ours, None);
-        let extended_results = (!extended_tests.is_empty())
-            .then(|| results(&extended_tests, ours, Some((ext_supported, ext_unsupported))));
+        let extended_results = (!extended_tests.is_empty()).then(|| {
+            results(
+                &extended_tests,
+                ours,
+                Some((ext_supported, ext_unsupported)),
+            )
+        });
         profiles.push(ProfileReport {
             name: name.clone(),
             summary: summary(&core_results, extended_results.as_ref()),
@@ -512,7 +516,13 @@ mod tests {
         assert!(names.len() > 60, "{names:?}");
         let passed: BTreeMap<String, bool> = names.into_iter().map(|n| (n, true)).collect();
         let ours = ours(&suite, &passed);
-        check_claims(&suite, &features, gateway_translate::features::SUPPORTED, &ours).unwrap();
+        check_claims(
+            &suite,
+            &features,
+            gateway_translate::features::SUPPORTED,
+            &ours,
+        )
+        .unwrap();
         let fresh = to_yaml(&report(
             &suite,
             &features,

@@ -318,7 +318,12 @@ fn conformance(check: bool) -> anyhow::Result<()> {
     }
     let (suite, features) = c::load(&root)?;
     let ours = c::ours(&suite, &results);
-    c::check_claims(&suite, &features, gateway_translate::features::SUPPORTED, &ours)?;
+    c::check_claims(
+        &suite,
+        &features,
+        gateway_translate::features::SUPPORTED,
+        &ours,
+    )?;
     let date = chrono_now();
     let report = c::report(
         &suite,

@@ -36,11 +36,11 @@ pub fn status(class: &GatewayClass, settings: &Settings, now: &Time) -> Option<G
         supported_features: Some(
             crate::features::SUPPORTED
                 .iter()
-                .map(|name| {
-                    gateway_api::gatewayclasses::GatewayClassStatusSupportedFeatures {
+                .map(
+                    |name| gateway_api::gatewayclasses::GatewayClassStatusSupportedFeatures {
                         name: (*name).to_owned(),
-                    }
-                })
+                    },
+                )
                 .collect(),
         ),
     })
@@ -69,6 +69,13 @@ mod tests {
         assert_eq!(c[0].status, "True");
         assert_eq!(c[0].reason, "Accepted");
         assert_eq!(c[0].observed_generation, Some(3));
+        let features: Vec<String> = s
+            .supported_features
+            .unwrap()
+            .into_iter()
+            .map(|f| f.name)
+            .collect();
+        assert_eq!(features, crate::features::SUPPORTED);
     }
 
     #[test]

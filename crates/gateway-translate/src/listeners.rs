@@ -458,7 +458,9 @@ pub fn unusable_addresses(gateway: &Gateway) -> Option<String> {
         .iter()
         .flatten()
         .filter(|a| a.r#type.as_deref().is_none_or(|t| t == "IPAddress"))
-        .map(|a| a.value.as_deref().unwrap_or(""))
+        // An IPAddress without a value asks for one to be assigned (GatewayAddressEmpty):
+        // the VIP is allocated, as with no address at all.
+        .filter_map(|a| a.value.as_deref().filter(|v| !v.is_empty()))
         .collect();
     if let Some(bad) = ips.iter().find(|v| v.parse::<std::net::IpAddr>().is_err()) {
         return Some(format!("{bad:?} is not an IP address"));

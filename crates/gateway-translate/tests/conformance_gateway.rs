@@ -772,6 +772,36 @@ spec:
     );
 }
 
+/// GatewayOptionalAddressValue (provisional, `GatewayAddressEmpty`): an IPAddress without a
+/// value asks for one to be assigned. The Gateway is programmed on a VIP the controller
+/// allocates (`auto_allocate_ip`), whose address the controller then publishes.
+#[test]
+fn gateway_optional_address_value() {
+    let gw = "gateway-without-address-value";
+    let t = run(r#"
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gateway-without-address-value, namespace: gateway-conformance-infra}
+spec:
+  gatewayClassName: avi-lb
+  addresses:
+  - type: IPAddress
+  listeners:
+  - {name: http, port: 8080, protocol: HTTP}
+"#);
+    assert_gateway_ready(&t, gw);
+    let parent = support::harness::parent(gw);
+    let vip = t
+        .model
+        .vsvips
+        .iter()
+        .find(|v| v.name == parent)
+        .expect("the Gateway's VS VIP");
+    assert_eq!(vip.vip.len(), 1, "{vip:?}");
+    assert_eq!(vip.vip[0].auto_allocate_ip, Some(true), "{vip:?}");
+    assert!(vip.vip[0].ip_address.is_none(), "{vip:?}");
+}
+
 /// Deviation: `spec.infrastructure` labels and annotations are for the Kubernetes objects an
 /// in-cluster data plane creates; Avi's Service Engines are none, so nothing carries them. The
 /// Gateway is still accepted and programmed, which is the rest of what the test asserts.

@@ -843,6 +843,60 @@ spec:
     }
 }
 
+/// HTTPRoute307Redirect (provisional, `HTTPRoute307RedirectStatusCode`): the Location keeps
+/// the request's path and the http scheme.
+#[test]
+fn http_route_307_redirect() {
+    let t = run(r#"
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: 307-redirect, namespace: gateway-conformance-infra}
+spec:
+  parentRefs: [{name: same-namespace}]
+  rules:
+  - matches: [{path: {type: PathPrefix, value: /temporary}}]
+    filters:
+    - type: RequestRedirect
+      requestRedirect: {statusCode: 307}
+"#);
+    assert_accepted(&t, INFRA, "307-redirect", 1);
+    assert_eq!(
+        send(&t, "same-namespace", &get("/temporary")),
+        Outcome::Redirect {
+            status: 307,
+            location: "http://example.com/temporary".to_owned(),
+        }
+    );
+}
+
+/// HTTPRouteNamedRule (provisional, `HTTPRouteNamedRouteRule`): `/named` → v1, `/unnamed` → v2.
+#[test]
+fn http_route_named_rule() {
+    let t = run(r#"
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: http-named-rules, namespace: gateway-conformance-infra}
+spec:
+  parentRefs: [{name: same-namespace}]
+  rules:
+  - name: named-rule
+    matches: [{path: {type: PathPrefix, value: /named}}]
+    backendRefs: [{name: infra-backend-v1, port: 8080}]
+  - matches: [{path: {type: PathPrefix, value: /unnamed}}]
+    backendRefs: [{name: infra-backend-v2, port: 8080}]
+"#);
+    assert_accepted(&t, INFRA, "http-named-rules", 1);
+    expect(
+        &t,
+        "same-namespace",
+        &[
+            (get("/named"), V1),
+            (get("/unnamed"), V2),
+            (get("/other"), None),
+        ],
+    );
+}
+
 /// The only parent entry of a route, with Accepted and ResolvedRefs as given.
 fn assert_parent(
     t: &gateway_translate::Translation,
