@@ -1143,3 +1143,100 @@ async fn a_backend_leaving_the_mesh_loses_the_tls_fields_of_its_pool() {
     wait(&mut status, |s| s.reconciles > reconciles).await;
     assert_eq!(status.borrow().avi_writes, writes);
 }
+
+/// A GRPCRoute end to end: its child and HTTP/2 pool on the controller, the listener's port
+/// with HTTP/2 on, and its status on the GRPCRoute (not on an HTTPRoute of the same name).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grpc_route_is_programmed_and_its_status_written() {
+    let w = world().await;
+    apply(
+        &w.kube_client,
+        r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: grpc}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: avi-lb}
+spec: {controllerName: ako.vmware.com/avi-lb}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: grpc}
+spec:
+  gatewayClassName: avi-lb
+  listeners:
+  - {name: http, port: 80, protocol: HTTP}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: echo, namespace: grpc}
+spec:
+  ports: [{name: grpc, port: 50051, targetPort: 50051, appProtocol: kubernetes.io/h2c}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: echo-1
+  namespace: grpc
+  labels: {kubernetes.io/service-name: echo}
+addressType: IPv4
+ports: [{name: grpc, port: 50051}]
+endpoints:
+- addresses: ["10.2.0.7"]
+  conditions: {ready: true}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GRPCRoute
+metadata: {name: echo, namespace: grpc}
+spec:
+  parentRefs: [{name: gw}]
+  hostnames: [grpc.example.com]
+  rules:
+  - matches: [{method: {service: echo.Echo, method: Ping}}]
+    backendRefs: [{name: echo, port: 50051}]
+"#,
+    )
+    .await;
+    let (mut status, _task) = start(&w, Settings::default());
+    wait(&mut status, |s| s.synced >= 1 && s.last_error.is_none()).await;
+    let vses = w
+        .avi_client
+        .list_owned::<VirtualService>(CREATED_BY)
+        .await
+        .unwrap();
+    let parent = vses
+        .iter()
+        .find(|v| v.name == "ako-gw-cluster--grpc-gw-EVH")
+        .expect("the Gateway's parent");
+    assert_eq!(parent.services.len(), 1);
+    assert_eq!(parent.services[0].enable_http2, Some(true));
+    let child = vses
+        .iter()
+        .find(|v| v.vh_parent_vs_ref.is_some())
+        .expect("the route's child");
+    assert_eq!(child.vh_matches[0].host, "grpc.example.com");
+    let path = child.vh_matches[0].rules[0].matches.path.as_ref().unwrap();
+    assert_eq!(path.match_str, ["/echo.Echo/Ping"]);
+    let pools = pools(&w).await;
+    assert_eq!(pools.len(), 1);
+    assert_eq!(pools[0].enable_http2, Some(true));
+    assert_eq!(
+        servers_of(&pools[0]),
+        [("10.2.0.7".to_owned(), Some(50051))]
+    );
+    let routes: Api<gateway_api::grpcroutes::GrpcRoute> =
+        Api::namespaced(w.kube_client.clone(), "grpc");
+    eventually("the GRPCRoute is accepted", || {
+        let routes = routes.clone();
+        async move {
+            let r = routes.get("echo").await.unwrap();
+            let s = serde_json::to_value(&r.status).unwrap();
+            condition(&s["parents"][0], "Accepted") == Some(("True".into(), "Accepted".into()))
+                && condition(&s["parents"][0], "ResolvedRefs")
+                    == Some(("True".into(), "ResolvedRefs".into()))
+        }
+    })
+    .await;
+}

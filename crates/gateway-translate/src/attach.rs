@@ -81,6 +81,18 @@ pub fn attach(
     settings: &Settings,
     listeners: &BTreeMap<ObjectKey, Vec<Listener>>,
 ) -> Vec<ParentAttachment> {
+    attach_kind(route, "HTTPRoute", snapshot, settings, listeners)
+}
+
+/// [`attach`] for a route of `kind` given in HTTPRoute form (a GRPCRoute's equivalent): a
+/// listener must support that kind.
+pub fn attach_kind(
+    route: &HttpRoute,
+    kind: &str,
+    snapshot: &Snapshot,
+    settings: &Settings,
+    listeners: &BTreeMap<ObjectKey, Vec<Listener>>,
+) -> Vec<ParentAttachment> {
     let route_ns = route.metadata.namespace.clone().unwrap_or_default();
     let mut route_hosts: Vec<Hostname> = Vec::new();
     let mut invalid: Vec<String> = Vec::new();
@@ -115,7 +127,15 @@ pub fn attach(
         let ls = listeners.get(&key).map(Vec::as_slice).unwrap_or_default();
         let result = match &refused {
             Some(p) => Err(p.clone()),
-            None => attach_one(&parent, gateway, ls, &route_ns, &route_hosts, snapshot),
+            None => attach_one(
+                &parent,
+                gateway,
+                ls,
+                kind,
+                &route_ns,
+                &route_hosts,
+                snapshot,
+            ),
         };
         out.push(ParentAttachment {
             index,
@@ -130,6 +150,7 @@ fn attach_one(
     parent: &ParentRef,
     gateway: &Gateway,
     listeners: &[Listener],
+    kind: &str,
     route_ns: &str,
     route_hosts: &[Hostname],
     snapshot: &Snapshot,
@@ -153,14 +174,13 @@ fn attach_one(
     let allowed: Vec<usize> = candidates
         .into_iter()
         .filter(|&i| {
-            listeners[i].accepts_http_routes()
-                && namespace_allowed(gateway, i, &gw_ns, route_ns, snapshot)
+            listeners[i].accepts(kind) && namespace_allowed(gateway, i, &gw_ns, route_ns, snapshot)
         })
         .collect();
     if allowed.is_empty() {
         return Err(Problem {
             reason: "NotAllowedByListeners",
-            message: "no listener allows HTTPRoutes from this namespace".into(),
+            message: format!("no listener allows {kind}s from this namespace"),
         });
     }
     let attached: Vec<Attached> = allowed

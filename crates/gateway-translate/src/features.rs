@@ -7,6 +7,8 @@
 /// Supported features, sorted (the status field is a sorted list-map of at most 64).
 pub const SUPPORTED: &[&str] = &[
     "BackendTLSPolicy",
+    "GRPCRoute",
+    "GRPCRouteNamedRouteRule",
     "Gateway",
     "GatewayAddressEmpty",
     "GatewayBackendClientCertificate",

@@ -13,6 +13,7 @@ pub mod conditions;
 pub mod features;
 pub mod filters;
 pub mod gateway_class;
+pub mod grpc;
 pub mod hostnames;
 pub mod incremental;
 pub mod listeners;

@@ -95,7 +95,12 @@ impl Listener {
 
     /// Whether it takes HTTPRoutes at all.
     pub fn accepts_http_routes(&self) -> bool {
-        self.supported_kinds.iter().any(|k| k == "HTTPRoute")
+        self.accepts("HTTPRoute")
+    }
+
+    /// Whether routes of `kind` may attach (it is among the supported kinds).
+    pub fn accepts(&self, kind: &str) -> bool {
+        self.supported_kinds.iter().any(|k| k == kind)
     }
 }
 
@@ -163,6 +168,9 @@ fn evaluate_one(l: &GatewayListeners, gw_ns: &str, snapshot: &Snapshot) -> Liste
     }
 }
 
+/// The route kinds an HTTP or HTTPS listener serves.
+pub const ROUTE_KINDS: &[&str] = &["HTTPRoute", "GRPCRoute"];
+
 /// Kinds the listener supports, and the problem when the spec named kinds we do not serve.
 fn route_kinds(l: &GatewayListeners, protocol: Option<Protocol>) -> (Vec<String>, Option<Problem>) {
     let requested = l
@@ -172,7 +180,7 @@ fn route_kinds(l: &GatewayListeners, protocol: Option<Protocol>) -> (Vec<String>
         .unwrap_or_default();
     if requested.is_empty() {
         return match protocol {
-            Some(_) => (vec!["HTTPRoute".to_owned()], None),
+            Some(_) => (ROUTE_KINDS.iter().map(|k| (*k).to_owned()).collect(), None),
             None => (Vec::new(), None),
         };
     }
@@ -180,7 +188,7 @@ fn route_kinds(l: &GatewayListeners, protocol: Option<Protocol>) -> (Vec<String>
     let mut invalid = Vec::new();
     for k in requested {
         let group = k.group.as_deref().unwrap_or(GATEWAY_GROUP);
-        if group == GATEWAY_GROUP && k.kind == "HTTPRoute" && protocol.is_some() {
+        if group == GATEWAY_GROUP && ROUTE_KINDS.contains(&k.kind.as_str()) && protocol.is_some() {
             if !supported.contains(&k.kind) {
                 supported.push(k.kind);
             }

@@ -48,6 +48,8 @@ pub const NEGATION_BUDGET: usize = 4;
 /// from (a PathPrefix becomes two targets, so the Avi shape alone does not tell).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChildOrder {
+    /// The route's kind (`HTTPRoute`, `GRPCRoute`).
+    pub kind: &'static str,
     /// The route's creationTimestamp (RFC 3339 sorts as time).
     pub created: Option<String>,
     /// The route.
@@ -76,6 +78,8 @@ pub struct TargetOrigin {
 /// A route whose rules still overlap after the pass.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Overlap {
+    /// The route's kind.
+    pub kind: &'static str,
     /// The route.
     pub route: ObjectKey,
     /// Why.
@@ -424,6 +428,7 @@ pub fn make_disjoint(
             }
             for (k, why) in negated.problems {
                 overlaps.push(Overlap {
+                    kind: orders[&vss[slots[k].0].name].kind,
                     route: orders[&vss[slots[k].0].name].route.clone(),
                     message: why,
                 });

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use gateway_api::backendtlspolicies::BackendTlsPolicy;
 use gateway_api::gatewayclasses::GatewayClass;
 use gateway_api::gateways::Gateway;
+use gateway_api::grpcroutes::GrpcRoute;
 use gateway_api::httproutes::HttpRoute;
 use gateway_api::referencegrants::ReferenceGrant;
 use k8s_openapi::api::core::v1::ConfigMap;
@@ -31,6 +32,8 @@ pub struct Snapshot {
     pub gateways: BTreeMap<ObjectKey, Arc<Gateway>>,
     /// HTTPRoutes.
     pub http_routes: BTreeMap<ObjectKey, Arc<HttpRoute>>,
+    /// GRPCRoutes.
+    pub grpc_routes: BTreeMap<ObjectKey, Arc<GrpcRoute>>,
     /// ReferenceGrants.
     pub reference_grants: BTreeMap<ObjectKey, Arc<ReferenceGrant>>,
     /// BackendTLSPolicies (`v1`, and `v1alpha3` read into the same type).
@@ -51,6 +54,7 @@ impl std::fmt::Debug for Snapshot {
             .field("gateway_classes", &self.gateway_classes.len())
             .field("gateways", &self.gateways.len())
             .field("http_routes", &self.http_routes.len())
+            .field("grpc_routes", &self.grpc_routes.len())
             .field("reference_grants", &self.reference_grants.len())
             .field("backend_tls_policies", &self.backend_tls_policies.len())
             .field(
@@ -187,6 +191,10 @@ impl Snapshot {
             }
             ("gateway.networking.k8s.io", "HTTPRoute") => {
                 self.http_routes
+                    .insert(key, parse(value, &kind, &name).map(Arc::new)?);
+            }
+            ("gateway.networking.k8s.io", "GRPCRoute") => {
+                self.grpc_routes
                     .insert(key, parse(value, &kind, &name).map(Arc::new)?);
             }
             ("gateway.networking.k8s.io", "ReferenceGrant") => {

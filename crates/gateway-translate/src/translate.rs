@@ -133,6 +133,33 @@ pub struct Translation {
 
 use translate_core::pool::{ako_pool, markers};
 
+/// The route kinds this crate translates into EVH children: their status and marker names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RouteKind {
+    /// HTTPRoute.
+    Http,
+    /// GRPCRoute (translated as the HTTPRoute it is equivalent to: see [`crate::grpc`]).
+    Grpc,
+}
+
+impl RouteKind {
+    /// The Kubernetes kind.
+    pub fn kind(self) -> &'static str {
+        match self {
+            RouteKind::Http => "HTTPRoute",
+            RouteKind::Grpc => "GRPCRoute",
+        }
+    }
+
+    /// The marker keys naming the route (AKO's `HTTPRouteName`, `HTTPRouteNamespace`).
+    fn markers(self) -> (&'static str, &'static str) {
+        match self {
+            RouteKind::Http => ("HTTPRouteName", "HTTPRouteNamespace"),
+            RouteKind::Grpc => ("GRPCRouteName", "GRPCRouteNamespace"),
+        }
+    }
+}
+
 /// What a route translator sees: the snapshot, the settings, the clock, and every Gateway of
 /// our class with its evaluated listeners.
 pub struct Context<'a> {
@@ -196,7 +223,16 @@ impl RouteTranslator for HttpRouteTranslator {
             let Some(route) = ctx.snapshot.http_routes.get(key) else {
                 continue;
             };
-            let status = route_objects(ctx, key, route, parents, ctx.listeners, ctx.now, out);
+            let status = route_objects(
+                ctx,
+                RouteKind::Http,
+                key,
+                route,
+                parents,
+                ctx.listeners,
+                ctx.now,
+                out,
+            );
             out.statuses.push(StatusUpdate::HttpRoute {
                 key: key.clone(),
                 status,
@@ -205,9 +241,14 @@ impl RouteTranslator for HttpRouteTranslator {
     }
 }
 
-/// Translates a snapshot with the built-in route kinds (HTTPRoute).
+/// Translates a snapshot with the built-in route kinds (HTTPRoute, GRPCRoute).
 pub fn translate(snapshot: &Snapshot, settings: &Settings, now: &Time) -> Translation {
-    translate_with(snapshot, settings, now, &[&HttpRouteTranslator])
+    translate_with(
+        snapshot,
+        settings,
+        now,
+        &[&HttpRouteTranslator, &crate::grpc::GrpcRouteTranslator],
+    )
 }
 
 /// Translates a snapshot with the given route translators.
@@ -276,6 +317,20 @@ pub fn translate_with(
     };
     let per_kind: Vec<Attachments> = translators.iter().map(|t| t.attachments(&ctx)).collect();
     let all: Attachments = per_kind.iter().flatten().cloned().collect();
+    // Ports a GRPCRoute attaches to speak HTTP/2 to clients (h2 by ALPN, h2c by prior knowledge).
+    let http2_ports: BTreeSet<(ObjectKey, i32)> = translators
+        .iter()
+        .zip(&per_kind)
+        .filter(|(t, _)| t.kind() == RouteKind::Grpc.kind())
+        .flat_map(|(_, a)| a.iter().flat_map(|(_, ps)| ps.iter()))
+        .filter_map(|p| Some((p.parent.gateway()?, p.result.as_ref().ok()?)))
+        .flat_map(|(gw, attached)| {
+            let ls = listeners.get(&gw);
+            attached
+                .iter()
+                .filter_map(move |a| Some((gw.clone(), ls?.get(a.listener)?.port)))
+        })
+        .collect();
     let counts = attached_counts(&all);
 
     for (key, gw) in &gateways {
@@ -318,7 +373,15 @@ pub fn translate_with(
             ),
         });
         if addresses_ok && ls.iter().any(Listener::is_valid) {
-            parent_objects(settings, key, ls, &addresses, &all, &mut out.model);
+            parent_objects(
+                settings,
+                key,
+                ls,
+                &addresses,
+                &all,
+                &http2_ports,
+                &mut out.model,
+            );
             if let (Some(Ok(c)), Some(name)) = (client_cert, client_certs.get(key)) {
                 out.model
                     .ssl_key_and_certificates
@@ -352,7 +415,7 @@ pub fn translate_with(
     };
     for overlap in precedence::make_disjoint(&mut out.model, &out.orders, &group_name) {
         out.warnings.push(Warning {
-            kind: "HTTPRoute",
+            kind: overlap.kind,
             key: overlap.route,
             reason: "OverlappingRules",
             message: overlap.message,
@@ -380,6 +443,7 @@ fn parent_objects(
     ls: &[Listener],
     addresses: &[String],
     attachments: &[(ObjectKey, Vec<ParentAttachment>)],
+    http2_ports: &BTreeSet<(ObjectKey, i32)>,
     model: &mut AviModel,
 ) {
     let (ns, gw) = key;
@@ -472,11 +536,15 @@ fn parent_objects(
         services: services
             .into_iter()
             .map(|(p, tls)| {
-                if tls {
+                let mut service = if tls {
                     Service::tls(p)
                 } else {
                     Service::port(p)
+                };
+                if http2_ports.contains(&(key.clone(), i32::from(p))) {
+                    service.enable_http2 = Some(true);
                 }
+                service
             })
             .collect(),
         vsvip_ref: Some(AviRef::by_name(vsvip_name.clone())),
@@ -503,6 +571,7 @@ struct RuleObjects {
 #[allow(clippy::too_many_arguments)]
 fn rule_objects(
     ctx: &Context<'_>,
+    kind: RouteKind,
     rr: &RouteRef<'_>,
     rule: &HttpRouteRules,
     hosts: &BTreeSet<String>,
@@ -520,8 +589,8 @@ fn rule_objects(
         &[
             ("GatewayName", rr.gw),
             ("GatewayNamespace", rr.gw_ns),
-            ("HTTPRouteName", rr.route),
-            ("HTTPRouteNamespace", rr.route_ns),
+            (kind.markers().0, rr.route),
+            (kind.markers().1, rr.route_ns),
         ],
     );
     let default_matches = vec![HttpRouteRulesMatches::default()];
@@ -559,7 +628,7 @@ fn rule_objects(
     let mut weighted = Vec::new();
     if !policy.redirects {
         for b in rule.backend_refs.iter().flatten() {
-            match backend_pool(ctx, rr, b, &created_by, out) {
+            match backend_pool(ctx, kind, rr, b, &created_by, out) {
                 Ok((pool, weight)) => {
                     weighted.push((pool.name.clone(), weight));
                     pools.push(pool);
@@ -649,8 +718,8 @@ fn rule_objects(
         min_pools_up: Some(1),
         service_metadata: Some(
             serde_json::json!({"gateway": format!("{}/{}", rr.gw_ns, rr.gw),
-                "httproute": format!("{}/{}", rr.route_ns, rr.route),
-                "httproute_rule_name": names::rule_label(rule)})
+                kind.kind().to_ascii_lowercase(): format!("{}/{}", rr.route_ns, rr.route),
+                format!("{}_rule_name", kind.kind().to_ascii_lowercase()): names::rule_label(rule)})
             .to_string(),
         ),
         ..VirtualService::default()
@@ -721,8 +790,10 @@ const MAX_NOTES: usize = 4;
 
 /// Child virtual services, pool groups and pools of one route; returns its status.
 #[allow(clippy::too_many_arguments)]
-fn route_objects(
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn route_objects(
     ctx: &Context<'_>,
+    kind: RouteKind,
     key: &ObjectKey,
     route: &HttpRoute,
     parents: &[ParentAttachment],
@@ -733,7 +804,13 @@ fn route_objects(
     let (route_ns, route_name) = key;
     let settings = ctx.settings;
     let rules = route.spec.rules.clone().unwrap_or_default();
-    let hashes = rule_hashes(&rules);
+    let mut hashes = rule_hashes(&rules);
+    if kind == RouteKind::Grpc {
+        // A GRPCRoute and an HTTPRoute may share a namespace and name: their children may not.
+        for h in &mut hashes {
+            *h = format!("grpc-{h}");
+        }
+    }
     let mut backend_problem: Option<Problem> = None;
     let mut rule_problem: Option<String> = None;
     let mut status_parents = Vec::new();
@@ -803,7 +880,16 @@ fn route_objects(
                         route: route_name,
                         rule_hash: hash,
                     };
-                    match rule_objects(ctx, &rr, rule, &hosts, &ports, &mut backend_problem, out) {
+                    match rule_objects(
+                        ctx,
+                        kind,
+                        &rr,
+                        rule,
+                        &hosts,
+                        &ports,
+                        &mut backend_problem,
+                        out,
+                    ) {
                         Ok(_) if !serves => implemented += 1,
                         Ok(objects) => {
                             implemented += 1;
@@ -815,6 +901,7 @@ fn route_objects(
                                         .creation_timestamp
                                         .as_ref()
                                         .map(|t| t.0.to_string()),
+                                    kind: kind.kind(),
                                     route: key.clone(),
                                     rule: rule_index,
                                     targets: objects.origins,
@@ -932,6 +1019,7 @@ fn claimed_elsewhere(ls: &[Listener], i: usize, h: &Hostname) -> bool {
 /// The pool of one backendRef, and its weight; or why it has none.
 fn backend_pool(
     ctx: &Context<'_>,
+    route_kind: RouteKind,
     rr: &RouteRef<'_>,
     b: &gateway_api::httproutes::HttpRouteRulesBackendRefs,
     created_by: &Option<String>,
@@ -1032,7 +1120,7 @@ fn backend_pool(
     })?;
     if let Some(message) = decision.warning.clone() {
         out.warnings.push(Warning {
-            kind: "HTTPRoute",
+            kind: route_kind.kind(),
             key: (route_ns.to_owned(), rr.route.to_owned()),
             reason: BACKEND_TLS,
             message,
@@ -1040,7 +1128,7 @@ fn backend_pool(
     }
     if let Some(message) = decision.note.clone() {
         out.warnings.push(Warning {
-            kind: "HTTPRoute",
+            kind: route_kind.kind(),
             key: (route_ns.to_owned(), rr.route.to_owned()),
             reason: BACKEND_NOT_IN_MESH,
             message,
@@ -1053,8 +1141,8 @@ fn backend_pool(
             &[
                 ("GatewayName", rr.gw),
                 ("GatewayNamespace", rr.gw_ns),
-                ("HTTPRouteName", rr.route),
-                ("HTTPRouteNamespace", rr.route_ns),
+                (route_kind.markers().0, rr.route),
+                (route_kind.markers().1, rr.route_ns),
                 ("BackendName", &b.name),
                 ("BackendNs", &ns),
             ],
@@ -1066,6 +1154,10 @@ fn backend_pool(
         out.model.pools_keeping_tls.insert(pool.name.clone());
     }
     apply_tls(&mut pool, decision.tls.clone());
+    if route_kind == RouteKind::Grpc {
+        // gRPC is HTTP/2 end to end.
+        pool.enable_http2 = Some(true);
+    }
     // The Gateway's backend client certificate goes with the TLS a BackendTLSPolicy or a
     // RouteBackendExtension asks for; it never turns TLS on, and a mesh backend keeps the
     // Istio workload certificate (a STRICT sidecar accepts the mesh identity only).

@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use gateway_api::backendtlspolicies::BackendTlsPolicy;
 use gateway_api::gatewayclasses::GatewayClass;
 use gateway_api::gateways::{Gateway, GatewayStatus};
+use gateway_api::grpcroutes::GrpcRoute;
 use gateway_api::httproutes::HttpRoute;
 use gateway_api::referencegrants::ReferenceGrant;
 use k8s_openapi::api::core::v1::ConfigMap;
@@ -50,6 +51,7 @@ impl GatewayApiTranslator {
                 .collect(),
             gateways: snapshot.typed::<Gateway>(),
             http_routes: snapshot.typed::<HttpRoute>(),
+            grpc_routes: snapshot.typed::<GrpcRoute>(),
             reference_grants: snapshot.typed::<ReferenceGrant>(),
             backend_tls_policies: snapshot.typed::<BackendTlsPolicy>(),
             route_backend_extensions: snapshot
@@ -81,6 +83,9 @@ impl translate_core::Translator for GatewayApiTranslator {
             KindSpec::typed::<HttpRoute>()
                 .also_version("v1beta1")
                 .with_status(),
+            KindSpec::typed::<GrpcRoute>()
+                .with_status()
+                .optional("GRPCRoutes are not read"),
             KindSpec::typed::<ReferenceGrant>()
                 .also_version("v1beta1")
                 .optional("references to Secrets and Services in other namespaces are refused"),

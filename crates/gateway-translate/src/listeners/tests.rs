@@ -68,7 +68,7 @@ fn http_and_https_listeners_are_valid() {
     assert!(ls.iter().all(Listener::is_valid), "{ls:?}");
     assert_eq!(ls[1].certificate.as_ref().unwrap().secret_name, "tls");
     assert!(!format!("{:?}", ls[1].certificate).contains("PRIVATE KEY"));
-    assert_eq!(ls[0].supported_kinds, ["HTTPRoute"]);
+    assert_eq!(ls[0].supported_kinds, ["HTTPRoute", "GRPCRoute"]);
 }
 
 #[test]

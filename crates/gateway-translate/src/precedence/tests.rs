@@ -55,6 +55,7 @@ fn run(vs: &mut Vec<VirtualService>, orders: &BTreeMap<String, ChildOrder>) -> V
 
 fn order(rule: usize, origins: Vec<TargetOrigin>) -> ChildOrder {
     ChildOrder {
+        kind: "HTTPRoute",
         created: Some("2026-01-01T00:00:00Z".into()),
         route: ("ns".into(), "r".into()),
         rule,
