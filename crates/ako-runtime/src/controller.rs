@@ -84,6 +84,19 @@ pub struct ControllerStatus {
     pub waiting: Option<String>,
 }
 
+/// The pools the last successful pass wrote whose servers follow endpoints, for the endpoint
+/// path: an EndpointSlice change refreshes these without a translation.
+struct LastPools {
+    /// Pools by name, as written.
+    pools: std::collections::BTreeMap<String, avi_client::models::Pool>,
+    /// The Service port behind each.
+    backends: std::collections::BTreeMap<String, translate_core::incremental::PoolBackend>,
+    /// Pools whose TLS fields are left as the controller holds them.
+    keeping_tls: std::collections::BTreeSet<String>,
+    /// The settings of that pass (its Istio references).
+    settings: Settings,
+}
+
 /// How one reconcile ended.
 #[derive(Debug, Clone, Copy)]
 struct Pass {
@@ -112,6 +125,8 @@ pub struct Controller {
     istio: istio::IstioGate,
     /// Where each reconcile's outcome and duration are counted.
     metrics: Option<crate::Metrics>,
+    /// What the endpoint path refreshes; `None` until a pass succeeds, and after a failure.
+    last: std::sync::Mutex<Option<LastPools>>,
 }
 
 impl Controller {
@@ -136,6 +151,7 @@ impl Controller {
             cache: Default::default(),
             istio: istio::IstioGate::new(),
             metrics: None,
+            last: std::sync::Mutex::new(None),
         }
     }
 
@@ -255,6 +271,8 @@ impl Controller {
         let mut retry = self.options.retry;
         let mut last_full = Instant::now();
         let mut full = true;
+        // The endpoint path served the last change: wait for the next one without a pass.
+        let mut skip_pass = false;
         loop {
             // Standby: caches stay warm; nothing is written until this replica leads, and
             // then a full sync comes first.
@@ -273,22 +291,30 @@ impl Controller {
             if full {
                 last_full = Instant::now();
             }
-            // Losing the Lease cancels the pass at once: a former leader must not write while
-            // the next one may already be writing.
-            let pass = self.reconcile(&inputs, &status, full);
-            let ok = match leading.as_mut() {
-                Some(l) => tokio::select! {
-                    ok = pass => ok,
-                    lost = l.wait_for(|lead| !*lead) => {
-                        // A closed channel says nothing about the Lease any more: stop writing.
-                        if lost.is_err() {
-                            return;
+            let ok = if std::mem::take(&mut skip_pass) {
+                true
+            } else {
+                // Losing the Lease cancels the pass at once: a former leader must not write
+                // while the next one may already be writing.
+                let pass = self.reconcile(&inputs, &status, full);
+                match leading.as_mut() {
+                    Some(l) => tokio::select! {
+                        ok = pass => ok,
+                        lost = l.wait_for(|lead| !*lead) => {
+                            // A closed channel says nothing about the Lease any more: stop
+                            // writing.
+                            if lost.is_err() {
+                                return;
+                            }
+                            if let Ok(mut last) = self.last.lock() {
+                                *last = None;
+                            }
+                            tracing::warn!("lost the leadership: no more writes");
+                            continue;
                         }
-                        tracing::warn!("lost the leadership: no more writes");
-                        continue;
-                    }
-                },
-                None => pass.await,
+                    },
+                    None => pass.await,
+                }
             };
             let until_full = self.options.resync.saturating_sub(last_full.elapsed());
             let wait = if ok {
@@ -309,6 +335,14 @@ impl Controller {
             };
             tokio::select! {
                 () = changed.notified() => {
+                    // Only endpoints changed: their pools are refreshed at once, without a
+                    // translation; anything else, or a pool the refresh cannot account for,
+                    // goes to a full pass.
+                    let may_write = leading.as_ref().is_none_or(|l| *l.borrow());
+                    if may_write && self.endpoints(&inputs, &status).await {
+                        skip_pass = true;
+                        continue;
+                    }
                     // Coalesce a burst: wait for quiet, bounded by ten debounces.
                     let deadline = Instant::now() + self.options.debounce * 10;
                     loop {
@@ -326,6 +360,90 @@ impl Controller {
                         return;
                     }
                 }
+            }
+        }
+    }
+
+    /// The endpoint path: when only EndpointSlices changed since the last look, the pools of
+    /// their Services are brought up to date from the last successful pass and written alone
+    /// (issue 17: a pool follows its endpoints in milliseconds whatever the number of routes).
+    /// False when a full pass is needed: something else changed, a pool's TLS or validity
+    /// would change (`Refresh::NeedsFull`), no pass succeeded yet, or a write failed.
+    async fn endpoints(&self, inputs: &Inputs, status: &watch::Sender<ControllerStatus>) -> bool {
+        use translate_core::incremental::{Refresh, refresh_pool};
+        let changes = inputs.take_changes();
+        if !changes.endpoints_only() {
+            // The full pass reads everything; what was taken here is no loss.
+            return false;
+        }
+        let started = Instant::now();
+        let (desired, created_by) = {
+            let Ok(mut guard) = self.last.lock() else {
+                return false;
+            };
+            let Some(last) = guard.as_mut() else {
+                return false;
+            };
+            let shared = inputs.shared();
+            let mut desired = Vec::new();
+            for (name, backend) in &last.backends {
+                if !changes
+                    .services
+                    .contains(&(backend.namespace.clone(), backend.service.clone()))
+                {
+                    continue;
+                }
+                let Some(pool) = last.pools.get_mut(name) else {
+                    continue;
+                };
+                let index = translate_core::endpoints::SliceIndex::of_namespace(
+                    &shared,
+                    &backend.namespace,
+                );
+                match refresh_pool(pool, backend, &shared, &index, &last.settings) {
+                    Refresh::Unchanged => {}
+                    Refresh::Servers => {
+                        match translate_core::model::desired_pool(
+                            pool,
+                            last.keeping_tls.contains(name),
+                        ) {
+                            Ok(d) => desired.push(d),
+                            Err(_) => {
+                                *guard = None;
+                                return false;
+                            }
+                        }
+                    }
+                    Refresh::NeedsFull => {
+                        *guard = None;
+                        return false;
+                    }
+                }
+            }
+            (desired, last.settings.created_by())
+        };
+        if desired.is_empty() {
+            return true;
+        }
+        let outcome = {
+            let mut cache = self.cache.lock().await;
+            cache.sync_changed(&self.avi, desired, &created_by).await
+        };
+        match outcome {
+            Some(Ok(o)) if o.failed.is_empty() => {
+                tracing::info!(
+                    pools = o.writes,
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "endpoint change: pools updated without a translation"
+                );
+                status.send_modify(|s| s.avi_writes += o.writes);
+                true
+            }
+            _ => {
+                if let Ok(mut last) = self.last.lock() {
+                    *last = None;
+                }
+                false
             }
         }
     }
@@ -357,6 +475,8 @@ impl Controller {
         status: &watch::Sender<ControllerStatus>,
         full: bool,
     ) -> Pass {
+        // This pass reads everything: what changed before it is accounted for.
+        let _ = inputs.take_changes();
         let snapshot = inputs.snapshot();
         let mut settings = self.settings.clone();
         let mut istio_error = None;
@@ -371,13 +491,26 @@ impl Controller {
         let mut model = AviModel::default();
         let mut statuses = Vec::new();
         let mut notices = Vec::new();
+        let mut backends = std::collections::BTreeMap::new();
         for (i, t) in self.translators.iter().enumerate() {
             let out = t.translate(&snapshot, &settings, &now);
             model.extend(out.model);
             statuses.extend(out.statuses.into_iter().map(|s| (i, s)));
             notices.extend(out.notices);
+            backends.extend(out.pool_backends);
         }
         model.normalize();
+        let next_last = LastPools {
+            pools: model
+                .pools
+                .iter()
+                .filter(|p| backends.contains_key(&p.name))
+                .map(|p| (p.name.clone(), p.clone()))
+                .collect(),
+            backends,
+            keeping_tls: model.pools_keeping_tls.clone(),
+            settings: settings.clone(),
+        };
         // Peak memory matters with thousands of routes: the copy of every input goes before
         // the model is encoded.
         drop(snapshot);
@@ -411,6 +544,9 @@ impl Controller {
             }
         }
         let synced = errors.is_empty();
+        if let Ok(mut last) = self.last.lock() {
+            *last = synced.then_some(next_last);
+        }
         // Addresses from the VIPs the controller allocated, for the statuses that show one.
         let mut unaddressed = 0usize;
         for (i, s) in &mut statuses {

@@ -1240,3 +1240,48 @@ spec:
     })
     .await;
 }
+
+/// An EndpointSlice change takes the endpoint path: the pool is written without a translation
+/// (no reconcile is counted), in one PUT; a change to anything else still gets a full pass.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endpoint_change_updates_its_pool_without_a_translation() {
+    let w = world().await;
+    apply(&w.kube_client, NAMESPACES).await;
+    let (cert, key) = listener_cert();
+    apply(&w.kube_client, &istio_guide(&cert, &key)).await;
+    let (mut status, _task) = start(&w, Settings::default());
+    wait(&mut status, |s| s.synced >= 1 && s.last_error.is_none()).await;
+    // Let the statuses the first passes wrote come back as watch events and settle.
+    let mut settled = status.borrow().reconciles;
+    loop {
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        let now = status.borrow().reconciles;
+        if now == settled {
+            break;
+        }
+        settled = now;
+    }
+    let writes = status.borrow().avi_writes;
+    let puts = w.avi.count("PUT", "pool", Some(200));
+    move_endpoint(&w, "10.244.7.7", "the pool follows the endpoint").await;
+    wait(&mut status, |s| s.avi_writes > writes).await;
+    assert_eq!(status.borrow().avi_writes, writes + 1);
+    assert_eq!(w.avi.count("PUT", "pool", Some(200)), puts + 1);
+    assert_eq!(
+        status.borrow().reconciles,
+        settled,
+        "the endpoint path translates nothing"
+    );
+    // Something else changes: a full pass, which finds the pool as the endpoint path left it.
+    Api::<HttpRoute>::namespaced(w.kube_client.clone(), "apps")
+        .patch(
+            "app-route",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"metadata": {"labels": {"touched": "yes"}}})),
+        )
+        .await
+        .unwrap();
+    wait(&mut status, |s| s.reconciles > settled).await;
+    assert_eq!(w.avi.count("PUT", "pool", Some(200)), puts + 1);
+    assert_eq!(status.borrow().avi_writes, writes + 1);
+}

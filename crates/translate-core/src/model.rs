@@ -33,6 +33,22 @@ pub struct AviModel {
     pub pools_keeping_tls: std::collections::BTreeSet<String>,
 }
 
+/// A pool as sync input, as [`AviModel::into_desired`] encodes it: the TLS fields cleared
+/// unless the pool keeps the TLS the controller holds (`keeping_tls`). The controller's
+/// endpoint path encodes the pools it refreshes with this too, so their bodies hash alike.
+pub fn desired_pool(
+    pool: &avi_client::models::Pool,
+    keeping_tls: bool,
+) -> Result<Desired, AviError> {
+    Desired::of(pool).map(|d| {
+        if keeping_tls {
+            d
+        } else {
+            d.clearing(POOL_TLS_FIELDS)
+        }
+    })
+}
+
 /// A pool's TLS towards its backend, as the one precedence rule decides it (Istio, a
 /// BackendTLSPolicy, a RouteBackendExtension, or none): a pool whose decision changes must lose
 /// what the old one set. `sni_enabled` is not here: every pool sets it (false unless the
@@ -95,7 +111,7 @@ impl AviModel {
         } = self;
         let pools = pools.into_iter().map(move |p| {
             let keep = pools_keeping_tls.contains(&p.name);
-            Desired::of(&p).map(|d| if keep { d } else { d.clearing(POOL_TLS_FIELDS) })
+            desired_pool(&p, keep)
         });
         each(ssl_key_and_certificates)
             .chain(each(pki_profiles))

@@ -3,7 +3,7 @@
 //! stores of objects parsed once on arrival. The [`Snapshot`] is built from them; any change
 //! wakes the reconcile loop.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, RwLock};
 
 use futures_util::StreamExt;
@@ -20,9 +20,41 @@ use tokio::task::JoinHandle;
 use translate_core::translator::Erased;
 use translate_core::{GroupKind, KindSpec, NamespacedName, SharedInputs, Snapshot};
 
+/// What changed since the controller last looked: the Services whose EndpointSlices changed,
+/// and whether anything else did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Changes {
+    /// Something other than an EndpointSlice changed (or a slice without a Service).
+    pub other: bool,
+    /// `(namespace, service)` of the EndpointSlices that changed.
+    pub services: BTreeSet<(String, String)>,
+}
+
+impl Changes {
+    /// Only EndpointSlices changed, and at least one.
+    pub fn endpoints_only(&self) -> bool {
+        !self.other && !self.services.is_empty()
+    }
+}
+
+type ChangeLog = Arc<std::sync::Mutex<Changes>>;
+
+/// An event handler that notes a change other than an EndpointSlice's.
+fn other<K>(log: &ChangeLog) -> impl Fn(&K) + Send + Sync + 'static {
+    let log = log.clone();
+    move |_: &K| note_other(&log)
+}
+
+fn note_other(log: &ChangeLog) {
+    if let Ok(mut c) = log.lock() {
+        c.other = true;
+    }
+}
+
 /// The stores of every input.
 #[derive(Clone)]
 pub struct Inputs {
+    changes: ChangeLog,
     services: Store<Service>,
     endpoint_slices: Store<EndpointSlice>,
     nodes: Store<Node>,
@@ -79,6 +111,7 @@ fn reflect_trimmed<K>(
     changed: Arc<Notify>,
     tasks: &mut Vec<JoinHandle<()>>,
     trim: impl Fn(&mut K) + Send + Sync + 'static,
+    note: impl Fn(&K) + Send + Sync + 'static,
 ) -> Store<K>
 where
     K: Resource + Clone + DeserializeOwned + std::fmt::Debug + Send + Sync + 'static,
@@ -97,7 +130,10 @@ where
         let mut stream = std::pin::pin!(stream);
         while let Some(event) = stream.next().await {
             match event {
-                Ok(_) => changed.notify_one(),
+                Ok(o) => {
+                    note(&o);
+                    changed.notify_one();
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "watch error; the watcher retries with backoff")
                 }
@@ -244,6 +280,7 @@ fn reflect_kind(
     client: &Client,
     spec: KindSpec,
     changed: Arc<Notify>,
+    log: ChangeLog,
     tasks: &mut Vec<JoinHandle<()>>,
 ) -> KindStore {
     let (ready_tx, ready) = watch::channel(false);
@@ -266,6 +303,7 @@ fn reflect_kind(
                         let _ = ready_tx.send(true);
                     }
                     if pending.is_none() {
+                        note_other(&log);
                         changed.notify_one();
                     }
                 }
@@ -325,27 +363,64 @@ impl Inputs {
         }
         let mut tasks = Vec::new();
         let c = client.clone();
+        let log: ChangeLog = Default::default();
+        let slice_log = log.clone();
         let kind_stores = unique
             .into_iter()
             .zip(is_served)
             .map(|(spec, ok)| {
                 if ok {
-                    reflect_kind(client, spec, changed.clone(), &mut tasks)
+                    reflect_kind(client, spec, changed.clone(), log.clone(), &mut tasks)
                 } else {
                     empty_kind(spec)
                 }
             })
             .collect();
         let inputs = Inputs {
-            services: reflect_trimmed(Api::all(c.clone()), changed.clone(), &mut tasks, |_| {}),
+            services: reflect_trimmed(
+                Api::all(c.clone()),
+                changed.clone(),
+                &mut tasks,
+                |_| {},
+                other(&log),
+            ),
+            // An EndpointSlice names its Service: a change to it alone can take the
+            // controller's endpoint path (`Controller::endpoints`).
             endpoint_slices: reflect_trimmed(
                 Api::all(c.clone()),
                 changed.clone(),
                 &mut tasks,
                 |_| {},
+                move |s: &EndpointSlice| {
+                    let service = s
+                        .metadata
+                        .labels
+                        .as_ref()
+                        .and_then(|l| l.get("kubernetes.io/service-name"));
+                    if let Ok(mut c) = slice_log.lock() {
+                        match (service, &s.metadata.namespace) {
+                            (Some(svc), Some(ns)) => {
+                                c.services.insert((ns.clone(), svc.clone()));
+                            }
+                            _ => c.other = true,
+                        }
+                    }
+                },
             ),
-            nodes: reflect_trimmed(Api::all(c.clone()), changed.clone(), &mut tasks, |_| {}),
-            namespaces: reflect_trimmed(Api::all(c.clone()), changed.clone(), &mut tasks, |_| {}),
+            nodes: reflect_trimmed(
+                Api::all(c.clone()),
+                changed.clone(),
+                &mut tasks,
+                |_| {},
+                other(&log),
+            ),
+            namespaces: reflect_trimmed(
+                Api::all(c.clone()),
+                changed.clone(),
+                &mut tasks,
+                |_| {},
+                other(&log),
+            ),
             // Only a pod's metadata is read (sidecar annotations, mesh labels).
             pods: reflect_trimmed(
                 Api::all(c.clone()),
@@ -355,17 +430,25 @@ impl Inputs {
                     p.spec = None;
                     p.status = None;
                 },
+                other(&log),
             ),
             // Only the keys something here reads are kept: certificates and keys of
             // listeners and Ingresses, and istio-secret's set. Every other Secret's data
             // (tokens, passwords, other keys) stays out of this process's memory.
-            secrets: reflect_trimmed(Api::all(c), changed, &mut tasks, |s: &mut Secret| {
-                s.string_data = None;
-                if let Some(data) = s.data.as_mut() {
-                    data.retain(|k, _| SECRET_KEYS_READ.contains(&k.as_str()));
-                }
-            }),
+            secrets: reflect_trimmed(
+                Api::all(c),
+                changed,
+                &mut tasks,
+                |s: &mut Secret| {
+                    s.string_data = None;
+                    if let Some(data) = s.data.as_mut() {
+                        data.retain(|k, _| SECRET_KEYS_READ.contains(&k.as_str()));
+                    }
+                },
+                other(&log),
+            ),
             kinds: kind_stores,
+            changes: log,
         };
         Ok((inputs, Reflectors { tasks }, missing))
     }
@@ -436,6 +519,45 @@ impl Inputs {
     pub fn contains(&self, group_kind: &GroupKind, namespace: &str, name: &str) -> bool {
         self.with_stored(group_kind, namespace, name, |_| ())
             .is_some()
+    }
+
+    /// What changed since the last call (or since the start), emptied.
+    pub fn take_changes(&self) -> Changes {
+        self.changes
+            .lock()
+            .map(|mut c| std::mem::take(&mut *c))
+            .unwrap_or(Changes {
+                other: true,
+                services: BTreeSet::new(),
+            })
+    }
+
+    /// The inputs every translator shares (Services, EndpointSlices, nodes, namespaces,
+    /// pods), without the Secrets and the translators' kinds: what a pool's servers need.
+    pub fn shared(&self) -> SharedInputs {
+        fn key<K: Resource>(o: &K) -> (String, String) {
+            (
+                o.meta().namespace.clone().unwrap_or_default(),
+                o.meta().name.clone().unwrap_or_default(),
+            )
+        }
+        let mut shared = SharedInputs::default();
+        for o in self.services.state() {
+            shared.services.insert(key(&*o), o);
+        }
+        for o in self.endpoint_slices.state() {
+            shared.endpoint_slices.insert(key(&*o), o);
+        }
+        for o in self.nodes.state() {
+            shared.nodes.insert(key(&*o).1, o);
+        }
+        for o in self.namespaces.state() {
+            shared.namespaces.insert(key(&*o).1, o);
+        }
+        for o in self.pods.state() {
+            shared.pods.insert(key(&*o), o);
+        }
+        shared
     }
 
     /// Everything, as the translators read it.

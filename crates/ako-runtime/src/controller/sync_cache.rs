@@ -134,6 +134,49 @@ impl SyncCache {
             .filter(|k| !wanted.contains_key(*k))
             .cloned()
             .collect();
+        self.write_changed(avi, changed, removed, &wanted, created_by)
+            .await
+    }
+
+    /// Writes a few objects whose desired bodies changed (an endpoint change's pools) without
+    /// a translation or a sync of the rest: `None` when the cache is not valid (a full sync
+    /// must come first). Nothing is deleted.
+    pub async fn sync_changed(
+        &mut self,
+        avi: &AviClient,
+        changed: Vec<Desired>,
+        created_by: &str,
+    ) -> Option<Result<Outcome, AviError>> {
+        if !self.valid {
+            return None;
+        }
+        let wanted: HashMap<(Kind, String), u64> = changed
+            .iter()
+            .map(|d| ((d.kind, d.name().to_owned()), hash(&d.body)))
+            .collect();
+        let changed: Vec<Desired> = changed
+            .into_iter()
+            .filter(|d| {
+                let key = (d.kind, d.name().to_owned());
+                self.synced.get(&key) != wanted.get(&key)
+            })
+            .collect();
+        Some(
+            self.write_changed(avi, changed, Vec::new(), &wanted, created_by)
+                .await,
+        )
+    }
+
+    /// Fetches `changed` and `removed` by name, plans and writes them, and records the
+    /// hashes in `wanted` of what was written.
+    async fn write_changed(
+        &mut self,
+        avi: &AviClient,
+        changed: Vec<Desired>,
+        removed: Vec<(Kind, String)>,
+        wanted: &HashMap<(Kind, String), u64>,
+        created_by: &str,
+    ) -> Result<Outcome, AviError> {
         if changed.is_empty() && removed.is_empty() {
             return Ok(Outcome::default());
         }
