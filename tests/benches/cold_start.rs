@@ -177,7 +177,29 @@ async fn run(bin: PathBuf) {
         peak as f64 / 1024.0
     );
 
-    // One endpoint change.
+    // One endpoint change. The pool of svc-42 is found first, so that waiting for it reads
+    // one object: scanning 15,000 under the store's lock would hold up the very PUT measured.
+    let marker = |o: &avi_sim::store::Object, key: &str| {
+        o.body
+            .get("markers")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .find(|m| m.get("key") == Some(&json!(key)))
+            .and_then(|m| m.pointer("/values/0"))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let pool_uuid = avi
+        .with_store(|s| {
+            s.all_objects().into_iter().find_map(|o| {
+                (o.ty == "pool"
+                    && marker(o, "BackendName").as_deref() == Some("svc-42")
+                    && marker(o, "BackendNs").as_deref() == Some("ns-7"))
+                .then(|| o.uuid.clone())
+            })
+        })
+        .expect("the pool of ns-7/svc-42");
     let slices: Api<EndpointSlice> = Api::namespaced(client, "ns-7");
     let changed = Instant::now();
     slices
@@ -193,15 +215,14 @@ async fn run(bin: PathBuf) {
         // Read the emulator's store directly: listing 5,000 pools over HTTP would be most of
         // what is measured.
         let arrived = avi.with_store(|s| {
-            s.all_objects().into_iter().any(|o| {
-                o.ty == "pool"
-                    && o.body
-                        .get("servers")
-                        .and_then(Value::as_array)
-                        .is_some_and(|v| {
-                            v.iter()
-                                .any(|s| s.pointer("/ip/addr") == Some(&json!("10.250.0.99")))
-                        })
+            s.object("pool", &pool_uuid).is_some_and(|o| {
+                o.body
+                    .get("servers")
+                    .and_then(Value::as_array)
+                    .is_some_and(|v| {
+                        v.iter()
+                            .any(|s| s.pointer("/ip/addr") == Some(&json!("10.250.0.99")))
+                    })
             })
         });
         if arrived {
@@ -211,7 +232,7 @@ async fn run(bin: PathBuf) {
             changed.elapsed() < Duration::from_secs(60),
             "endpoint change never arrived"
         );
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        tokio::time::sleep(Duration::from_millis(2)).await;
     }
     println!(
         "endpoint change → pool updated in avi-sim: {:.0} ms",

@@ -87,8 +87,9 @@ pub struct ControllerStatus {
 /// The pools the last successful pass wrote whose servers follow endpoints, for the endpoint
 /// path: an EndpointSlice change refreshes these without a translation.
 struct LastPools {
-    /// Pools by name, as written.
-    pools: std::collections::BTreeMap<String, avi_client::models::Pool>,
+    /// Pools by name, as written, in compact JSON: a typed pool takes several times the
+    /// memory, and thousands are kept between passes.
+    pools: std::collections::BTreeMap<String, Box<str>>,
     /// The Service port behind each.
     backends: std::collections::BTreeMap<String, translate_core::incremental::PoolBackend>,
     /// Pools whose TLS fields are left as the controller holds them.
@@ -393,22 +394,31 @@ impl Controller {
                 {
                     continue;
                 }
-                let Some(pool) = last.pools.get_mut(name) else {
+                let Some(stored) = last.pools.get_mut(name) else {
                     continue;
+                };
+                let Ok(mut pool) = serde_json::from_str::<avi_client::models::Pool>(stored) else {
+                    *guard = None;
+                    return false;
                 };
                 let index = translate_core::endpoints::SliceIndex::of_namespace(
                     &shared,
                     &backend.namespace,
                 );
-                match refresh_pool(pool, backend, &shared, &index, &last.settings) {
+                match refresh_pool(&mut pool, backend, &shared, &index, &last.settings) {
                     Refresh::Unchanged => {}
                     Refresh::Servers => {
-                        match translate_core::model::desired_pool(
-                            pool,
+                        let encoded = serde_json::to_string(&pool);
+                        let wanted = translate_core::model::desired_pool(
+                            &pool,
                             last.keeping_tls.contains(name),
-                        ) {
-                            Ok(d) => desired.push(d),
-                            Err(_) => {
+                        );
+                        match (encoded, wanted) {
+                            (Ok(e), Ok(d)) => {
+                                *stored = e.into_boxed_str();
+                                desired.push(d);
+                            }
+                            _ => {
                                 *guard = None;
                                 return false;
                             }
@@ -505,7 +515,12 @@ impl Controller {
                 .pools
                 .iter()
                 .filter(|p| backends.contains_key(&p.name))
-                .map(|p| (p.name.clone(), p.clone()))
+                .filter_map(|p| {
+                    Some((
+                        p.name.clone(),
+                        serde_json::to_string(p).ok()?.into_boxed_str(),
+                    ))
+                })
                 .collect(),
             backends,
             keeping_tls: model.pools_keeping_tls.clone(),
