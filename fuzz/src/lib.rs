@@ -139,6 +139,7 @@ const SEEDS: &[&str] = &[
     include_str!("../../examples/manifests/istio-guide.yaml"),
     include_str!("../../examples/manifests/shared-gateway.yaml"),
     include_str!("../../examples/manifests/ingress-istio.yaml"),
+    include_str!("../../examples/manifests/grpc-route.yaml"),
 ];
 
 /// Values a hostile user puts in a field.

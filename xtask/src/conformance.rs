@@ -205,7 +205,7 @@ pub fn ours(suite: &[SuiteTest], results: &BTreeMap<String, bool>) -> BTreeMap<S
         let outcomes: Vec<Option<bool>> = parts.iter().map(|p| results.get(*p).copied()).collect();
         let what = if outcomes.iter().all(|o| *o == Some(true)) {
             Ours::Passed
-        } else if outcomes.iter().any(|o| *o == Some(false)) {
+        } else if outcomes.contains(&Some(false)) {
             Ours::Failed
         } else {
             Ours::Missing

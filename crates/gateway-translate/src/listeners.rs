@@ -232,12 +232,12 @@ fn resolve_certificate(
     tls_secret(
         snapshot,
         gw_ns,
-        SecretRef {
-            group: r.group.as_deref().unwrap_or(""),
-            kind: r.kind.as_deref().unwrap_or("Secret"),
-            namespace: r.namespace.as_deref(),
-            name: &r.name,
-        },
+        SecretRef::with_defaults(
+            r.group.as_deref(),
+            r.kind.as_deref(),
+            r.namespace.as_deref(),
+            &r.name,
+        ),
         "InvalidCertificateRef",
         "certificateRef",
     )
@@ -255,6 +255,23 @@ pub struct SecretRef<'a> {
     pub namespace: Option<&'a str>,
     /// Name.
     pub name: &'a str,
+}
+
+impl<'a> SecretRef<'a> {
+    /// A reference as the API gives it: the group defaults to core, the kind to Secret.
+    pub fn with_defaults(
+        group: Option<&'a str>,
+        kind: Option<&'a str>,
+        namespace: Option<&'a str>,
+        name: &'a str,
+    ) -> Self {
+        SecretRef {
+            group: group.unwrap_or(""),
+            kind: kind.unwrap_or("Secret"),
+            namespace,
+            name,
+        }
+    }
 }
 
 /// The `kubernetes.io/tls` certificate and key a Gateway in `gw_ns` refers to, checked as
@@ -388,12 +405,12 @@ pub fn backend_client_certificate(
     Some(tls_secret(
         snapshot,
         gw_ns,
-        SecretRef {
-            group: r.group.as_deref().unwrap_or(""),
-            kind: r.kind.as_deref().unwrap_or("Secret"),
-            namespace: r.namespace.as_deref(),
-            name: &r.name,
-        },
+        SecretRef::with_defaults(
+            r.group.as_deref(),
+            r.kind.as_deref(),
+            r.namespace.as_deref(),
+            &r.name,
+        ),
         "InvalidClientCertificateRef",
         "clientCertificateRef",
     ))

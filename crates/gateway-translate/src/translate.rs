@@ -790,7 +790,6 @@ const MAX_NOTES: usize = 4;
 
 /// Child virtual services, pool groups and pools of one route; returns its status.
 #[allow(clippy::too_many_arguments)]
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn route_objects(
     ctx: &Context<'_>,
     kind: RouteKind,

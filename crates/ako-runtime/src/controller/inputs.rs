@@ -562,30 +562,13 @@ impl Inputs {
 
     /// Everything, as the translators read it.
     pub fn snapshot(&self) -> Snapshot {
-        fn key<K: Resource>(o: &K) -> (String, String) {
-            (
-                o.meta().namespace.clone().unwrap_or_default(),
-                o.meta().name.clone().unwrap_or_default(),
-            )
-        }
-        let mut shared = SharedInputs::default();
-        for o in self.services.state() {
-            shared.services.insert(key(&*o), o);
-        }
-        for o in self.endpoint_slices.state() {
-            shared.endpoint_slices.insert(key(&*o), o);
-        }
-        for o in self.nodes.state() {
-            shared.nodes.insert(key(&*o).1, o);
-        }
-        for o in self.namespaces.state() {
-            shared.namespaces.insert(key(&*o).1, o);
-        }
-        for o in self.pods.state() {
-            shared.pods.insert(key(&*o), o);
-        }
+        let mut shared = self.shared();
         for o in self.secrets.state() {
-            shared.secrets.insert(key(&*o), o);
+            let key = (
+                o.metadata.namespace.clone().unwrap_or_default(),
+                o.metadata.name.clone().unwrap_or_default(),
+            );
+            shared.secrets.insert(key, o);
         }
         let mut s = Snapshot::default();
         s.shared = Arc::new(shared);
