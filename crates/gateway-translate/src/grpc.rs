@@ -20,7 +20,7 @@
 //! order (more characters of service, then of method, then headers) agrees with it for the
 //! Core matches (service and method both given); between regular expressions it may differ.
 
-use gateway_api::grpcroutes::GrpcRoute;
+use gateway_api::grpcroutes::{GrpcRoute, GrpcRouteSpec};
 use gateway_api::httproutes::HttpRoute;
 use serde_json::{Value, json};
 
@@ -44,6 +44,10 @@ pub enum GrpcError {
     /// Service or method text that cannot go in a path.
     #[error("{0} {1} cannot be part of a gRPC path")]
     BadName(&'static str, String),
+    /// A RegularExpression service or method that is not a regular expression on its own
+    /// (one that closes the group it is put in could match far more than it says).
+    #[error("{0} {1} is not a regular expression on its own")]
+    BadRegex(&'static str, String),
     /// The object does not have the GRPCRoute shape.
     #[error("not a GRPCRoute: {0}")]
     Shape(String),
@@ -67,8 +71,22 @@ fn method_path(m: &Value) -> Result<Value, GrpcError> {
         ("Exact", Some(s), None) => Ok(json!({"type": "PathPrefix", "value": format!("/{s}")})),
         ("Exact", None, Some(me)) => Ok(json!({"type": "RegularExpression",
             "value": format!("^/[^/]+/{}$", regex_syntax::escape(me))})),
-        ("RegularExpression", s, me) => Ok(json!({"type": "RegularExpression",
-            "value": format!("^/(?:{})/(?:{})$", s.unwrap_or("[^/]+"), me.unwrap_or("[^/]+"))})),
+        ("RegularExpression", s, me) => {
+            // Each part must parse alone: `a)|(.*` parses once wrapped in `(?:…)` but would
+            // match every path.
+            for (what, v) in [("service", s), ("method", me)] {
+                if let Some(v) = v
+                    && regex_syntax::Parser::new().parse(v).is_err()
+                {
+                    return Err(GrpcError::BadRegex(
+                        what,
+                        translate_core::text::printable(v),
+                    ));
+                }
+            }
+            Ok(json!({"type": "RegularExpression",
+                "value": format!("^/(?:{})/(?:{})$", s.unwrap_or("[^/]+"), me.unwrap_or("[^/]+"))}))
+        }
         (other, _, _) => Err(GrpcError::MethodType(translate_core::text::printable(
             other,
         ))),
@@ -102,16 +120,19 @@ pub fn as_http_route(route: &GrpcRoute) -> Result<HttpRoute, GrpcError> {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct GrpcRouteTranslator;
 
-impl GrpcRouteTranslator {
-    /// The GRPCRoutes as HTTPRoutes, those that convert.
-    fn converted<'s>(
-        ctx: &'s Context<'_>,
-    ) -> impl Iterator<Item = (&'s crate::snapshot::ObjectKey, Result<HttpRoute, GrpcError>)> {
-        ctx.snapshot
-            .grpc_routes
-            .iter()
-            .map(|(k, r)| (k, as_http_route(r)))
-    }
+/// The part of a GRPCRoute attachment reads (metadata, parents, hostnames), as an HTTPRoute:
+/// its rules stay out, so a route whose matches cannot be translated still attaches and gets
+/// its refusal on its status.
+fn attachment_form(route: &GrpcRoute) -> Result<HttpRoute, GrpcError> {
+    as_http_route(&GrpcRoute {
+        metadata: route.metadata.clone(),
+        spec: GrpcRouteSpec {
+            hostnames: route.spec.hostnames.clone(),
+            parent_refs: route.spec.parent_refs.clone(),
+            rules: None,
+        },
+        status: None,
+    })
 }
 
 impl RouteTranslator for GrpcRouteTranslator {
@@ -119,37 +140,25 @@ impl RouteTranslator for GrpcRouteTranslator {
         "GRPCRoute"
     }
 
+    fn speaks_http2(&self) -> bool {
+        true
+    }
+
     fn attachments(&self, ctx: &Context<'_>) -> Attachments {
-        Self::converted(ctx)
-            .map(|(k, r)| {
-                let parents = match &r {
-                    Ok(http) => {
-                        attach_kind(http, "GRPCRoute", ctx.snapshot, ctx.settings, ctx.listeners)
-                    }
-                    Err(_) => {
-                        // Attach the route as it stands (its parents and hostnames convert
-                        // whatever its matches are) so that the refusal reaches its status.
-                        let mut bare = ctx.snapshot.grpc_routes[k].as_ref().clone();
-                        if let Some(rules) = bare.spec.rules.as_mut() {
-                            for rule in rules {
-                                rule.matches = None;
-                            }
-                        }
-                        match as_http_route(&bare) {
-                            Ok(http) => attach_kind(
-                                &http,
-                                "GRPCRoute",
-                                ctx.snapshot,
-                                ctx.settings,
-                                ctx.listeners,
-                            ),
-                            Err(_) => Vec::new(),
-                        }
-                    }
-                };
-                (k.clone(), parents)
+        ctx.snapshot
+            .grpc_routes
+            .iter()
+            .filter_map(|(k, r)| {
+                let http = attachment_form(r).ok()?;
+                let parents = attach_kind(
+                    &http,
+                    "GRPCRoute",
+                    ctx.snapshot,
+                    ctx.settings,
+                    ctx.listeners,
+                );
+                (!parents.is_empty()).then(|| (k.clone(), parents))
             })
-            .filter(|(_, a)| !a.is_empty())
             .collect()
     }
 

@@ -188,6 +188,11 @@ pub type Attachments = Vec<(ObjectKey, Vec<ParentAttachment>)>;
 pub trait RouteTranslator {
     /// The route kind (`HTTPRoute`).
     fn kind(&self) -> &'static str;
+    /// Whether the listener ports its routes attach to must speak HTTP/2 to clients (h2 by
+    /// ALPN, h2c by prior knowledge), as gRPC needs.
+    fn speaks_http2(&self) -> bool {
+        false
+    }
     /// Every route of this kind with at least one parent of ours, and how it attaches: the
     /// Gateways count attached routes and collect hostnames from this.
     fn attachments(&self, ctx: &Context<'_>) -> Attachments;
@@ -317,11 +322,11 @@ pub fn translate_with(
     };
     let per_kind: Vec<Attachments> = translators.iter().map(|t| t.attachments(&ctx)).collect();
     let all: Attachments = per_kind.iter().flatten().cloned().collect();
-    // Ports a GRPCRoute attaches to speak HTTP/2 to clients (h2 by ALPN, h2c by prior knowledge).
+    // Ports the routes of an HTTP/2 kind (GRPCRoute) attach to speak HTTP/2 to clients.
     let http2_ports: BTreeSet<(ObjectKey, i32)> = translators
         .iter()
         .zip(&per_kind)
-        .filter(|(t, _)| t.kind() == RouteKind::Grpc.kind())
+        .filter(|(t, _)| t.speaks_http2())
         .flat_map(|(_, a)| a.iter().flat_map(|(_, ps)| ps.iter()))
         .filter_map(|p| Some((p.parent.gateway()?, p.result.as_ref().ok()?)))
         .flat_map(|(gw, attached)| {

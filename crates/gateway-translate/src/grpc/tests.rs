@@ -74,6 +74,14 @@ fn unusable_method_matches_are_refused_with_a_reason() {
             json!({"service": "s", "method": "m\n"}),
             GrpcError::BadName("method", "m\\n".into()),
         ),
+        (
+            json!({"type": "RegularExpression", "service": "a)|(.*", "method": "m"}),
+            GrpcError::BadRegex("service", "a)|(.*".into()),
+        ),
+        (
+            json!({"type": "RegularExpression", "service": "s", "method": "(x"}),
+            GrpcError::BadRegex("method", "(x".into()),
+        ),
     ] {
         assert_eq!(
             as_http_route(&route(json!([{"method": method}]))).unwrap_err(),
