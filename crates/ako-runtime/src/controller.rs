@@ -84,20 +84,6 @@ pub struct ControllerStatus {
     pub waiting: Option<String>,
 }
 
-/// The pools the last successful pass wrote whose servers follow endpoints, for the endpoint
-/// path: an EndpointSlice change refreshes these without a translation.
-struct LastPools {
-    /// Pools by name, as written, in compact JSON: a typed pool takes several times the
-    /// memory, and thousands are kept between passes.
-    pools: std::collections::BTreeMap<String, Box<str>>,
-    /// The Service port behind each.
-    backends: std::collections::BTreeMap<String, translate_core::incremental::PoolBackend>,
-    /// Pools whose TLS fields are left as the controller holds them.
-    keeping_tls: std::collections::BTreeSet<String>,
-    /// The settings of that pass (its Istio references).
-    settings: Settings,
-}
-
 /// How one reconcile ended.
 #[derive(Debug, Clone, Copy)]
 struct Pass {
@@ -126,8 +112,9 @@ pub struct Controller {
     istio: istio::IstioGate,
     /// Where each reconcile's outcome and duration are counted.
     metrics: Option<crate::Metrics>,
-    /// What the endpoint path refreshes; `None` until a pass succeeds, and after a failure.
-    last: std::sync::Mutex<Option<LastPools>>,
+    /// What the endpoint path refreshes: the pools of the last successful pass; `None` until
+    /// a pass succeeds, and after a failure.
+    last: std::sync::Mutex<Option<translate_core::incremental::EndpointPools>>,
 }
 
 impl Controller {
@@ -371,66 +358,29 @@ impl Controller {
     /// False when a full pass is needed: something else changed, a pool's TLS or validity
     /// would change (`Refresh::NeedsFull`), no pass succeeded yet, or a write failed.
     async fn endpoints(&self, inputs: &Inputs, status: &watch::Sender<ControllerStatus>) -> bool {
-        use translate_core::incremental::{Refresh, refresh_pool};
         let changes = inputs.take_changes();
         if !changes.endpoints_only() {
             // The full pass reads everything; what was taken here is no loss.
             return false;
         }
         let started = Instant::now();
-        let (desired, created_by) = {
+        let refreshed = {
             let Ok(mut guard) = self.last.lock() else {
                 return false;
             };
             let Some(last) = guard.as_mut() else {
                 return false;
             };
-            let shared = inputs.shared();
-            let mut desired = Vec::new();
-            for (name, backend) in &last.backends {
-                if !changes
-                    .services
-                    .contains(&(backend.namespace.clone(), backend.service.clone()))
-                {
-                    continue;
-                }
-                let Some(stored) = last.pools.get_mut(name) else {
-                    continue;
-                };
-                let Ok(mut pool) = serde_json::from_str::<avi_client::models::Pool>(stored) else {
-                    *guard = None;
-                    return false;
-                };
-                let index = translate_core::endpoints::SliceIndex::of_namespace(
-                    &shared,
-                    &backend.namespace,
-                );
-                match refresh_pool(&mut pool, backend, &shared, &index, &last.settings) {
-                    Refresh::Unchanged => {}
-                    Refresh::Servers => {
-                        let encoded = serde_json::to_string(&pool);
-                        let wanted = translate_core::model::desired_pool(
-                            &pool,
-                            last.keeping_tls.contains(name),
-                        );
-                        match (encoded, wanted) {
-                            (Ok(e), Ok(d)) => {
-                                *stored = e.into_boxed_str();
-                                desired.push(d);
-                            }
-                            _ => {
-                                *guard = None;
-                                return false;
-                            }
-                        }
-                    }
-                    Refresh::NeedsFull => {
-                        *guard = None;
-                        return false;
-                    }
-                }
+            let refreshed = last
+                .refresh(&changes.services, &inputs.shared())
+                .map(|d| (d, last.settings().created_by()));
+            if refreshed.is_none() {
+                *guard = None;
             }
-            (desired, last.settings.created_by())
+            refreshed
+        };
+        let Some((desired, created_by)) = refreshed else {
+            return false;
         };
         if desired.is_empty() {
             return true;
@@ -510,22 +460,8 @@ impl Controller {
             backends.extend(out.pool_backends);
         }
         model.normalize();
-        let next_last = LastPools {
-            pools: model
-                .pools
-                .iter()
-                .filter(|p| backends.contains_key(&p.name))
-                .filter_map(|p| {
-                    Some((
-                        p.name.clone(),
-                        serde_json::to_string(p).ok()?.into_boxed_str(),
-                    ))
-                })
-                .collect(),
-            backends,
-            keeping_tls: model.pools_keeping_tls.clone(),
-            settings: settings.clone(),
-        };
+        let next_last =
+            translate_core::incremental::EndpointPools::new(&model, backends, settings.clone());
         // Peak memory matters with thousands of routes: the copy of every input goes before
         // the model is encoded.
         drop(snapshot);

@@ -110,13 +110,7 @@ impl Incremental {
 }
 
 fn index(t: &Translation) -> BTreeMap<ObjectKey, Vec<String>> {
-    let mut out: BTreeMap<ObjectKey, Vec<String>> = BTreeMap::new();
-    for (pool, b) in &t.pool_backends {
-        out.entry((b.namespace.clone(), b.service.clone()))
-            .or_default()
-            .push(pool.clone());
-    }
-    out
+    translate_core::incremental::pools_by_service(&t.pool_backends)
 }
 
 #[cfg(test)]

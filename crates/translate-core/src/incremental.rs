@@ -8,6 +8,9 @@
 //! or its pods joined or left the mesh) so that the caller translates again in full. Either
 //! way the result is what a full translation would give.
 
+use std::collections::{BTreeMap, BTreeSet};
+
+use avi_client::Desired;
 use avi_client::models::Pool;
 
 use crate::endpoints::{SliceIndex, members_with};
@@ -91,6 +94,101 @@ pub fn refresh_pool(
     }
 }
 
+/// The pools of each Service (`(namespace, service)` → pool names), from a translation's
+/// [`PoolBackend`]s.
+pub fn pools_by_service(
+    backends: &BTreeMap<String, PoolBackend>,
+) -> BTreeMap<(String, String), Vec<String>> {
+    let mut out: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for (pool, b) in backends {
+        out.entry((b.namespace.clone(), b.service.clone()))
+            .or_default()
+            .push(pool.clone());
+    }
+    out
+}
+
+/// The pools of a translation whose servers follow endpoints, kept between translations so
+/// that an EndpointSlice change is written without one (the controller's endpoint path). Each
+/// pool is kept as compact JSON: a typed pool takes several times the memory, and thousands
+/// are kept.
+#[derive(Debug, Clone)]
+pub struct EndpointPools {
+    pools: BTreeMap<String, Box<str>>,
+    backends: BTreeMap<String, PoolBackend>,
+    of_service: BTreeMap<(String, String), Vec<String>>,
+    keeping_tls: BTreeSet<String>,
+    settings: Settings,
+}
+
+impl EndpointPools {
+    /// The pools of `model` that `backends` names, as translated with `settings`.
+    pub fn new(
+        model: &AviModel,
+        backends: BTreeMap<String, PoolBackend>,
+        settings: Settings,
+    ) -> Self {
+        let pools = model
+            .pools
+            .iter()
+            .filter(|p| backends.contains_key(&p.name))
+            .filter_map(|p| {
+                Some((
+                    p.name.clone(),
+                    serde_json::to_string(p).ok()?.into_boxed_str(),
+                ))
+            })
+            .collect();
+        EndpointPools {
+            pools,
+            of_service: pools_by_service(&backends),
+            backends,
+            keeping_tls: model.pools_keeping_tls.clone(),
+            settings,
+        }
+    }
+
+    /// The settings the pools were translated with.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Brings the pools of `services` up to date with `inputs`: the sync input of those whose
+    /// servers changed, encoded as a full translation encodes them; `None` when more than
+    /// servers would change ([`Refresh::NeedsFull`]) and a full translation is needed. The
+    /// kept pools follow what was returned, so the caller drops this on a failed write.
+    pub fn refresh(
+        &mut self,
+        services: &BTreeSet<(String, String)>,
+        inputs: &SharedInputs,
+    ) -> Option<Vec<Desired>> {
+        let mut desired = Vec::new();
+        for service in services {
+            let index = SliceIndex::of_namespace(inputs, &service.0);
+            for name in self.of_service.get(service).into_iter().flatten() {
+                let (Some(stored), Some(backend)) =
+                    (self.pools.get_mut(name), self.backends.get(name))
+                else {
+                    continue;
+                };
+                let mut pool: Pool = serde_json::from_str(stored).ok()?;
+                match refresh_pool(&mut pool, backend, inputs, &index, &self.settings) {
+                    Refresh::Unchanged => {}
+                    Refresh::NeedsFull => return None,
+                    Refresh::Servers => {
+                        *stored = serde_json::to_string(&pool).ok()?.into_boxed_str();
+                        desired.push(
+                            crate::model::desired_pool(&pool, self.keeping_tls.contains(name))
+                                .ok()?,
+                        );
+                    }
+                }
+            }
+        }
+        Some(desired)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -121,6 +219,34 @@ mod tests {
             port: 80,
             mesh_dependent: true,
         }
+    }
+
+    #[test]
+    fn endpoint_pools_write_only_the_pools_whose_servers_moved() {
+        let settings = Settings::default();
+        let before = inputs(&["10.0.0.1"], json!({}));
+        let mut pool = Pool::new("p");
+        let index = SliceIndex::new(&before);
+        refresh_pool(&mut pool, &backend(), &before, &index, &settings);
+        let model = AviModel {
+            pools: vec![pool, Pool::new("other")],
+            ..AviModel::default()
+        };
+        let backends = BTreeMap::from([("p".to_owned(), backend())]);
+        let mut kept = EndpointPools::new(&model, backends, settings);
+        let web = BTreeSet::from([("apps".to_owned(), "web".to_owned())]);
+        let unrelated = BTreeSet::from([("apps".to_owned(), "db".to_owned())]);
+        assert_eq!(kept.refresh(&web, &before).map(|d| d.len()), Some(0));
+        assert_eq!(kept.refresh(&unrelated, &before).map(|d| d.len()), Some(0));
+        let moved = inputs(&["10.0.0.2"], json!({}));
+        let desired = kept.refresh(&web, &moved).unwrap();
+        assert_eq!(desired.len(), 1);
+        assert_eq!(desired[0].name(), "p");
+        assert_eq!(desired[0].body["servers"][0]["ip"]["addr"], "10.0.0.2");
+        // The kept pool follows: the same endpoints again write nothing.
+        assert_eq!(kept.refresh(&web, &moved).map(|d| d.len()), Some(0));
+        // The Service is gone: a full translation.
+        assert!(kept.refresh(&web, &SharedInputs::default()).is_none());
     }
 
     #[test]

@@ -51,6 +51,14 @@ fn note_other(log: &ChangeLog) {
     }
 }
 
+/// `(namespace, name)` of an object (cluster-scoped: an empty namespace).
+fn key<K: Resource>(o: &K) -> (String, String) {
+    (
+        o.meta().namespace.clone().unwrap_or_default(),
+        o.meta().name.clone().unwrap_or_default(),
+    )
+}
+
 /// The stores of every input.
 #[derive(Clone)]
 pub struct Inputs {
@@ -535,12 +543,6 @@ impl Inputs {
     /// The inputs every translator shares (Services, EndpointSlices, nodes, namespaces,
     /// pods), without the Secrets and the translators' kinds: what a pool's servers need.
     pub fn shared(&self) -> SharedInputs {
-        fn key<K: Resource>(o: &K) -> (String, String) {
-            (
-                o.meta().namespace.clone().unwrap_or_default(),
-                o.meta().name.clone().unwrap_or_default(),
-            )
-        }
         let mut shared = SharedInputs::default();
         for o in self.services.state() {
             shared.services.insert(key(&*o), o);
@@ -564,11 +566,7 @@ impl Inputs {
     pub fn snapshot(&self) -> Snapshot {
         let mut shared = self.shared();
         for o in self.secrets.state() {
-            let key = (
-                o.metadata.namespace.clone().unwrap_or_default(),
-                o.metadata.name.clone().unwrap_or_default(),
-            );
-            shared.secrets.insert(key, o);
+            shared.secrets.insert(key(&*o), o);
         }
         let mut s = Snapshot::default();
         s.shared = Arc::new(shared);
