@@ -57,14 +57,19 @@ pub enum GrpcError {
 fn method_path(m: &Value) -> Result<Value, GrpcError> {
     let text = |k: &str| m.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
     let (service, method) = (text("service"), text("method"));
+    let kind = m.get("type").and_then(Value::as_str).unwrap_or("Exact");
+    // A path separator or query mark in an Exact name would match another path; in a regular
+    // expression `?` is an operator, and the expression is checked whole below.
+    let exact = kind == "Exact";
     for (what, v) in [("service", service), ("method", method)] {
         if let Some(v) = v
-            && (v.len() > 1024 || v.chars().any(|c| c.is_control() || c == '/' || c == '?'))
+            && (v.len() > 1024
+                || v.chars()
+                    .any(|c| c.is_control() || (exact && (c == '/' || c == '?'))))
         {
             return Err(GrpcError::BadName(what, translate_core::text::printable(v)));
         }
     }
-    let kind = m.get("type").and_then(Value::as_str).unwrap_or("Exact");
     match (kind, service, method) {
         (_, None, None) => Err(GrpcError::EmptyMethod),
         ("Exact", Some(s), Some(me)) => Ok(json!({"type": "Exact", "value": format!("/{s}/{me}")})),
