@@ -1632,6 +1632,54 @@ async fn a_silent_server_is_a_counted_504_and_its_connection_is_closed() {
 }
 
 #[tokio::test]
+async fn a_pools_server_timeout_replaces_the_default_one() {
+    provider();
+    let sim = AviSim::builder()
+        .data_plane(true)
+        .upstream_timeout(Duration::from_secs(60))
+        .start()
+        .await
+        .unwrap();
+    let api = Api::login(&sim).await;
+    let mut server = silent().await;
+    plain_vs(&api, server.addr).await;
+    let (s, pools) = api.call(Method::GET, "/api/pool?name=p", None).await;
+    assert_eq!(s, 200);
+    let uuid = pools["results"][0]["uuid"].as_str().unwrap().to_owned();
+    api.patch("pool", &uuid, json!({"replace": {"server_timeout": 250}}))
+        .await;
+    let c = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let (s, body) = get(&c, &url(&sim, "vs", 80, "127.0.0.1", "/")).await;
+    let took = started.elapsed();
+    assert_eq!(s, StatusCode::GATEWAY_TIMEOUT, "{body}");
+    assert_eq!(
+        body.as_str().unwrap(),
+        format!("avi-sim: {}: no response within 250ms\n", server.addr)
+    );
+    assert!(took >= Duration::from_millis(250), "{took:?}");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    server.wait_closed("after the pool's timeout").await;
+
+    // 0 is Avi's default: the emulator's own timeout applies again (the client gives up first).
+    api.patch("pool", &uuid, json!({"replace": {"server_timeout": 0}}))
+        .await;
+    let quick = reqwest::Client::builder()
+        .timeout(Duration::from_millis(600))
+        .build()
+        .unwrap();
+    let err = quick
+        .get(url(&sim, "vs", 80, "127.0.0.1", "/"))
+        .send()
+        .await
+        .expect_err("no 504 before the default timeout");
+    assert!(err.is_timeout(), "{err}");
+}
+
+#[tokio::test]
 async fn a_client_that_goes_away_mid_request_is_counted_as_cancelled() {
     let sim = sim().await;
     let api = Api::login(&sim).await;

@@ -23,6 +23,7 @@ pub mod precedence;
 pub mod programmed;
 pub mod reference_grant;
 pub mod snapshot;
+pub mod timeouts;
 pub mod translate;
 pub mod translator;
 

@@ -624,6 +624,8 @@ fn rule_objects(
     }
     let filters = rule.filters.clone().unwrap_or_default();
     let policy = rule_policy(&child, &filters, &matches, ports).map_err(|e| e.to_string())?;
+    let server_timeout =
+        crate::timeouts::server_timeout(rule.timeouts.as_ref()).map_err(|e| e.to_string())?;
     for b in rule.backend_refs.iter().flatten() {
         check_backend_filters(b.filters.as_deref().unwrap_or_default())
             .map_err(|e| e.to_string())?;
@@ -634,7 +636,8 @@ fn rule_objects(
     if !policy.redirects {
         for b in rule.backend_refs.iter().flatten() {
             match backend_pool(ctx, kind, rr, b, &created_by, out) {
-                Ok((pool, weight)) => {
+                Ok((mut pool, weight)) => {
+                    pool.server_timeout = server_timeout;
                     weighted.push((pool.name.clone(), weight));
                     pools.push(pool);
                 }

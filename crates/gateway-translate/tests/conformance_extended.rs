@@ -7,8 +7,8 @@
 mod support;
 
 use support::harness::{
-    INFRA, Seen, assert_accepted, assert_condition, expect, forwarded, get, get_host, header,
-    listener_status, pool_of, route_parent, route_status, run, send,
+    INFRA, Seen, assert_accepted, assert_condition, condition, expect, forwarded, get, get_host,
+    header, listener_status, pool_of, route_parent, route_status, run, send,
 };
 use support::resolve::{Outcome, Request, apply_hdr_actions};
 
@@ -1249,11 +1249,32 @@ spec:
     );
 }
 
-/// Deviation: rule timeouts are ignored (a per-rule request deadline is not something the
-/// translation gives Avi), so the route is accepted and a slow backend is still waited for:
-/// `/request-timeout?delay=1s` is forwarded where the suite expects a 504.
+/// What a client gets for `req` when the conformance echo server answers after `delay_ms`
+/// (its `?delay=`): the backend's 200, or Avi's 504 when the pool's `server_timeout` (Avi's
+/// default, 60 minutes, when it is unset or 0) runs out first. avi-sim's data plane sends the
+/// same requests to a real slow backend (`tests/tests/data_plane_conformance.rs`).
+fn status_after_delay(t: &gateway_translate::Translation, req: &Request, delay_ms: u32) -> u16 {
+    let out = send(t, "same-namespace", req);
+    assert_eq!(
+        out.backend().as_deref(),
+        Some("gateway-conformance-infra/infra-backend-v1"),
+        "{req:?}"
+    );
+    let limit = pool_of(t, &out)
+        .server_timeout
+        .filter(|ms| *ms > 0)
+        .unwrap_or(3_600_000);
+    if delay_ms > limit { 504 } else { 200 }
+}
+
+/// The server timeout of the pool `req` is sent to.
+fn server_timeout_of(t: &gateway_translate::Translation, req: &Request) -> Option<u32> {
+    pool_of(t, &send(t, "same-namespace", req)).server_timeout
+}
+
+/// `timeouts.request` is the rule's pools' `server_timeout`; `0s` is the longest Avi has.
 #[test]
-fn http_route_timeout_request_deviation() {
+fn http_route_timeout_request() {
     let t = run(r#"
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
@@ -1262,27 +1283,32 @@ spec:
   parentRefs: [{name: same-namespace}]
   rules:
   - matches: [{path: {type: PathPrefix, value: /request-timeout}}]
+    backendRefs: [{name: infra-backend-v1, port: 8080}]
     timeouts: {request: 500ms}
-    backendRefs: [{name: infra-backend-v1, port: 8080}]
   - matches: [{path: {type: PathPrefix, value: /disable-request-timeout}}]
-    timeouts: {request: 0s}
     backendRefs: [{name: infra-backend-v1, port: 8080}]
+    timeouts: {request: "0s"}
 "#);
     assert_accepted(&t, INFRA, "request-timeout", 1);
-    expect(
-        &t,
-        "same-namespace",
-        &[
-            (get("/request-timeout"), V1),
-            (get("/request-timeout?delay=1s"), V1),
-            (get("/disable-request-timeout?delay=1s"), V1),
-        ],
+    assert_eq!(status_after_delay(&t, &get("/request-timeout"), 0), 200);
+    assert_eq!(
+        status_after_delay(&t, &get("/request-timeout?delay=1s"), 1_000),
+        504
+    );
+    assert_eq!(
+        status_after_delay(&t, &get("/disable-request-timeout?delay=1s"), 1_000),
+        200
+    );
+    assert_eq!(server_timeout_of(&t, &get("/request-timeout")), Some(500));
+    assert_eq!(
+        server_timeout_of(&t, &get("/disable-request-timeout")),
+        Some(gateway_translate::timeouts::MAX_SERVER_TIMEOUT_MS)
     );
 }
 
-/// Deviation: as HTTPRouteTimeoutRequest, for `backendRequest` timeouts.
+/// `timeouts.backendRequest` likewise (with no retries, one attempt is the whole exchange).
 #[test]
-fn http_route_timeout_backend_request_deviation() {
+fn http_route_timeout_backend_request() {
     let t = run(r#"
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
@@ -1291,22 +1317,64 @@ spec:
   parentRefs: [{name: same-namespace}]
   rules:
   - matches: [{path: {type: PathPrefix, value: /backend-timeout}}]
+    backendRefs: [{name: infra-backend-v1, port: 8080}]
     timeouts: {backendRequest: 500ms}
-    backendRefs: [{name: infra-backend-v1, port: 8080}]
   - matches: [{path: {type: PathPrefix, value: /disable-backend-timeout}}]
-    timeouts: {request: 0s, backendRequest: 0s}
     backendRefs: [{name: infra-backend-v1, port: 8080}]
+    timeouts: {request: "0s", backendRequest: "0s"}
 "#);
     assert_accepted(&t, INFRA, "backend-request-timeout", 1);
+    assert_eq!(status_after_delay(&t, &get("/backend-timeout"), 0), 200);
+    assert_eq!(
+        status_after_delay(&t, &get("/backend-timeout?delay=1s"), 1_000),
+        504
+    );
+    assert_eq!(
+        status_after_delay(&t, &get("/disable-backend-timeout?delay=1s"), 1_000),
+        200
+    );
+    assert_eq!(server_timeout_of(&t, &get("/backend-timeout")), Some(500));
+}
+
+/// A timeout Avi cannot hold, or one that is not a duration, drops its rule with a reason that
+/// names the limit; the route's other rules are served, and rules without timeouts keep Avi's
+/// default.
+#[test]
+fn timeouts_avi_cannot_hold_drop_their_rule() {
+    let t = run(r#"
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: long-timeouts, namespace: gateway-conformance-infra}
+spec:
+  parentRefs: [{name: same-namespace}]
+  rules:
+  - matches: [{path: {type: PathPrefix, value: /seven-hours}}]
+    backendRefs: [{name: infra-backend-v1, port: 8080}]
+    timeouts: {request: 7h}
+  - matches: [{path: {type: PathPrefix, value: /fraction}}]
+    backendRefs: [{name: infra-backend-v1, port: 8080}]
+    timeouts: {backendRequest: 1.5s}
+  - matches: [{path: {type: PathPrefix, value: /plain}}]
+    backendRefs: [{name: infra-backend-v1, port: 8080}]
+"#);
+    let conditions = route_parent(&t, INFRA, "long-timeouts", "same-namespace").conditions;
+    assert_condition(&conditions, "Accepted", "True", Some("Accepted"));
+    let partial = condition(&conditions, "PartiallyInvalid");
+    assert_eq!(partial.reason, "UnsupportedValue");
+    assert_eq!(
+        partial.message,
+        "Dropped Rule: timeouts.request 7h is longer than Avi's longest pool server timeout, 6h (21600000 ms)"
+    );
     expect(
         &t,
         "same-namespace",
         &[
-            (get("/backend-timeout"), V1),
-            (get("/backend-timeout?delay=1s"), V1),
-            (get("/disable-backend-timeout?delay=1s"), V1),
+            (get("/plain"), V1),
+            (get("/seven-hours"), None),
+            (get("/fraction"), None),
         ],
     );
+    assert_eq!(server_timeout_of(&t, &get("/plain")), None);
 }
 
 /// The child VS of a forwarded request speaks plain HTTP/1.1 (System-HTTP) to the pool's

@@ -155,6 +155,11 @@ pub struct Pool {
     /// HTTP/2 to the servers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enable_http2: Option<bool>,
+    /// Milliseconds a server has to accept the connection and to start its response once the
+    /// request is sent, else the client gets 504 (0 or absent: Avi's default, 60 minutes; at
+    /// most 21,600,000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_timeout: Option<u32>,
     /// Keep the client's destination port instead of the server's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub use_service_port: Option<bool>,

@@ -13,9 +13,10 @@
 //! policy sets applied (header changes, redirects, rewrites, local responses, content
 //! switching), a pool group member chosen by ratio and a server by the pool's algorithm, then
 //! proxied over HTTP/1.1 — re-encrypted, with a client certificate and server verification
-//! when the pool says so. Upstream failures answer 502 (504 when the server does not answer
-//! within [`SimConfig::upstream_timeout`](crate::SimConfig::upstream_timeout)) and are counted
-//! per pool ([`DataPlane::pools`]).
+//! when the pool says so. Upstream failures answer 502 (504 when the server does not connect
+//! or start its response within the pool's `server_timeout`, or when that is 0 or absent within
+//! [`SimConfig::upstream_timeout`](crate::SimConfig::upstream_timeout), which stands for Avi's
+//! 60-minute default) and are counted per pool ([`DataPlane::pools`]).
 //!
 //! Dropping the emulator (or deleting, disabling or moving a virtual service) closes its
 //! listeners and every connection they accepted, keep-alive ones included.

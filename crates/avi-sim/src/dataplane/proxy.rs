@@ -215,6 +215,9 @@ struct Upstream {
     /// The Host header to send, when it differs from the client's.
     host: Option<String>,
     xff: Xff,
+    /// The pool's `server_timeout`, when set (0 is Avi's default, which the emulator's
+    /// configured upstream timeout stands for).
+    server_timeout: Option<Duration>,
 }
 
 /// X-Forwarded-For handling of the application profile.
@@ -348,6 +351,12 @@ fn upstream(
             };
         }
     };
+    let server_timeout = pool
+        .body
+        .get("server_timeout")
+        .and_then(Value::as_u64)
+        .filter(|ms| *ms > 0)
+        .map(Duration::from_millis);
     Step::Proxy(Box::new(Upstream {
         pool_name: pool.name.clone(),
         server,
@@ -355,6 +364,7 @@ fn upstream(
         tls,
         host,
         xff,
+        server_timeout,
     }))
 }
 
@@ -470,7 +480,8 @@ async fn handle(
             up.in_flight.record_sent();
             // If the client goes away now, this future is dropped with `up`: the request
             // ends in the balancer and counts as cancelled.
-            let result = forward(&up, outgoing, dp.upstream_timeout).await;
+            let timeout = up.server_timeout.unwrap_or(dp.upstream_timeout);
+            let result = forward(&up, outgoing, timeout).await;
             match result {
                 Ok(resp) => {
                     up.in_flight.record_response();
@@ -576,19 +587,27 @@ fn outgoing_request(
 }
 
 /// Sends the request to the chosen server, over TLS when the pool says so; waits at most
-/// `timeout` for the response head once the request is sent.
+/// `timeout` for the connection and again for the response head once the request is sent (a
+/// pool's `server_timeout` covers both, as Avi's does).
 async fn forward(
     up: &Upstream,
     req: Request<Incoming>,
     timeout: Duration,
 ) -> Result<Response<UpstreamBody>, UpstreamError> {
     let addr = up.server.addr;
-    let tcp = match tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr)).await {
+    let connect_within = CONNECT_TIMEOUT.min(timeout);
+    let tcp = match tokio::time::timeout(connect_within, TcpStream::connect(addr)).await {
         Ok(Ok(s)) => s,
         Ok(Err(source)) => {
             return Err(UpstreamError::Connect {
                 server: addr,
                 reason: source.to_string(),
+            });
+        }
+        Err(_) if connect_within < CONNECT_TIMEOUT => {
+            return Err(UpstreamError::Timeout {
+                server: addr,
+                after: timeout,
             });
         }
         Err(_) => {
