@@ -39,6 +39,7 @@ pub const OWNED_KINDS: &[Kind] = &[
     Kind::PoolGroup,
     Kind::Pool,
     Kind::SslKeyAndCertificate,
+    Kind::ApplicationProfile,
     Kind::PkiProfile,
 ];
 

@@ -1,9 +1,10 @@
 //! "Does the controller already hold what we want?" — compare only the fields we set, with
 //! references compared by identity and certificates by their leaf.
 //!
-//! A top-level `null` in a desired body is a field we own and want unset (see
-//! [`crate::Desired::clearing`]): it differs only while the controller holds a value that means
-//! something, and a PUT leaves it out, which unsets it.
+//! A `null` in a desired body is a field we own and want unset (see [`crate::Desired::clearing`]
+//! and [`crate::Desired::clearing_each`]): it differs only while the controller holds a value
+//! that means something, and a write leaves it out, which unsets it (a nested object is
+//! replaced whole by its list or parent field).
 
 use serde_json::{Map, Value};
 
@@ -43,16 +44,17 @@ fn unset_like(v: &Value) -> bool {
     }
 }
 
-/// `body` without its top-level `null`s: what a POST sends.
+/// `body` without its `null`s, at any depth: what a POST sends.
 pub fn without_nulls(body: &Value) -> Value {
-    match body.as_object() {
-        Some(o) => Value::Object(
+    match body {
+        Value::Object(o) => Value::Object(
             o.iter()
                 .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k.clone(), v.clone()))
+                .map(|(k, v)| (k.clone(), without_nulls(v)))
                 .collect(),
         ),
-        None => body.clone(),
+        Value::Array(a) => Value::Array(a.iter().map(without_nulls).collect()),
+        other => other.clone(),
     }
 }
 
@@ -61,7 +63,11 @@ pub fn without_nulls(body: &Value) -> Value {
 pub fn covers(existing: &Value, desired: &Value) -> bool {
     match (existing, desired) {
         (Value::Object(e), Value::Object(d)) => d.iter().all(|(k, dv)| {
-            e.get(k).is_some_and(|ev| covers(ev, dv)) || (dv.is_null() && !e.contains_key(k))
+            if dv.is_null() {
+                e.get(k).is_none_or(unset_like)
+            } else {
+                e.get(k).is_some_and(|ev| covers(ev, dv))
+            }
         }),
         (Value::Array(e), Value::Array(d)) => {
             e.len() == d.len() && e.iter().zip(d).all(|(ev, dv)| covers(ev, dv))
@@ -107,7 +113,7 @@ pub fn merge_over(existing: &Value, desired: &Value) -> Value {
             if v.is_null() {
                 out.remove(k);
             } else {
-                out.insert(k.clone(), v.clone());
+                out.insert(k.clone(), without_nulls(v));
             }
         }
     }
@@ -130,6 +136,24 @@ mod tests {
         assert_eq!(differing_fields(&moved, &existing), ["servers"]);
         let fewer = json!({"name": "p", "servers": []});
         assert_eq!(differing_fields(&fewer, &existing), ["servers"]);
+    }
+
+    #[test]
+    fn a_nested_null_is_a_field_of_each_element_we_want_unset() {
+        let desired = json!({"name": "vs", "services": [
+            {"port": 443, "enable_ssl": true, "override_application_profile_ref": null,
+             "enable_http2": null}]});
+        let plain = json!({"name": "vs", "services": [
+            {"port": 443, "enable_ssl": true, "enable_http2": false}]});
+        assert!(differing_fields(&desired, &plain).is_empty());
+        let validating = json!({"name": "vs", "services": [
+            {"port": 443, "enable_ssl": true,
+             "override_application_profile_ref": "/api/applicationprofile/applicationprofile-1"}]});
+        assert_eq!(differing_fields(&desired, &validating), ["services"]);
+        // Writes leave nulls out: the element is replaced whole, which unsets the field.
+        let put = merge_over(&validating, &desired);
+        assert_eq!(put["services"], json!([{"port": 443, "enable_ssl": true}]));
+        assert_eq!(without_nulls(&desired)["services"], put["services"]);
     }
 
     #[test]

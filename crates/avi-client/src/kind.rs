@@ -16,14 +16,15 @@ pub enum Kind {
     ServiceEngineGroup,
     /// `sslprofile`.
     SslProfile,
-    /// `applicationprofile` (referenced, e.g. `System-HTTP`).
-    ApplicationProfile,
     /// `networkprofile` (referenced, e.g. `System-TCP-Proxy`).
     NetworkProfile,
     /// `pkiprofile`.
     PkiProfile,
     /// `sslkeyandcertificate`.
     SslKeyAndCertificate,
+    /// `applicationprofile` (`System-HTTP`, or one asking clients for certificates, which
+    /// refers to a PKI profile).
+    ApplicationProfile,
     /// `healthmonitor`.
     HealthMonitor,
     /// `applicationpersistenceprofile`.
@@ -50,10 +51,10 @@ impl Kind {
         Kind::VrfContext,
         Kind::ServiceEngineGroup,
         Kind::SslProfile,
-        Kind::ApplicationProfile,
         Kind::NetworkProfile,
         Kind::PkiProfile,
         Kind::SslKeyAndCertificate,
+        Kind::ApplicationProfile,
         Kind::HealthMonitor,
         Kind::ApplicationPersistenceProfile,
         Kind::Pool,

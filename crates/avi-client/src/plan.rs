@@ -54,6 +54,21 @@ impl Desired {
         self
     }
 
+    /// Marks `fields` of every object in the top-level list `list` as ours (the way
+    /// [`Desired::clearing`] marks top-level fields): an element that leaves one out wants it
+    /// unset. A virtual service's `services` are replaced whole by an update, but only a
+    /// difference triggers one; this makes a port that stops setting a field a difference.
+    pub fn clearing_each(mut self, list: &str, fields: &[&str]) -> Self {
+        if let Some(items) = self.body.get_mut(list).and_then(Value::as_array_mut) {
+            for o in items.iter_mut().filter_map(Value::as_object_mut) {
+                for f in fields {
+                    o.entry(*f).or_insert(Value::Null);
+                }
+            }
+        }
+        self
+    }
+
     /// Its name.
     pub fn name(&self) -> &str {
         self.body

@@ -613,16 +613,22 @@ fn ca_certificates(
             ),
         ));
     }
-    let bad = |why: &str| {
-        (
-            "InvalidCACertificateRef",
-            format!("ConfigMap {ns}/{} {why}", r.name),
-        )
-    };
     // References are local (LocalObjectReference): always the policy's namespace.
+    config_map_cas(snapshot, ns, &r.name).map_err(|e| ("InvalidCACertificateRef", e))
+}
+
+/// The CA certificates in `ca.crt` of ConfigMap `ns/name`, each its own PEM block; or why
+/// they cannot be used, as a sentence naming the ConfigMap (printable, capped).
+pub(crate) fn config_map_cas(
+    snapshot: &Snapshot,
+    ns: &str,
+    name: &str,
+) -> Result<Vec<String>, String> {
+    let printable = translate_core::text::printable;
+    let bad = |why: &str| format!("ConfigMap {}/{} {why}", printable(ns), printable(name));
     let cm = snapshot
         .config_maps
-        .get(&(ns.to_owned(), r.name.clone()))
+        .get(&(ns.to_owned(), name.to_owned()))
         .ok_or_else(|| bad("does not exist"))?;
     let pem = config_map_value(cm, CA_KEY).ok_or_else(|| bad("has no ca.crt"))?;
     let certs =

@@ -12,6 +12,7 @@ pub mod backend_tls_policy;
 pub mod conditions;
 pub mod features;
 pub mod filters;
+pub mod frontend;
 pub mod gateway_class;
 pub mod grpc;
 pub mod hostnames;

@@ -85,6 +85,11 @@ pub struct Listener {
     pub supported_kinds: Vec<String>,
     /// Its certificate (HTTPS).
     pub certificate: Option<ListenerCert>,
+    /// The client certificates its port asks for (HTTPS with `spec.tls.frontend`).
+    pub client_validation: Option<crate::frontend::ClientValidation>,
+    /// A CA reference of that validation that cannot be used (`ResolvedRefs=False`, although
+    /// the listener is served with the CAs that could be read).
+    pub validation_problem: Option<Problem>,
 }
 
 impl Listener {
@@ -113,6 +118,23 @@ pub fn evaluate(gateway: &Gateway, snapshot: &Snapshot) -> Vec<Listener> {
         .iter()
         .map(|l| evaluate_one(l, &gw_ns, snapshot))
         .collect();
+    for l in out
+        .iter_mut()
+        .filter(|l| l.protocol == Some(Protocol::Https))
+    {
+        let Some(v) = crate::frontend::for_port(gateway, l.port, snapshot) else {
+            continue;
+        };
+        if v.validation.is_none() && l.not_accepted.is_none() {
+            // Never served without the validation asked for (GEP-91).
+            l.not_accepted = Some(problem(
+                "NoValidCACertificate",
+                "none of the client-certificate validation's caCertificateRefs can be used",
+            ));
+        }
+        l.client_validation = v.validation;
+        l.validation_problem = v.problem;
+    }
     mark_conflicts(&mut out);
     out
 }
@@ -165,6 +187,8 @@ fn evaluate_one(l: &GatewayListeners, gw_ns: &str, snapshot: &Snapshot) -> Liste
         conflict: None,
         supported_kinds,
         certificate,
+        client_validation: None,
+        validation_problem: None,
     }
 }
 
@@ -565,7 +589,7 @@ pub fn gateway_status(
     if let Some(problem) = client_cert {
         let unresolved: Vec<&str> = listeners
             .iter()
-            .filter(|l| l.unresolved.is_some())
+            .filter(|l| l.unresolved.is_some() || l.validation_problem.is_some())
             .map(|l| l.name.as_str())
             .collect();
         wanted.push(match problem {
@@ -580,6 +604,15 @@ pub fn gateway_status(
             ),
             None => Wanted::yes("ResolvedRefs", "ResolvedRefs", "All references resolved"),
         });
+    }
+    // GEP-91: said while any config lets clients through without a valid certificate, and
+    // gone (not False) once none does.
+    if crate::frontend::insecure_fallback(gateway) {
+        wanted.push(Wanted::yes(
+            "InsecureFrontendValidationMode",
+            "ConfigurationChanged",
+            "client-certificate validation allows clients without a valid certificate (AllowInsecureFallback)",
+        ));
     }
     let gw_conditions = conditions(
         &previous.conditions.clone().unwrap_or_default(),
@@ -602,7 +635,7 @@ pub fn gateway_status(
                     None => Wanted::yes("Accepted", "Accepted", "Listener is valid"),
                     Some(p) => Wanted::no("Accepted", p.reason, p.message.clone()),
                 },
-                match &l.unresolved {
+                match l.unresolved.as_ref().or(l.validation_problem.as_ref()) {
                     None => Wanted::yes("ResolvedRefs", "ResolvedRefs", "All references resolved"),
                     Some(p) => Wanted::no("ResolvedRefs", p.reason, p.message.clone()),
                 },

@@ -334,6 +334,15 @@ pub fn backend_client_cert(
     )
 }
 
+/// The PKIProfile and the ApplicationProfile of one HTTPS port of a Gateway whose clients must
+/// (or may) present certificates (`spec.tls.frontend`): AKO has none; `frontend-<port>` in the
+/// preimage, one pair per port because the validation is per port (GEP-91). The two objects
+/// share the name; Avi names are unique per type.
+#[must_use]
+pub fn frontend_validation(cluster: &str, gw_ns: &str, gw: &str, port: u16) -> String {
+    encode(cluster, &format!("{gw_ns}-{gw}-frontend-{port}"))
+}
+
 /// The HTTPPolicySet every parent VS ends with (a 404 for unmatched requests):
 /// `ako-gw-<cluster>--default-backend`. Its one request rule is named `default-backend-rule`.
 ///

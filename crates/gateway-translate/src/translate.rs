@@ -532,26 +532,31 @@ fn parent_objects(
         }),
         ..HttpPolicySet::default()
     });
+    let services: Vec<Service> = services
+            .into_iter()
+        .map(|(p, tls)| {
+            let mut service = if tls {
+                Service::tls(p)
+            } else {
+                Service::port(p)
+            };
+            if tls {
+                service.override_application_profile_ref =
+                    client_validation(settings, key, ls, p, model);
+            }
+            if http2_ports.contains(&(key.clone(), i32::from(p))) {
+                service.enable_http2 = Some(true);
+            }
+            service
+        })
+        .collect();
     model.virtual_services.push(VirtualService {
         name: vs_name,
         created_by,
         markers: markers(settings, &[("GatewayName", gw), ("GatewayNamespace", ns)]),
         type_: Some(VsType::VhParent),
         vh_type: Some(VhType::Enhanced),
-        services: services
-            .into_iter()
-            .map(|(p, tls)| {
-                let mut service = if tls {
-                    Service::tls(p)
-                } else {
-                    Service::port(p)
-                };
-                if http2_ports.contains(&(key.clone(), i32::from(p))) {
-                    service.enable_http2 = Some(true);
-                }
-                service
-            })
-            .collect(),
+        services,
         vsvip_ref: Some(AviRef::by_name(vsvip_name.clone())),
         ssl_key_and_certificate_refs: cert_refs,
         // The default backend always sits last: routes' children are matched first.
@@ -561,6 +566,65 @@ fn parent_objects(
         service_metadata: Some(serde_json::json!({"gateway": format!("{ns}/{gw}")}).to_string()),
         ..VirtualService::default()
     });
+}
+
+/// The application profile of HTTPS port `port` of Gateway `key` when its clients must (or may)
+/// present certificates, made with its PKI profile into `model`; `None` when the port asks for
+/// none (the parent's `System-HTTP` applies).
+fn client_validation(
+    settings: &Settings,
+    key: &ObjectKey,
+    ls: &[Listener],
+    port: u16,
+    model: &mut AviModel,
+) -> Option<String> {
+    use avi_client::models::{
+        APPLICATION_PROFILE_TYPE_HTTP, ApplicationProfile, HttpApplicationProfile, PkiProfile,
+        SslClientCertificateMode,
+    };
+    let v = ls
+        .iter()
+        .filter(|l| l.is_valid() && u16::try_from(l.port).ok() == Some(port))
+        .find_map(|l| l.client_validation.as_ref())?;
+    let (ns, gw) = key;
+    let name = names::frontend_validation(&settings.cluster_name, ns, gw, port);
+    let insecure = v.mode == crate::frontend::Mode::AllowInsecureFallback;
+    let markers = markers(settings, &[("GatewayName", gw), ("GatewayNamespace", ns)]);
+    model.pki_profiles.push(PkiProfile {
+        name: name.clone(),
+        created_by: Some(settings.created_by()),
+        markers: markers.clone(),
+        ca_certs: v.ca_certs.iter().cloned().map(SslCertificate::from_pem).collect(),
+        // The ConfigMaps give no CRLs, and a profile that checks CRLs without any refuses
+        // every certificate.
+        crl_check: Some(false),
+        // AllowInsecureFallback: a certificate that does not chain is let through too.
+        allow_pki_errors: if insecure {
+            vec!["ALLOW_ALL_ERRORS".to_owned()]
+        } else {
+            Vec::new()
+        },
+        ..PkiProfile::default()
+    });
+    model.application_profiles.push(ApplicationProfile {
+        name: name.clone(),
+        created_by: Some(settings.created_by()),
+        markers,
+        type_: Some(APPLICATION_PROFILE_TYPE_HTTP.to_owned()),
+        http_profile: Some(HttpApplicationProfile {
+            // REQUEST still sends a CertificateRequest, so a client with a certificate
+            // presents it (GEP-91 asks for that in both modes).
+            ssl_client_certificate_mode: Some(if insecure {
+                SslClientCertificateMode::Request
+            } else {
+                SslClientCertificateMode::Require
+            }),
+            pki_profile_ref: Some(AviRef::by_name(name.clone())),
+            ..HttpApplicationProfile::default()
+        }),
+        ..ApplicationProfile::default()
+    });
+    Some(format!("/api/applicationprofile/?name={name}"))
 }
 
 /// Everything a rule becomes on one parent, or why it cannot be expressed.

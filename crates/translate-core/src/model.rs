@@ -1,7 +1,7 @@
 //! The Avi objects a translation wants, as avi-client types, with AKO's layout and names.
 
 use avi_client::models::{
-    HttpPolicySet, PkiProfile, Pool, PoolGroup, SslKeyAndCertificate, VirtualService,
+    ApplicationProfile, HttpPolicySet, PkiProfile, Pool, PoolGroup, SslKeyAndCertificate, VirtualService,
     VsDataScriptSet, VsVip,
 };
 use avi_client::{AviError, Desired};
@@ -25,8 +25,11 @@ pub struct AviModel {
     pub vs_datascript_sets: Vec<VsDataScriptSet>,
     /// Listener certificates.
     pub ssl_key_and_certificates: Vec<SslKeyAndCertificate>,
-    /// PKI profiles of BackendTLSPolicies (their CA certificates).
+    /// PKI profiles: of BackendTLSPolicies (their CA certificates), and of the client
+    /// certificates a Gateway's listeners validate.
     pub pki_profiles: Vec<PkiProfile>,
+    /// Application profiles of parent ports that ask clients for certificates.
+    pub application_profiles: Vec<ApplicationProfile>,
     /// Pools whose TLS stays as the controller holds it ([`POOL_TLS_FIELDS`] not cleared): mesh
     /// pools while the Istio references cannot be confirmed. Not knowing is no reason to turn
     /// a pool a STRICT backend needs to plain text; a new pool is still made without them.
@@ -48,6 +51,18 @@ pub fn desired_pool(
         }
     })
 }
+
+/// A virtual service as sync input: the per-port fields we set on some ports
+/// ([`SERVICE_FIELDS`]) are ours on every port, so a port that stops asking for client
+/// certificates or HTTP/2 loses them.
+pub fn desired_virtual_service(
+    vs: &avi_client::models::VirtualService,
+) -> Result<Desired, AviError> {
+    Desired::of(vs).map(|d| d.clearing_each("services", SERVICE_FIELDS))
+}
+
+/// Fields of a virtual service's `services[]` that translations set on some ports only.
+pub const SERVICE_FIELDS: &[&str] = &["override_application_profile_ref", "enable_http2"];
 
 /// A pool's TLS towards its backend, as the one precedence rule decides it (Istio, a
 /// BackendTLSPolicy, a RouteBackendExtension, or none): a pool whose decision changes must lose
@@ -81,6 +96,7 @@ impl AviModel {
         sort(&mut self.vs_datascript_sets, |o| &o.name);
         sort(&mut self.ssl_key_and_certificates, |o| &o.name);
         sort(&mut self.pki_profiles, |o| &o.name);
+        sort(&mut self.application_profiles, |o| &o.name);
     }
 
     /// The model as avi-client sync input (a copy: see [`AviModel::into_desired`]).
@@ -107,6 +123,7 @@ impl AviModel {
             vs_datascript_sets,
             ssl_key_and_certificates,
             pki_profiles,
+            application_profiles,
             pools_keeping_tls,
         } = self;
         let pools = pools.into_iter().map(move |p| {
@@ -115,12 +132,13 @@ impl AviModel {
         });
         each(ssl_key_and_certificates)
             .chain(each(pki_profiles))
+            .chain(each(application_profiles))
             .chain(pools)
             .chain(each(pool_groups))
             .chain(each(http_policy_sets))
             .chain(each(vs_datascript_sets))
             .chain(each(vsvips))
-            .chain(each(virtual_services))
+            .chain(virtual_services.into_iter().map(|v| desired_virtual_service(&v)))
     }
 
     /// `{"<avi type>": [objects...]}` as the dry-run CLI prints it. A certificate's private key
@@ -144,6 +162,9 @@ impl AviModel {
             m.insert("vsdatascriptset".into(), list(&self.vs_datascript_sets));
         }
         m.insert("pkiprofile".into(), list(&self.pki_profiles));
+        if !self.application_profiles.is_empty() {
+            m.insert("applicationprofile".into(), list(&self.application_profiles));
+        }
         let mut certs = list(&self.ssl_key_and_certificates);
         for cert in certs.as_array_mut().into_iter().flatten() {
             if let Some(key) = cert.get_mut("key") {
@@ -168,6 +189,7 @@ impl AviModel {
         self.ssl_key_and_certificates
             .extend(other.ssl_key_and_certificates);
         self.pki_profiles.extend(other.pki_profiles);
+        self.application_profiles.extend(other.application_profiles);
         self.pools_keeping_tls.extend(other.pools_keeping_tls);
     }
 }

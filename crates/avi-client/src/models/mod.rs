@@ -141,6 +141,7 @@ macro_rules! avi_object {
 }
 
 mod application_persistence_profile;
+mod application_profile;
 mod cloud;
 mod health_monitor;
 mod http_action;
@@ -167,6 +168,10 @@ mod tests;
 
 pub use application_persistence_profile::{
     ApplicationPersistenceProfile, HttpCookiePersistenceProfile, PersistenceType,
+};
+pub use application_profile::{
+    APPLICATION_PROFILE_TYPE_HTTP, ApplicationProfile, HttpApplicationProfile,
+    SslClientCertificateMode,
 };
 pub use cloud::Cloud;
 pub use health_monitor::{HealthMonitor, HealthMonitorType};

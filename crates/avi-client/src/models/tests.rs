@@ -1107,6 +1107,7 @@ fn every_model_implements_avi_object() {
     minimal::<ServiceEngineGroup>(Kind::ServiceEngineGroup);
     minimal::<SslProfile>(Kind::SslProfile);
     minimal::<PkiProfile>(Kind::PkiProfile);
+    minimal::<ApplicationProfile>(Kind::ApplicationProfile);
     minimal::<HealthMonitor>(Kind::HealthMonitor);
     minimal::<ApplicationPersistenceProfile>(Kind::ApplicationPersistenceProfile);
     minimal::<Pool>(Kind::Pool);

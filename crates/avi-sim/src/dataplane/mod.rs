@@ -34,6 +34,7 @@
 //! ```
 
 mod balance;
+mod client_auth;
 mod listeners;
 mod matching;
 mod policy;

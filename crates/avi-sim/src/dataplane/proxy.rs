@@ -139,7 +139,7 @@ async fn connection(sim: Weak<Sim>, key: Key, stream: TcpStream, client: SocketA
         match route::service_tls(&store, &vs_uuid, port) {
             None => return,
             Some(false) => None,
-            Some(true) => match tls::server_config(&strong, &store, &vs_uuid, &dp.certs) {
+            Some(true) => match tls::server_config(&strong, &store, &vs_uuid, port, &dp.certs) {
                 Ok(c) => Some(c),
                 Err(error) => {
                     tracing::warn!(%error, vs = %vs_uuid, "TLS service cannot be served");

@@ -81,13 +81,13 @@ pub enum TlsSetupError {
     Rustls(String),
 }
 
-fn provider() -> Arc<CryptoProvider> {
+pub(super) fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
 /// The uuid a reference field of `body` names: `Ok(None)` when the field is absent, null or
 /// empty; [`TlsSetupError::Missing`] when it is set but names nothing resolvable.
-fn reference(
+pub(super) fn reference(
     body: &serde_json::Map<String, Value>,
     key: &str,
     model: &'static str,
@@ -344,11 +344,14 @@ impl ResolvesServerCert for CertResolver {
     }
 }
 
-/// A server configuration for one client connection to `vs_uuid`.
+/// A server configuration for one client connection to `port` of `vs_uuid`: its certificates,
+/// TLS versions, and client certificates as the port's application profile asks for them
+/// ([`super::client_auth`]).
 pub fn server_config(
     sim: &Arc<Sim>,
     store: &Store,
     vs_uuid: &str,
+    port: u16,
     cache: &Arc<CertCache>,
 ) -> Result<Arc<rustls::ServerConfig>, TlsSetupError> {
     let profile = store
@@ -356,11 +359,14 @@ pub fn server_config(
         .and_then(|vs| vs.body.get("ssl_profile_ref"))
         .and_then(Value::as_str);
     let versions = versions(store, profile)?;
-    let mut config = rustls::ServerConfig::builder_with_provider(provider())
+    let builder = rustls::ServerConfig::builder_with_provider(provider())
         .with_protocol_versions(&versions)
-        .map_err(|e| TlsSetupError::Rustls(e.to_string()))?
-        .with_no_client_auth()
-        .with_cert_resolver(Arc::new(CertResolver {
+        .map_err(|e| TlsSetupError::Rustls(e.to_string()))?;
+    let builder = match super::client_auth::for_port(store, vs_uuid, port)? {
+        None => builder.with_no_client_auth(),
+        Some(auth) => builder.with_client_cert_verifier(auth),
+    };
+    let mut config = builder.with_cert_resolver(Arc::new(CertResolver {
             sim: Arc::downgrade(sim),
             vs_uuid: vs_uuid.to_owned(),
             cache: cache.clone(),
