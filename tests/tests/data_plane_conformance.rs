@@ -97,15 +97,25 @@ async fn echo(name: &'static str) -> Echo {
 /// servers are replaced by the backend its Service names in `backends`.
 async fn programmed(t: &Translation, backends: &BTreeMap<&str, SocketAddr>) -> RunningSim {
     provider();
-    let sim = AviSim::builder().data_plane(true).start().await.unwrap();
-    let client = AviClient::new(AviConfig::new(
+    // The controller version the suite's translation is made for.
+    let sim = AviSim::builder()
+        .config(avi_sim::SimConfig {
+            version: "30.2.1".into(),
+            ..avi_sim::SimConfig::default()
+        })
+        .data_plane(true)
+        .start()
+        .await
+        .unwrap();
+    let mut config = AviConfig::new(
         sim.base_url(),
         Credentials::Password {
             username: "admin".into(),
             password: "avi123".into(),
         },
-    ))
-    .unwrap();
+    );
+    config.api_version = "30.2.1".into();
+    let client = AviClient::new(config).unwrap();
     let mut model = t.model.clone();
     for pool in &mut model.pools {
         let service = pool
@@ -203,4 +213,324 @@ spec:
     let (status, body, took) = get(at, "/disable-request-timeout?delay=1s").await;
     assert_eq!(status, 200, "{body}");
     assert!(took >= Duration::from_secs(1), "{took:?}");
+}
+
+// ------------------------------------------------------------------ frontend client certificates
+
+/// A CA and what it signs.
+struct Ca {
+    issuer: rcgen::Issuer<'static, rcgen::KeyPair>,
+    pem: String,
+}
+
+impl Ca {
+    fn new(name: &str) -> Ca {
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let pem = params.self_signed(&key).unwrap().pem();
+        Ca {
+            issuer: rcgen::Issuer::new(params, key),
+            pem,
+        }
+    }
+
+    /// A leaf for `dns` names (server) or for a client named `client`: (cert PEM, key PEM).
+    fn leaf(&self, dns: &[&str], client: Option<&str>) -> (String, String) {
+        let mut params =
+            rcgen::CertificateParams::new(dns.iter().map(|d| (*d).to_owned()).collect::<Vec<_>>())
+                .unwrap();
+        if let Some(cn) = client {
+            params
+                .distinguished_name
+                .push(rcgen::DnType::CommonName, cn);
+            params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+        }
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let cert = params.signed_by(&key, &self.issuer).unwrap();
+        (cert.pem(), key.serialize_pem())
+    }
+}
+
+/// Presents a certificate when the server asks for one, and remembers that it asked (the
+/// suite checks that a CertificateRequest was sent).
+#[derive(Debug)]
+struct Presenting {
+    key: std::sync::Arc<rustls::sign::CertifiedKey>,
+    asked: std::sync::atomic::AtomicBool,
+}
+
+impl rustls::client::ResolvesClientCert for Presenting {
+    fn resolve(
+        &self,
+        _root_hint_subjects: &[&[u8]],
+        _sigschemes: &[rustls::SignatureScheme],
+    ) -> Option<std::sync::Arc<rustls::sign::CertifiedKey>> {
+        self.asked.store(true, std::sync::atomic::Ordering::SeqCst);
+        Some(self.key.clone())
+    }
+
+    fn has_certs(&self) -> bool {
+        true
+    }
+}
+
+fn presenting((cert, key): &(String, String)) -> std::sync::Arc<Presenting> {
+    use rustls_pki_types::pem::PemObject as _;
+    let chain = rustls_pki_types::CertificateDer::pem_slice_iter(cert.as_bytes())
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = rustls_pki_types::PrivateKeyDer::from_pem_slice(key.as_bytes()).unwrap();
+    let provider = rustls::crypto::ring::default_provider();
+    let certified = rustls::sign::CertifiedKey::from_der(chain, key, &provider).unwrap();
+    std::sync::Arc::new(Presenting {
+        key: std::sync::Arc::new(certified),
+        asked: std::sync::atomic::AtomicBool::new(false),
+    })
+}
+
+/// `GET /` over TLS to `at` with SNI and Host `host`, trusting `server_ca`, presenting
+/// `client`'s certificate when asked: the status and body, or the transport error.
+async fn https_get(
+    at: SocketAddr,
+    host: &str,
+    server_ca: &str,
+    client: Option<&std::sync::Arc<Presenting>>,
+) -> Result<(u16, String), String> {
+    use http_body_util::BodyExt as _;
+    use rustls_pki_types::pem::PemObject as _;
+    let mut roots = rustls::RootCertStore::empty();
+    for der in rustls_pki_types::CertificateDer::pem_slice_iter(server_ca.as_bytes()) {
+        roots.add(der.unwrap()).unwrap();
+    }
+    let builder = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_root_certificates(roots);
+    let config = match client {
+        Some(p) => builder.with_client_cert_resolver(p.clone()),
+        None => builder.with_no_client_auth(),
+    };
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let tcp = tokio::net::TcpStream::connect(at)
+        .await
+        .map_err(|e| format!("connect: {e}"))?;
+    let name = rustls_pki_types::ServerName::try_from(host.to_owned()).unwrap();
+    let tls = connector
+        .connect(name, tcp)
+        .await
+        .map_err(|e| format!("handshake: {e}"))?;
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+        .await
+        .map_err(|e| format!("http: {e}"))?;
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    let req = hyper::Request::get("/")
+        .header("host", host)
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let resp = tokio::time::timeout(Duration::from_secs(10), sender.send_request(req))
+        .await
+        .map_err(|_| "no answer".to_owned())?
+        .map_err(|e| format!("request: {}", chain(&e)))?;
+    let status = resp.status().as_u16();
+    let body = resp
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| format!("body: {e}"))?
+        .to_bytes();
+    Ok((status, String::from_utf8_lossy(&body).into_owned()))
+}
+
+/// An error with its sources (a refused handshake shows as the TLS alert behind hyper's
+/// "connection error").
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
+/// The PKI material of the frontend tests: the listener certificate's CA, the default and the
+/// per-port client CAs, and a client certificate from each.
+struct FrontendPki {
+    server_ca: Ca,
+    server: (String, String),
+    default_ca: Ca,
+    per_port_ca: Ca,
+}
+
+impl FrontendPki {
+    fn new() -> FrontendPki {
+        let server_ca = Ca::new("tls-validity-checks-server-ca");
+        let server = server_ca.leaf(&["example.org", "second-example.org"], None);
+        FrontendPki {
+            server_ca,
+            server,
+            default_ca: Ca::new("tls-validity-checks-ca"),
+            per_port_ca: Ca::new("tls-validity-checks-per-port-ca"),
+        }
+    }
+
+    /// `gateway-with-clientcertificate-validation[-insecure-fallback].yaml` with its CA
+    /// ConfigMaps and listener Secret.
+    fn manifest(&self, gw: &str, mode: &str) -> String {
+        use base64::Engine as _;
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        let cm = |name: &str, pem: &str| {
+            let indented: String = pem.lines().map(|l| format!("    {l}\n")).collect();
+            format!(
+                "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}, namespace: {INFRA}}}\ndata:\n  ca.crt: |\n{indented}"
+            )
+        };
+        let cert = r#"{certificateRefs: [{group: "", kind: Secret, name: tls-validity-checks-certificate, namespace: gateway-conformance-infra}]}"#;
+        format!(
+            r#"{default_cm}{per_port_cm}---
+apiVersion: v1
+kind: Secret
+metadata: {{name: tls-validity-checks-certificate, namespace: gateway-conformance-infra}}
+type: kubernetes.io/tls
+data: {{tls.crt: {crt}, tls.key: {key}}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {{name: {gw}, namespace: gateway-conformance-infra}}
+spec:
+  gatewayClassName: avi-lb
+  tls:
+    frontend:
+      default:
+        validation: {{mode: {mode}, caCertificateRefs: [{{kind: ConfigMap, group: "", name: tls-validity-checks-ca-certificate}}]}}
+      perPort:
+      - {{port: 8443, tls: {{validation: {{mode: {mode}, caCertificateRefs: [{{kind: ConfigMap, group: "", name: tls-validity-checks-per-port-ca-certificate}}]}}}}}}
+  listeners:
+  - {{name: https, port: 443, protocol: HTTPS, allowedRoutes: {{namespaces: {{from: Same}}}}, tls: {cert}}}
+  - {{name: https-with-hostname, port: 8443, hostname: second-example.org, protocol: HTTPS, allowedRoutes: {{namespaces: {{from: Same}}}}, tls: {cert}}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: client-certificate-validation-https-test, namespace: gateway-conformance-infra}}
+spec:
+  parentRefs: [{{name: {gw}}}]
+  hostnames: [example.org]
+  rules: [{{backendRefs: [{{name: infra-backend-v1, port: 8080}}]}}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: client-certificate-validation-https-test-no-hostname, namespace: gateway-conformance-infra}}
+spec:
+  parentRefs: [{{name: {gw}, sectionName: https-with-hostname}}]
+  rules: [{{backendRefs: [{{name: infra-backend-v2, port: 8080}}]}}]
+"#,
+            default_cm = cm("tls-validity-checks-ca-certificate", &self.default_ca.pem),
+            per_port_cm = cm(
+                "tls-validity-checks-per-port-ca-certificate",
+                &self.per_port_ca.pem
+            ),
+            crt = b64(&self.server.0),
+            key = b64(&self.server.1),
+        )
+    }
+}
+
+/// GatewayFrontendClientCertificateValidation through the Service Engine: on each port the
+/// certificate of that port's CA is served, the other CA's fails the handshake, and so does no
+/// certificate; a CertificateRequest is sent every time.
+#[tokio::test]
+async fn a_port_that_requires_client_certificates_refuses_others_in_the_handshake() {
+    let pki = FrontendPki::new();
+    let gw = "client-validation-default";
+    let t = translate(&pki.manifest(gw, "AllowValidOnly"));
+    let (v1, v2) = (
+        echo("infra-backend-v1").await,
+        echo("infra-backend-v2").await,
+    );
+    let sim = programmed(
+        &t,
+        &BTreeMap::from([("infra-backend-v1", v1.addr), ("infra-backend-v2", v2.addr)]),
+    )
+    .await;
+    let default_client = presenting(&pki.default_ca.leaf(&[], Some("default-client")));
+    let per_port_client = presenting(&pki.per_port_ca.leaf(&[], Some("per-port-client")));
+    for (port, host, good, bad, backend) in [
+        (
+            443,
+            "example.org",
+            &default_client,
+            &per_port_client,
+            "infra-backend-v1",
+        ),
+        (
+            8443,
+            "second-example.org",
+            &per_port_client,
+            &default_client,
+            "infra-backend-v2",
+        ),
+    ] {
+        let at = listener(&sim, gw, port);
+        let (status, body) = https_get(at, host, &pki.server_ca.pem, Some(good))
+            .await
+            .unwrap_or_else(|e| panic!("{port}: {e}"));
+        assert_eq!(status, 200, "{port}: {body}");
+        assert!(body.contains(backend), "{port}: {body}");
+        assert!(good.asked.swap(false, std::sync::atomic::Ordering::SeqCst));
+        let refused = https_get(at, host, &pki.server_ca.pem, Some(bad)).await;
+        let error = refused.expect_err("another CA's certificate is refused");
+        assert!(error.contains("alert"), "{port}: {error}");
+        assert!(bad.asked.swap(false, std::sync::atomic::Ordering::SeqCst));
+        let refused = https_get(at, host, &pki.server_ca.pem, None).await;
+        let error = refused.expect_err("no certificate is refused");
+        assert!(error.contains("alert"), "{port}: {error}");
+    }
+}
+
+/// GatewayFrontendClientCertificateValidationInsecureFallback through the Service Engine: the
+/// certificate is still asked for, and the right one, the other CA's and none all get through.
+#[tokio::test]
+async fn a_port_with_insecure_fallback_asks_for_a_certificate_and_serves_everyone() {
+    let pki = FrontendPki::new();
+    let gw = "client-validation-insecure-fallback";
+    let t = translate(&pki.manifest(gw, "AllowInsecureFallback"));
+    let (v1, v2) = (
+        echo("infra-backend-v1").await,
+        echo("infra-backend-v2").await,
+    );
+    let sim = programmed(
+        &t,
+        &BTreeMap::from([("infra-backend-v1", v1.addr), ("infra-backend-v2", v2.addr)]),
+    )
+    .await;
+    let default_client = presenting(&pki.default_ca.leaf(&[], Some("default-client")));
+    let per_port_client = presenting(&pki.per_port_ca.leaf(&[], Some("per-port-client")));
+    for (port, host, backend) in [
+        (443, "example.org", "infra-backend-v1"),
+        (8443, "second-example.org", "infra-backend-v2"),
+    ] {
+        let at = listener(&sim, gw, port);
+        for client in [Some(&default_client), Some(&per_port_client), None] {
+            let (status, body) = https_get(at, host, &pki.server_ca.pem, client)
+                .await
+                .unwrap_or_else(|e| panic!("{port}: {e}"));
+            assert_eq!(status, 200, "{port}: {body}");
+            assert!(body.contains(backend), "{port}: {body}");
+            if let Some(c) = client {
+                assert!(
+                    c.asked.swap(false, std::sync::atomic::Ordering::SeqCst),
+                    "{port}: no CertificateRequest"
+                );
+            }
+        }
+    }
 }

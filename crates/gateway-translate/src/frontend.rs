@@ -19,7 +19,9 @@
 //! port is served with the CAs that could be read, or not at all.
 
 use gateway_api::gateways::{Gateway, GatewayTlsFrontendDefaultValidationMode as DefaultMode};
-use gateway_api::gateways::{GatewayTlsFrontendPerPortTlsValidationMode as PerPortMode, GatewayTlsFrontend};
+use gateway_api::gateways::{
+    GatewayTlsFrontend, GatewayTlsFrontendPerPortTlsValidationMode as PerPortMode,
+};
 
 use crate::listeners::{GATEWAY_GROUP, Problem};
 use crate::reference_grant::{self, Referent, Referrer};
@@ -71,11 +73,7 @@ struct Ref<'a> {
 /// The config that applies to `port`: its `perPort` entry, else `default`; `None` when the
 /// Gateway asks for no validation there.
 fn config_for(frontend: &GatewayTlsFrontend, port: i32) -> Option<Config<'_>> {
-    let per_port = frontend
-        .per_port
-        .iter()
-        .flatten()
-        .find(|p| p.port == port);
+    let per_port = frontend.per_port.iter().flatten().find(|p| p.port == port);
     match per_port {
         Some(p) => p.tls.validation.as_ref().map(|v| Config {
             refs: v

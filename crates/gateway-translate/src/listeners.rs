@@ -524,6 +524,9 @@ pub fn unusable_addresses(gateway: &Gateway) -> Option<String> {
 
 /// The Gateway's status. `attached_routes[i]` is the count for listener `i`; `addresses` are
 /// the VIPs once known.
+/// `pki_errors_allowed`: the controller can let a failing client certificate through
+/// (30.1.1+), which `AllowInsecureFallback` needs in full.
+#[allow(clippy::too_many_arguments)]
 pub fn gateway_status(
     gateway: &Gateway,
     listeners: &[Listener],
@@ -531,6 +534,7 @@ pub fn gateway_status(
     addresses: &[String],
     name_problem: Option<String>,
     client_cert: Option<Option<&Problem>>,
+    pki_errors_allowed: bool,
     now: &Time,
 ) -> GatewayStatus {
     let generation = gateway.metadata.generation;
@@ -611,7 +615,11 @@ pub fn gateway_status(
         wanted.push(Wanted::yes(
             "InsecureFrontendValidationMode",
             "ConfigurationChanged",
-            "client-certificate validation allows clients without a valid certificate (AllowInsecureFallback)",
+            if pki_errors_allowed {
+                "client-certificate validation lets clients without a valid certificate through (AllowInsecureFallback)"
+            } else {
+                "client-certificate validation lets clients without a certificate through (AllowInsecureFallback); a certificate that fails validation is still refused, as Avi before 30.1.1 cannot allow PKI errors"
+            },
         ));
     }
     let gw_conditions = conditions(

@@ -374,6 +374,7 @@ pub fn translate_with(
                 &addresses,
                 name_problem,
                 client_cert.map(|c| c.as_ref().err()),
+                settings.allows_pki_errors(),
                 now,
             ),
         });
@@ -533,7 +534,7 @@ fn parent_objects(
         ..HttpPolicySet::default()
     });
     let services: Vec<Service> = services
-            .into_iter()
+        .into_iter()
         .map(|(p, tls)| {
             let mut service = if tls {
                 Service::tls(p)
@@ -594,12 +595,19 @@ fn client_validation(
         name: name.clone(),
         created_by: Some(settings.created_by()),
         markers: markers.clone(),
-        ca_certs: v.ca_certs.iter().cloned().map(SslCertificate::from_pem).collect(),
+        ca_certs: v
+            .ca_certs
+            .iter()
+            .cloned()
+            .map(SslCertificate::from_pem)
+            .collect(),
         // The ConfigMaps give no CRLs, and a profile that checks CRLs without any refuses
         // every certificate.
         crl_check: Some(false),
-        // AllowInsecureFallback: a certificate that does not chain is let through too.
-        allow_pki_errors: if insecure {
+        // AllowInsecureFallback: a certificate that does not chain is let through too. Before
+        // 30.1.1 Avi cannot say so: a client without a certificate still gets through, one
+        // with a failing certificate is refused (the Gateway's condition says which).
+        allow_pki_errors: if insecure && settings.allows_pki_errors() {
             vec!["ALLOW_ALL_ERRORS".to_owned()]
         } else {
             Vec::new()

@@ -62,8 +62,7 @@ fn ca_config_maps() -> String {
     )
 }
 
-const CERT: &str =
-    r#"{certificateRefs: [{group: "", kind: Secret, name: tls-validity-checks-certificate, namespace: gateway-conformance-infra}]}"#;
+const CERT: &str = r#"{certificateRefs: [{group: "", kind: Secret, name: tls-validity-checks-certificate, namespace: gateway-conformance-infra}]}"#;
 
 /// `gateway-with-clientcertificate-validation[-insecure-fallback].yaml`: listeners `https`:443
 /// and `https-with-hostname`:8443, the default CA on 443 and the per-port CA on 8443, routes
@@ -142,7 +141,10 @@ fn port_profiles(t: &Translation, gw: &str, port: u16) -> (ApplicationProfile, P
         .unwrap()
         .clone();
     let http = app.http_profile.as_ref().unwrap();
-    assert_eq!(http.pki_profile_ref.as_ref().and_then(|r| r.name()), Some(name.as_str()));
+    assert_eq!(
+        http.pki_profile_ref.as_ref().and_then(|r| r.name()),
+        Some(name.as_str())
+    );
     let pki = t
         .model
         .pki_profiles
@@ -210,7 +212,10 @@ fn gateway_frontend_client_certificate_validation() {
         &t,
         gw,
         &[
-            (Request::get(443, "example.org", "/"), Some("infra-backend-v1")),
+            (
+                Request::get(443, "example.org", "/"),
+                Some("infra-backend-v1"),
+            ),
             (
                 Request::get(8443, "second-example.org", "/"),
                 Some("infra-backend-v2"),
@@ -247,7 +252,10 @@ fn gateway_frontend_client_certificate_validation_insecure_fallback() {
         &t,
         gw,
         &[
-            (Request::get(443, "example.org", "/"), Some("infra-backend-v1")),
+            (
+                Request::get(443, "example.org", "/"),
+                Some("infra-backend-v1"),
+            ),
             (
                 Request::get(8443, "second-example.org", "/"),
                 Some("infra-backend-v2"),
@@ -339,7 +347,11 @@ spec:
             "False",
             Some("NoValidCACertificate"),
         );
-        let programmed = l.conditions.iter().find(|c| c.type_ == "Programmed").unwrap();
+        let programmed = l
+            .conditions
+            .iter()
+            .find(|c| c.type_ == "Programmed")
+            .unwrap();
         assert_eq!(programmed.status, "False", "{name}");
     }
     // Only 443 is served; the broken ports are not programmed at all.
@@ -355,7 +367,10 @@ spec:
     expect(
         &t,
         gw,
-        &[(Request::get(443, "example.org", "/"), Some("infra-backend-v1"))],
+        &[(
+            Request::get(443, "example.org", "/"),
+            Some("infra-backend-v1"),
+        )],
     );
     // A ReferenceGrant for the ConfigMap fixes the third listener only.
     let granted = format!(
@@ -444,9 +459,7 @@ spec:
     expect(
         &t,
         gw,
-        &[
-            (get_host("example.org", "/"), Some("infra-backend-v1")),
-        ],
+        &[(get_host("example.org", "/"), Some("infra-backend-v1"))],
     );
     // A TLS request has no port to go to: refused at the transport level.
     assert_eq!(

@@ -1,8 +1,8 @@
 //! The Avi objects a translation wants, as avi-client types, with AKO's layout and names.
 
 use avi_client::models::{
-    ApplicationProfile, HttpPolicySet, PkiProfile, Pool, PoolGroup, SslKeyAndCertificate, VirtualService,
-    VsDataScriptSet, VsVip,
+    ApplicationProfile, HttpPolicySet, PkiProfile, Pool, PoolGroup, SslKeyAndCertificate,
+    VirtualService, VsDataScriptSet, VsVip,
 };
 use avi_client::{AviError, Desired};
 use serde_json::{Map, Value};
@@ -138,7 +138,11 @@ impl AviModel {
             .chain(each(http_policy_sets))
             .chain(each(vs_datascript_sets))
             .chain(each(vsvips))
-            .chain(virtual_services.into_iter().map(|v| desired_virtual_service(&v)))
+            .chain(
+                virtual_services
+                    .into_iter()
+                    .map(|v| desired_virtual_service(&v)),
+            )
     }
 
     /// `{"<avi type>": [objects...]}` as the dry-run CLI prints it. A certificate's private key
@@ -163,7 +167,10 @@ impl AviModel {
         }
         m.insert("pkiprofile".into(), list(&self.pki_profiles));
         if !self.application_profiles.is_empty() {
-            m.insert("applicationprofile".into(), list(&self.application_profiles));
+            m.insert(
+                "applicationprofile".into(),
+                list(&self.application_profiles),
+            );
         }
         let mut certs = list(&self.ssl_key_and_certificates);
         for cert in certs.as_array_mut().into_iter().flatten() {

@@ -114,6 +114,12 @@ impl Settings {
         version_at_least(&self.controller_version, [30, 2, 1])
     }
 
+    /// Whether a PKI profile may let every error through (`allow_pki_errors:
+    /// [ALLOW_ALL_ERRORS]`, Avi 30.1.1+).
+    pub fn allows_pki_errors(&self) -> bool {
+        version_at_least(&self.controller_version, [30, 1, 1])
+    }
+
     /// The name prefix of the gateway container's objects: `ako-gw-<cluster>--`.
     pub fn name_prefix(&self) -> String {
         format!("ako-gw-{}--", self.cluster_name)

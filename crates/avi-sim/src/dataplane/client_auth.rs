@@ -79,16 +79,20 @@ pub fn for_port(
     let Some(profile_uuid) = profile_uuid else {
         return Ok(None);
     };
-    let profile = store
-        .object("applicationprofile", &profile_uuid)
-        .ok_or(TlsSetupError::Missing {
-            model: "ApplicationProfile",
-            uuid: profile_uuid,
-        })?;
+    let profile =
+        store
+            .object("applicationprofile", &profile_uuid)
+            .ok_or(TlsSetupError::Missing {
+                model: "ApplicationProfile",
+                uuid: profile_uuid,
+            })?;
     let Some(http) = profile.body.get("http_profile").and_then(Value::as_object) else {
         return Ok(None);
     };
-    let mandatory = match http.get("ssl_client_certificate_mode").and_then(Value::as_str) {
+    let mandatory = match http
+        .get("ssl_client_certificate_mode")
+        .and_then(Value::as_str)
+    {
         None | Some("SSL_CLIENT_CERTIFICATE_NONE") => return Ok(None),
         Some("SSL_CLIENT_CERTIFICATE_REQUIRE") => true,
         Some(_) => false,

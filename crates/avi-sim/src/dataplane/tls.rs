@@ -367,10 +367,10 @@ pub fn server_config(
         Some(auth) => builder.with_client_cert_verifier(auth),
     };
     let mut config = builder.with_cert_resolver(Arc::new(CertResolver {
-            sim: Arc::downgrade(sim),
-            vs_uuid: vs_uuid.to_owned(),
-            cache: cache.clone(),
-        }));
+        sim: Arc::downgrade(sim),
+        vs_uuid: vs_uuid.to_owned(),
+        cache: cache.clone(),
+    }));
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }

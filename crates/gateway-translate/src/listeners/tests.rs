@@ -192,6 +192,7 @@ fn gateway_status_reports_partial_acceptance_with_generation() {
         &["10.0.0.5".to_owned()],
         None,
         None,
+        true,
         &now,
     );
     let c = st.conditions.unwrap();
