@@ -534,3 +534,183 @@ async fn a_port_with_insecure_fallback_asks_for_a_certificate_and_serves_everyon
         }
     }
 }
+
+// ------------------------------------------------------------------ backend protocols
+
+/// The suite's h2c backend port: HTTP/2 with prior knowledge answers 200 naming the protocol;
+/// HTTP/1.1 without `Upgrade: h2c` gets 400.
+async fn h2c_echo(name: &'static str) -> Echo {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(
+                    move |req: hyper::Request<hyper::body::Incoming>| async move {
+                        let h2 = req.version() == hyper::Version::HTTP_2;
+                        let body = json!({"backend": name, "h2": h2, "path": req.uri().path()});
+                        let mut resp =
+                            hyper::Response::new(Full::new(Bytes::from(body.to_string())));
+                        if !h2 {
+                            *resp.status_mut() = hyper::StatusCode::BAD_REQUEST;
+                        }
+                        Ok::<_, std::convert::Infallible>(resp)
+                    },
+                );
+                let _ = hyper_util::server::conn::auto::Builder::new(
+                    hyper_util::rt::TokioExecutor::new(),
+                )
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+            });
+        }
+    });
+    Echo { addr, task }
+}
+
+/// HTTPRouteBackendProtocolH2C through the Service Engine: the client speaks h2c with prior
+/// knowledge to the Gateway, and the pool speaks it to the backend (which refuses HTTP/1.1).
+#[tokio::test]
+async fn an_h2c_backend_is_reached_over_http2_with_prior_knowledge() {
+    use http_body_util::BodyExt as _;
+    let t = translate(
+        r#"
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: backend-protocol-h2c, namespace: gateway-conformance-infra}
+spec:
+  parentRefs: [{name: same-namespace}]
+  rules:
+  - backendRefs: [{name: infra-backend-v1, port: 8081}]
+"#,
+    );
+    let v1 = h2c_echo("infra-backend-v1").await;
+    let sim = programmed(&t, &BTreeMap::from([("infra-backend-v1", v1.addr)])).await;
+    let at = listener(&sim, "same-namespace", 80);
+    let tcp = tokio::net::TcpStream::connect(at).await.unwrap();
+    let (mut sender, conn) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        TokioIo::new(tcp),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(conn);
+    for _ in 0..3 {
+        let req = hyper::Request::get("http://example.com/h2c")
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        let resp = sender.send_request(req).await.unwrap();
+        let status = resp.status().as_u16();
+        let body = resp.into_body().collect().await.unwrap().to_bytes();
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["backend"], "infra-backend-v1");
+        assert_eq!(body["h2"], true);
+        assert_eq!(body["path"], "/h2c");
+    }
+}
+
+/// The suite's WebSocket backend port: answers the handshake with 101, then echoes every byte
+/// (frames come back as they were sent).
+async fn ws_echo() -> Echo {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                continue;
+            };
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    if stream.read_exact(&mut byte).await.is_err() {
+                        return;
+                    }
+                    head.push(byte[0]);
+                }
+                let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
+                if !head.contains("upgrade: websocket") {
+                    let _ = stream
+                        .write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n")
+                        .await;
+                    return;
+                }
+                let _ = stream
+                    .write_all(
+                        b"HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\n\r\n",
+                    )
+                    .await;
+                let (mut r, mut w) = stream.split();
+                let _ = tokio::io::copy(&mut r, &mut w).await;
+            });
+        }
+    });
+    Echo { addr, task }
+}
+
+/// HTTPRouteBackendProtocolWebSocket through the Service Engine: the handshake reaches the
+/// backend, and a text frame and a binary frame come back, three times on one connection.
+#[tokio::test]
+async fn a_websocket_is_tunnelled_to_its_backend() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let t = translate(
+        r#"
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: backend-protocol-ws, namespace: gateway-conformance-infra}
+spec:
+  parentRefs: [{name: same-namespace}]
+  rules:
+  - matches: [{path: {type: PathPrefix, value: /ws}}]
+    backendRefs: [{name: infra-backend-v1, port: 8082}]
+"#,
+    );
+    let v1 = ws_echo().await;
+    let sim = programmed(&t, &BTreeMap::from([("infra-backend-v1", v1.addr)])).await;
+    let at = listener(&sim, "same-namespace", 80);
+    let mut s = tokio::net::TcpStream::connect(at).await.unwrap();
+    s.write_all(
+        b"GET /ws HTTP/1.1\r\nhost: example.com\r\nconnection: Upgrade\r\nupgrade: websocket\r\nsec-websocket-version: 13\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        s.read_exact(&mut byte).await.unwrap();
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head);
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    // Masked client frames: "hello" as text (0x81), four bytes as binary (0x82).
+    let text = [
+        0x81,
+        0x85,
+        1,
+        2,
+        3,
+        4,
+        b'h' ^ 1,
+        b'e' ^ 2,
+        b'l' ^ 3,
+        b'l' ^ 4,
+        b'o' ^ 1,
+    ];
+    let binary = [0x82, 0x84, 9, 9, 9, 9, 0, 1, 2, 3];
+    for _ in 0..3 {
+        for frame in [&text[..], &binary[..]] {
+            s.write_all(frame).await.unwrap();
+            let mut back = vec![0u8; frame.len()];
+            tokio::time::timeout(Duration::from_secs(5), s.read_exact(&mut back))
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(back, frame);
+        }
+    }
+}

@@ -19,6 +19,8 @@ pub const SUPPORTED: &[&str] = &[
     "GatewayStaticAddresses",
     "HTTPRoute",
     "HTTPRoute307RedirectStatusCode",
+    "HTTPRouteBackendProtocolH2C",
+    "HTTPRouteBackendProtocolWebSocket",
     "HTTPRouteBackendTimeout",
     "HTTPRouteHostRewrite",
     "HTTPRouteMethodMatching",

@@ -145,7 +145,7 @@ impl RouteTranslator for GrpcRouteTranslator {
         "GRPCRoute"
     }
 
-    fn speaks_http2(&self) -> bool {
+    fn speaks_http2(&self, _ctx: &Context<'_>, _route: &crate::ObjectKey) -> bool {
         true
     }
 

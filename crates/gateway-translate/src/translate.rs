@@ -188,9 +188,10 @@ pub type Attachments = Vec<(ObjectKey, Vec<ParentAttachment>)>;
 pub trait RouteTranslator {
     /// The route kind (`HTTPRoute`).
     fn kind(&self) -> &'static str;
-    /// Whether the listener ports its routes attach to must speak HTTP/2 to clients (h2 by
-    /// ALPN, h2c by prior knowledge), as gRPC needs.
-    fn speaks_http2(&self) -> bool {
+    /// Whether the listener ports route `route` attaches to must speak HTTP/2 to clients (h2
+    /// by ALPN, h2c by prior knowledge), as gRPC needs, and as an HTTPRoute to an h2c backend
+    /// does (its clients speak h2c too).
+    fn speaks_http2(&self, _ctx: &Context<'_>, _route: &ObjectKey) -> bool {
         false
     }
     /// Every route of this kind with at least one parent of ours, and how it attaches: the
@@ -207,6 +208,26 @@ pub struct HttpRouteTranslator;
 impl RouteTranslator for HttpRouteTranslator {
     fn kind(&self) -> &'static str {
         "HTTPRoute"
+    }
+
+    fn speaks_http2(&self, ctx: &Context<'_>, route: &ObjectKey) -> bool {
+        let Some(r) = ctx.snapshot.http_routes.get(route) else {
+            return false;
+        };
+        r.spec
+            .rules
+            .iter()
+            .flatten()
+            .flat_map(|rule| rule.backend_refs.iter().flatten())
+            .filter(|b| b.group.as_deref().unwrap_or("").is_empty())
+            .filter(|b| b.kind.as_deref().unwrap_or("Service") == "Service")
+            .any(|b| {
+                let ns = b.namespace.as_deref().unwrap_or(&route.0);
+                b.port.is_some_and(|port| {
+                    translate_core::endpoints::app_protocol(ctx.snapshot, ns, &b.name, port)
+                        == Some(translate_core::endpoints::H2C)
+                })
+            })
     }
 
     fn attachments(&self, ctx: &Context<'_>) -> Attachments {
@@ -322,12 +343,16 @@ pub fn translate_with(
     };
     let per_kind: Vec<Attachments> = translators.iter().map(|t| t.attachments(&ctx)).collect();
     let all: Attachments = per_kind.iter().flatten().cloned().collect();
-    // Ports the routes of an HTTP/2 kind (GRPCRoute) attach to speak HTTP/2 to clients.
+    // Ports HTTP/2 routes (GRPCRoutes, HTTPRoutes to h2c backends) attach to speak HTTP/2 to
+    // clients.
     let http2_ports: BTreeSet<(ObjectKey, i32)> = translators
         .iter()
         .zip(&per_kind)
-        .filter(|(t, _)| t.speaks_http2())
-        .flat_map(|(_, a)| a.iter().flat_map(|(_, ps)| ps.iter()))
+        .flat_map(|(t, a)| {
+            a.iter()
+                .filter(|(route, _)| t.speaks_http2(&ctx, route))
+                .flat_map(|(_, ps)| ps.iter())
+        })
         .filter_map(|p| Some((p.parent.gateway()?, p.result.as_ref().ok()?)))
         .flat_map(|(gw, attached)| {
             let ls = listeners.get(&gw);
@@ -1233,8 +1258,11 @@ fn backend_pool(
         out.model.pools_keeping_tls.insert(pool.name.clone());
     }
     apply_tls(&mut pool, decision.tls.clone());
-    if route_kind == RouteKind::Grpc {
-        // gRPC is HTTP/2 end to end.
+    // gRPC is HTTP/2 end to end; a Service port that says `kubernetes.io/h2c` speaks HTTP/2
+    // without TLS, with prior knowledge (and answers HTTP/1.1 with 400).
+    let h2c = translate_core::endpoints::app_protocol(snapshot, &ns, &b.name, port)
+        == Some(translate_core::endpoints::H2C);
+    if route_kind == RouteKind::Grpc || h2c {
         pool.enable_http2 = Some(true);
     }
     // The Gateway's backend client certificate goes with the TLS a BackendTLSPolicy or a

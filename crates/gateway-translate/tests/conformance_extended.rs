@@ -1377,9 +1377,15 @@ spec:
     assert_eq!(server_timeout_of(&t, &get("/plain")), None);
 }
 
-/// The child VS of a forwarded request speaks plain HTTP/1.1 (System-HTTP) to the pool's
-/// servers, which are the infra-backend-v1 pod at `target_port`.
-fn assert_http1_to(t: &gateway_translate::Translation, req: &Request, target_port: u16) {
+/// The pool a forwarded request reaches: infra-backend-v1's pod at `target_port`, plain text,
+/// HTTP/2 (`enable_http2`) or not; the child keeps `System-HTTP`, whose WebSocket proxying the
+/// controller turns on by default.
+fn assert_plain_to(
+    t: &gateway_translate::Translation,
+    req: &Request,
+    target_port: u16,
+    http2: bool,
+) {
     let out = send(t, "same-namespace", req);
     assert_eq!(
         out.backend().as_deref(),
@@ -1393,6 +1399,7 @@ fn assert_http1_to(t: &gateway_translate::Translation, req: &Request, target_por
         .collect();
     assert_eq!(servers, [("10.1.0.1".to_owned(), Some(target_port))]);
     assert!(pool.ssl_profile_ref.is_none(), "{pool:?}");
+    assert_eq!(pool.enable_http2, http2.then_some(true), "{pool:?}");
     let Outcome::Forward { child, .. } = &out else {
         unreachable!()
     };
@@ -1408,11 +1415,10 @@ fn assert_http1_to(t: &gateway_translate::Translation, req: &Request, target_por
     );
 }
 
-/// Deviation: `appProtocol: kubernetes.io/h2c` is not read; the backend gets HTTP/1.1 on its
-/// port (an Avi pool speaks HTTP/2 to servers only with an HTTP/2 profile the translation does
-/// not make), where the suite expects h2c prior knowledge to reach it.
+/// `appProtocol: kubernetes.io/h2c`: the pool speaks HTTP/2 with prior knowledge
+/// (`enable_http2` on a plain pool). Traffic: `tests/tests/data_plane_conformance.rs`.
 #[test]
-fn http_route_backend_protocol_h2c_deviation() {
+fn http_route_backend_protocol_h2c() {
     let t = run(r#"
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
@@ -1423,14 +1429,25 @@ spec:
   - backendRefs: [{name: infra-backend-v1, port: 8081}]
 "#);
     assert_accepted(&t, INFRA, "backend-protocol-h2c", 1);
-    assert_http1_to(&t, &get("/"), 3001);
+    assert_plain_to(&t, &get("/"), 3001, true);
+    // The other ports of the same Service stay HTTP/1.1.
+    let t = run(r#"
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: backend-protocol-h1, namespace: gateway-conformance-infra}
+spec:
+  parentRefs: [{name: same-namespace}]
+  rules:
+  - backendRefs: [{name: infra-backend-v1, port: 8080}]
+"#);
+    assert_plain_to(&t, &get("/"), 3000, false);
 }
 
-/// Deviation: `appProtocol: kubernetes.io/ws` is not read; the route is served like any other
-/// (HTTP/1.1 to the `third-port` target), and the WebSocket upgrade is left to the System-HTTP
-/// application profile.
+/// `appProtocol: kubernetes.io/ws`: served like any HTTP/1.1 backend; the upgrade passes
+/// through the child's `System-HTTP` profile (WebSockets on). Traffic:
+/// `tests/tests/data_plane_conformance.rs`.
 #[test]
-fn http_route_backend_protocol_websocket_deviation() {
+fn http_route_backend_protocol_websocket() {
     let t = run(r#"
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
@@ -1442,11 +1459,12 @@ spec:
     backendRefs: [{name: infra-backend-v1, port: 8082}]
 "#);
     assert_accepted(&t, INFRA, "backend-protocol-ws", 1);
-    assert_http1_to(
+    assert_plain_to(
         &t,
         &get("/ws")
             .header("Connection", "Upgrade")
             .header("Upgrade", "websocket"),
         3002,
+        false,
     );
 }

@@ -40,6 +40,23 @@ fn service_port(service: &Service, port: i32) -> Option<&ServicePort> {
         .find(|p| p.port == port)
 }
 
+/// The `appProtocol` of port `port` of Service `namespace/name` (`kubernetes.io/h2c`,
+/// `kubernetes.io/ws`, ...), when the Service and the port exist and say one.
+pub fn app_protocol<'s>(
+    snapshot: &'s SharedInputs,
+    namespace: &str,
+    name: &str,
+    port: i32,
+) -> Option<&'s str> {
+    let service = snapshot
+        .services
+        .get(&(namespace.to_owned(), name.to_owned()))?;
+    service_port(service, port)?.app_protocol.as_deref()
+}
+
+/// `appProtocol` of a Service port served as HTTP/2 with prior knowledge (KEP-3726).
+pub const H2C: &str = "kubernetes.io/h2c";
+
 /// The EndpointSlices of each Service (by the `kubernetes.io/service-name` label), built once
 /// per translation so that finding a backend's endpoints does not scan every slice.
 #[derive(Debug, Default)]

@@ -127,7 +127,9 @@ fn read(sim: &Sim) -> std::sync::RwLockReadGuard<'_, Store> {
 /// keep-alive connection never keeps a stopped emulator's store alive.
 async fn connection(sim: Weak<Sim>, key: Key, stream: TcpStream, client: SocketAddr) {
     let (vs_uuid, vip, port) = key;
-    // TLS or not is decided per connection, from the service as configured now.
+    // TLS or not, and HTTP/2 or not, are decided per connection, from the service as
+    // configured now.
+    let http2;
     let server_config = {
         let Some(strong) = sim.upgrade() else {
             return;
@@ -136,6 +138,7 @@ async fn connection(sim: Weak<Sim>, key: Key, stream: TcpStream, client: SocketA
             return;
         };
         let store = read(&strong);
+        http2 = route::service_http2(&store, &vs_uuid, port);
         match route::service_tls(&store, &vs_uuid, port) {
             None => return,
             Some(false) => None,
@@ -157,7 +160,8 @@ async fn connection(sim: Weak<Sim>, key: Key, stream: TcpStream, client: SocketA
         client,
     };
     match server_config {
-        None => serve(TokioIo::new(stream), sim, conn).await,
+        // A plain port with `enable_http2` takes h2c with prior knowledge, and HTTP/1.1.
+        None => serve(TokioIo::new(stream), sim, conn, http2).await,
         Some(config) => {
             let accepted =
                 tokio::time::timeout(HANDSHAKE_TIMEOUT, TlsAcceptor::from(config).accept(stream))
@@ -174,20 +178,32 @@ async fn connection(sim: Weak<Sim>, key: Key, stream: TcpStream, client: SocketA
                 }
             };
             conn.sni = tls.get_ref().1.server_name().map(str::to_owned);
-            serve(TokioIo::new(tls), sim, conn).await;
+            let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2".as_slice());
+            serve(TokioIo::new(tls), sim, conn, h2).await;
         }
     }
 }
 
-async fn serve<I>(io: I, sim: Weak<Sim>, conn: Conn)
+async fn serve<I>(io: I, sim: Weak<Sim>, conn: Conn, http2: bool)
 where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
     let conn = Arc::new(conn);
     let service = hyper::service::service_fn(move |req| handle(sim.clone(), conn.clone(), req));
+    if http2 {
+        let result =
+            hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new())
+                .serve_connection_with_upgrades(io, service)
+                .await;
+        if let Err(error) = result {
+            tracing::debug!(%error, "data plane connection ended");
+        }
+        return;
+    }
     let result = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
         .serve_connection(io, service)
+        .with_upgrades()
         .await;
     if let Err(error) = result {
         tracing::debug!(%error, "data plane connection ended");
@@ -218,6 +234,8 @@ struct Upstream {
     /// The pool's `server_timeout`, when set (0 is Avi's default, which the emulator's
     /// configured upstream timeout stands for).
     server_timeout: Option<Duration>,
+    /// The pool's `enable_http2`: HTTP/2 to the server (with prior knowledge in plain text).
+    http2: bool,
 }
 
 /// X-Forwarded-For handling of the application profile.
@@ -357,6 +375,7 @@ fn upstream(
         .and_then(Value::as_u64)
         .filter(|ms| *ms > 0)
         .map(Duration::from_millis);
+    let http2 = pool.body.get("enable_http2").and_then(Value::as_bool) == Some(true);
     Step::Proxy(Box::new(Upstream {
         pool_name: pool.name.clone(),
         server,
@@ -365,6 +384,7 @@ fn upstream(
         host,
         xff,
         server_timeout,
+        http2,
     }))
 }
 
@@ -454,6 +474,13 @@ async fn handle(
     let Some(dp) = sim.data_plane.as_ref() else {
         return Err(Closed);
     };
+    let mut req = req;
+    // A WebSocket handshake keeps its Upgrade headers and, once the server switches
+    // protocols, becomes a tunnel (the application profile's `websockets_enabled`, on by
+    // default).
+    let client_upgrade = (is_websocket_upgrade(req.headers())
+        && websockets_enabled(&read(&sim), &conn.vs_uuid))
+    .then(|| hyper::upgrade::on(&mut req));
     let (parts, body) = req.into_parts();
     let view = RequestView {
         method: &parts.method,
@@ -476,13 +503,37 @@ async fn handle(
             text_response(error.status(), format!("avi-sim: {error}\n"))
         }
         Step::Proxy(mut up) => {
-            let outgoing = outgoing_request(&view, &conn, &routing, &up, body);
+            let mut outgoing = outgoing_request(&view, &conn, &routing, &up, body);
+            if client_upgrade.is_some() {
+                let h = outgoing.headers_mut();
+                h.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+                h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+            }
             up.in_flight.record_sent();
             // If the client goes away now, this future is dropped with `up`: the request
             // ends in the balancer and counts as cancelled.
             let timeout = up.server_timeout.unwrap_or(dp.upstream_timeout);
             let result = forward(&up, outgoing, timeout).await;
             match result {
+                Ok(resp)
+                    if resp.status() == StatusCode::SWITCHING_PROTOCOLS
+                        && client_upgrade.is_some() =>
+                {
+                    up.in_flight.record_response();
+                    let mut head = Response::builder().status(StatusCode::SWITCHING_PROTOCOLS);
+                    for (k, v) in resp.headers() {
+                        head = head.header(k, v);
+                    }
+                    if let Some(client) = client_upgrade {
+                        tokio::spawn(tunnel(client, resp));
+                    }
+                    head.body(
+                        Full::new(Bytes::new())
+                            .map_err(|never: Infallible| match never {})
+                            .boxed(),
+                    )
+                    .unwrap_or_else(|_| text_response(502, "avi-sim: bad upgrade\n".into()))
+                }
                 Ok(resp) => {
                     up.in_flight.record_response();
                     let (mut parts, body) = resp.into_parts();
@@ -505,6 +556,58 @@ async fn handle(
         policy::apply_hdr_actions(response.headers_mut(), &actions, &vars);
     }
     Ok(response)
+}
+
+/// `Connection: upgrade` with `Upgrade: websocket` (RFC 6455 §4.1).
+fn is_websocket_upgrade(headers: &HeaderMap) -> bool {
+    let has = |name: header::HeaderName, token: &str| {
+        headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|t| t.trim().eq_ignore_ascii_case(token))
+    };
+    has(header::CONNECTION, "upgrade") && has(header::UPGRADE, "websocket")
+}
+
+/// The listener's application profile lets WebSockets through (`websockets_enabled`, which
+/// the controller defaults to true).
+fn websockets_enabled(store: &Store, vs_uuid: &str) -> bool {
+    store
+        .object("virtualservice", vs_uuid)
+        .and_then(|vs| vs.body.get("application_profile_ref"))
+        .and_then(Value::as_str)
+        .and_then(route::uuid_of)
+        .and_then(|u| store.object("applicationprofile", &u))
+        .and_then(|p| p.body.get("http_profile"))
+        .and_then(|h| h.get("websockets_enabled"))
+        .and_then(Value::as_bool)
+        != Some(false)
+}
+
+/// Copies bytes both ways between the client and the server once both connections have
+/// switched protocols; ends when either side closes. The server's response (and with it the
+/// upstream connection's driver) lives until then.
+async fn tunnel(client: hyper::upgrade::OnUpgrade, mut server: Response<UpstreamBody>) {
+    let server_side = hyper::upgrade::on(&mut server);
+    let (client, server_io) = match tokio::join!(client, server_side) {
+        (Ok(c), Ok(s)) => (c, s),
+        (c, s) => {
+            tracing::debug!(
+                client = c.is_ok(),
+                server = s.is_ok(),
+                "WebSocket upgrade failed"
+            );
+            return;
+        }
+    };
+    let mut client = TokioIo::new(client);
+    let mut server_io = TokioIo::new(server_io);
+    if let Err(error) = tokio::io::copy_bidirectional(&mut client, &mut server_io).await {
+        tracing::debug!(%error, "WebSocket tunnel ended");
+    }
+    drop(server);
 }
 
 fn vars(view: &RequestView<'_>, conn: &Conn) -> Vars {
@@ -537,6 +640,12 @@ fn outgoing_request(
     };
     let mut headers = view.headers.clone();
     strip_hop_by_hop(&mut headers);
+    // An HTTP/2 client names the host in `:authority`; an HTTP/1.1 server needs Host.
+    if !headers.contains_key(header::HOST)
+        && let Some(a) = view.authority.and_then(|a| HeaderValue::from_str(a).ok())
+    {
+        headers.insert(header::HOST, a);
+    }
     policy::apply_hdr_actions(&mut headers, &routing.plan.hdr_actions, &vars(view, conn));
     if let Some(h) = up
         .host
@@ -618,7 +727,16 @@ async fn forward(
         }
     };
     match &up.tls {
-        None => exchange(TokioIo::new(tcp), req, addr, timeout).await,
+        None => {
+            exchange(
+                TokioIo::new(tcp),
+                req,
+                addr,
+                timeout,
+                up.http2 && up.tls.is_none(),
+            )
+            .await
+        }
         Some(tls) => {
             let connector = TlsConnector::from(tls.config.clone());
             let handshake = tokio::time::timeout(
@@ -636,7 +754,7 @@ async fn forward(
                     });
                 }
             };
-            exchange(TokioIo::new(stream), req, addr, timeout).await
+            exchange(TokioIo::new(stream), req, addr, timeout, false).await
         }
     }
 }
@@ -678,24 +796,75 @@ impl hyper::body::Body for UpstreamBody {
     }
 }
 
+/// One upstream connection's request side.
+enum Sender {
+    Http1(hyper::client::conn::http1::SendRequest<Incoming>),
+    Http2(hyper::client::conn::http2::SendRequest<Incoming>),
+}
+
+impl Sender {
+    async fn send_request(
+        &mut self,
+        mut req: Request<Incoming>,
+    ) -> Result<Response<Incoming>, hyper::Error> {
+        match self {
+            Sender::Http1(s) => s.send_request(req).await,
+            Sender::Http2(s) => {
+                // HTTP/2 carries the authority in the request line: the Host header becomes
+                // `:authority`.
+                let authority = req
+                    .headers_mut()
+                    .remove(header::HOST)
+                    .and_then(|h| h.to_str().ok().map(str::to_owned));
+                let path = req
+                    .uri()
+                    .path_and_query()
+                    .map_or("/", |p| p.as_str())
+                    .to_owned();
+                if let Some(uri) =
+                    authority.and_then(|a| format!("http://{a}{path}").parse::<Uri>().ok())
+                {
+                    *req.uri_mut() = uri;
+                }
+                *req.version_mut() = Version::HTTP_2;
+                s.send_request(req).await
+            }
+        }
+    }
+}
+
 async fn exchange<I>(
     io: I,
     req: Request<Incoming>,
     addr: SocketAddr,
     timeout: Duration,
+    http2: bool,
 ) -> Result<Response<UpstreamBody>, UpstreamError>
 where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(io)
-        .await
-        .map_err(|e| classify(addr, &e))?;
     let (tx, rx) = tokio::sync::oneshot::channel();
-    // Every return below drops the driver, which closes the connection: a server that never
-    // answers does not keep a task and a socket forever.
-    let driver = Driver(tokio::spawn(async move {
-        let _ = tx.send(connection.await);
-    }));
+    let (mut sender, driver) = if http2 {
+        // h2c with prior knowledge, as a pool with `enable_http2` speaks to a plain server.
+        let (sender, connection) =
+            hyper::client::conn::http2::handshake(hyper_util::rt::TokioExecutor::new(), io)
+                .await
+                .map_err(|e| classify(addr, &e))?;
+        let driver = Driver(tokio::spawn(async move {
+            let _ = tx.send(connection.await);
+        }));
+        (Sender::Http2(sender), driver)
+    } else {
+        let (sender, connection) = hyper::client::conn::http1::handshake(io)
+            .await
+            .map_err(|e| classify(addr, &e))?;
+        // Every return below drops the driver, which closes the connection: a server that
+        // never answers does not keep a task and a socket forever.
+        let driver = Driver(tokio::spawn(async move {
+            let _ = tx.send(connection.with_upgrades().await);
+        }));
+        (Sender::Http1(sender), driver)
+    };
     let sent = match tokio::time::timeout(timeout, sender.send_request(req)).await {
         Ok(sent) => sent,
         Err(_) => {

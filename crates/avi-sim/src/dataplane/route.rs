@@ -70,6 +70,28 @@ pub fn service_tls(store: &Store, vs_uuid: &str, port: u16) -> Option<bool> {
         .map(|s| s.get("enable_ssl").and_then(Value::as_bool) == Some(true))
 }
 
+/// Whether port `port` of `vs_uuid` speaks HTTP/2 to clients (`services[].enable_http2`): h2
+/// by ALPN on a TLS port, h2c with prior knowledge on a plain one (HTTP/1.1 is still served).
+pub fn service_http2(store: &Store, vs_uuid: &str, port: u16) -> bool {
+    store
+        .object("virtualservice", vs_uuid)
+        .map(|vs| {
+            array(vs.body.get("services").unwrap_or(&Value::Null))
+                .iter()
+                .any(|s| {
+                    let first = s.get("port").and_then(Value::as_u64).unwrap_or(0);
+                    let last = s
+                        .get("port_range_end")
+                        .and_then(Value::as_u64)
+                        .filter(|e| *e > first)
+                        .unwrap_or(first);
+                    (first..=last).contains(&u64::from(port))
+                        && s.get("enable_http2").and_then(Value::as_bool) == Some(true)
+                })
+        })
+        .unwrap_or(false)
+}
+
 /// The live children of a virtual hosting parent, oldest first.
 pub fn children<'s>(store: &'s Store, parent: &Object) -> Vec<&'s Object> {
     let mine = format!("/api/virtualservice/{}", parent.uuid);

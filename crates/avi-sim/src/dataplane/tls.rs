@@ -371,7 +371,11 @@ pub fn server_config(
         vs_uuid: vs_uuid.to_owned(),
         cache: cache.clone(),
     }));
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.alpn_protocols = if super::route::service_http2(store, vs_uuid, port) {
+        vec![b"h2".to_vec(), b"http/1.1".to_vec()]
+    } else {
+        vec![b"http/1.1".to_vec()]
+    };
     Ok(Arc::new(config))
 }
 
