@@ -31,6 +31,7 @@ pub const TESTS: &[&str] = &[
     "crates/gateway-translate/tests/conformance_gateway.rs",
     "crates/gateway-translate/tests/conformance_grpc.rs",
     "crates/gateway-translate/tests/conformance_routes.rs",
+    "crates/gateway-translate/tests/conformance_tls.rs",
 ];
 /// The committed report.
 pub const REPORT: &str = "docs/conformance/standard-v1.5.1-default-report.yaml";

@@ -34,6 +34,7 @@ pub const SUPPORTED: &[&str] = &[
     "HTTPRouteResponseHeaderModification",
     "HTTPRouteSchemeRedirect",
     "ReferenceGrant",
+    "TLSRoute",
 ];
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ pub mod programmed;
 pub mod reference_grant;
 pub mod snapshot;
 pub mod timeouts;
+pub mod tls_route;
 pub mod translate;
 pub mod translator;
 

@@ -25,6 +25,19 @@ pub enum Protocol {
     Http,
     /// HTTPS, terminated on the Service Engine.
     Https,
+    /// TLS passed through to the backend, routed by the ClientHello's server name
+    /// (TLSRoute).
+    TlsPassthrough,
+}
+
+impl Protocol {
+    /// The route kinds a listener of this protocol serves.
+    pub fn route_kinds(self) -> &'static [&'static str] {
+        match self {
+            Protocol::Http | Protocol::Https => ROUTE_KINDS,
+            Protocol::TlsPassthrough => TLS_ROUTE_KINDS,
+        }
+    }
 }
 
 /// A listener's certificate, resolved from its Secret.
@@ -140,11 +153,17 @@ pub fn evaluate(gateway: &Gateway, snapshot: &Snapshot) -> Vec<Listener> {
 }
 
 fn evaluate_one(l: &GatewayListeners, gw_ns: &str, snapshot: &Snapshot) -> Listener {
+    let tls_mode = l.tls.as_ref().and_then(|t| t.mode.clone());
     let protocol = match l.protocol.as_str() {
         "HTTP" => Some(Protocol::Http),
         "HTTPS" => Some(Protocol::Https),
+        "TLS" => Some(Protocol::TlsPassthrough),
         _ => None,
     };
+    // A TLS listener's mode defaults to Terminate; only Passthrough is served (terminating
+    // TLS for a TCP stream per server name is not something the translation gives Avi).
+    let terminate = protocol == Some(Protocol::TlsPassthrough)
+        && !matches!(tls_mode, Some(GatewayListenersTlsMode::Passthrough));
     // What the CRD's validation would refuse is refused here too (a dry run or an old CRD
     // lets it through): never a listener that counts routes but programs nothing, nor a
     // hostname read as "any host".
@@ -156,9 +175,14 @@ fn evaluate_one(l: &GatewayListeners, gw_ns: &str, snapshot: &Snapshot) -> Liste
         Some(problem(
             "UnsupportedProtocol",
             format!(
-                "protocol {} is not supported; use HTTP or HTTPS",
-                l.protocol
+                "protocol {} is not supported; use HTTP, HTTPS or TLS (Passthrough)",
+                translate_core::text::printable(&l.protocol)
             ),
+        ))
+    } else if terminate {
+        Some(problem(
+            "UnsupportedValue",
+            "TLS listeners support mode Passthrough only (TLSRouteModeTerminate is not supported)",
         ))
     } else if !(1..=65535).contains(&l.port) {
         Some(problem(
@@ -195,6 +219,9 @@ fn evaluate_one(l: &GatewayListeners, gw_ns: &str, snapshot: &Snapshot) -> Liste
 /// The route kinds an HTTP or HTTPS listener serves.
 pub const ROUTE_KINDS: &[&str] = &["HTTPRoute", "GRPCRoute"];
 
+/// The route kinds a TLS (Passthrough) listener serves.
+pub const TLS_ROUTE_KINDS: &[&str] = &["TLSRoute"];
+
 /// Kinds the listener supports, and the problem when the spec named kinds we do not serve.
 fn route_kinds(l: &GatewayListeners, protocol: Option<Protocol>) -> (Vec<String>, Option<Problem>) {
     let requested = l
@@ -202,17 +229,15 @@ fn route_kinds(l: &GatewayListeners, protocol: Option<Protocol>) -> (Vec<String>
         .as_ref()
         .and_then(|a| a.kinds.clone())
         .unwrap_or_default();
+    let kinds = protocol.map_or(&[][..], Protocol::route_kinds);
     if requested.is_empty() {
-        return match protocol {
-            Some(_) => (ROUTE_KINDS.iter().map(|k| (*k).to_owned()).collect(), None),
-            None => (Vec::new(), None),
-        };
+        return (kinds.iter().map(|k| (*k).to_owned()).collect(), None);
     }
     let mut supported = Vec::new();
     let mut invalid = Vec::new();
     for k in requested {
         let group = k.group.as_deref().unwrap_or(GATEWAY_GROUP);
-        if group == GATEWAY_GROUP && ROUTE_KINDS.contains(&k.kind.as_str()) && protocol.is_some() {
+        if group == GATEWAY_GROUP && kinds.contains(&k.kind.as_str()) {
             if !supported.contains(&k.kind) {
                 supported.push(k.kind);
             }
@@ -458,7 +483,7 @@ fn mark_conflicts(listeners: &mut [Listener]) {
             for &i in &idx {
                 listeners[i].conflict = Some(problem(
                     "ProtocolConflict",
-                    format!("port {port} is used with both HTTP and HTTPS"),
+                    format!("port {port} is used with more than one protocol"),
                 ));
             }
             continue;

@@ -343,6 +343,44 @@ pub fn frontend_validation(cluster: &str, gw_ns: &str, gw: &str, port: u16) -> S
     encode(cluster, &format!("{gw_ns}-{gw}-frontend-{port}"))
 }
 
+/// The layer-4 virtual service (and its DataScript set) of TLS passthrough port `port` of a
+/// Gateway: AKO has none; named like the parent with `-TLS-<port>` for `-EVH`.
+#[must_use]
+pub fn passthrough_vs(cluster: &str, gw_ns: &str, gw: &str, port: u16) -> String {
+    format!("{}{gw_ns}-{gw}-TLS-{port}", prefix(cluster))
+}
+
+/// The pool group of a TLSRoute under a Gateway (its backends by weight).
+#[must_use]
+pub fn tls_route_pool_group(
+    cluster: &str,
+    gw_ns: &str,
+    gw: &str,
+    route_ns: &str,
+    route: &str,
+) -> String {
+    encode(cluster, &format!("{gw_ns}-{gw}-{route_ns}-{route}-tls"))
+}
+
+/// The plain TCP pool of one backend of a TLSRoute under a Gateway.
+#[must_use]
+#[allow(clippy::too_many_arguments)]
+pub fn tls_route_pool(
+    cluster: &str,
+    gw_ns: &str,
+    gw: &str,
+    route_ns: &str,
+    route: &str,
+    backend_ns: &str,
+    backend: &str,
+    port: i32,
+) -> String {
+    encode(
+        cluster,
+        &format!("{gw_ns}-{gw}-{route_ns}-{route}-tls-{backend_ns}-{backend}-{port}"),
+    )
+}
+
 /// The HTTPPolicySet every parent VS ends with (a 404 for unmatched requests):
 /// `ako-gw-<cluster>--default-backend`. Its one request rule is named `default-backend-rule`.
 ///

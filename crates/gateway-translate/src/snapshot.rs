@@ -34,6 +34,8 @@ pub struct Snapshot {
     pub http_routes: BTreeMap<ObjectKey, Arc<HttpRoute>>,
     /// GRPCRoutes.
     pub grpc_routes: BTreeMap<ObjectKey, Arc<GrpcRoute>>,
+    /// TLSRoutes.
+    pub tls_routes: BTreeMap<ObjectKey, Arc<gateway_api::tlsroutes::TlsRoute>>,
     /// ReferenceGrants.
     pub reference_grants: BTreeMap<ObjectKey, Arc<ReferenceGrant>>,
     /// BackendTLSPolicies (`v1`, and `v1alpha3` read into the same type).
@@ -55,6 +57,7 @@ impl std::fmt::Debug for Snapshot {
             .field("gateways", &self.gateways.len())
             .field("http_routes", &self.http_routes.len())
             .field("grpc_routes", &self.grpc_routes.len())
+            .field("tls_routes", &self.tls_routes.len())
             .field("reference_grants", &self.reference_grants.len())
             .field("backend_tls_policies", &self.backend_tls_policies.len())
             .field(
@@ -195,6 +198,10 @@ impl Snapshot {
             }
             ("gateway.networking.k8s.io", "GRPCRoute") => {
                 self.grpc_routes
+                    .insert(key, parse(value, &kind, &name).map(Arc::new)?);
+            }
+            ("gateway.networking.k8s.io", "TLSRoute") => {
+                self.tls_routes
                     .insert(key, parse(value, &kind, &name).map(Arc::new)?);
             }
             ("gateway.networking.k8s.io", "ReferenceGrant") => {

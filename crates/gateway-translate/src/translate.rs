@@ -30,7 +30,8 @@ use crate::filters::{ListenerPort, check_backend_filters, rule_policy};
 use crate::gateway_class;
 use crate::hostnames::{EffectiveHostnames, Hostname};
 use crate::listeners::{
-    GATEWAY_GROUP, Listener, ListenerCert, Problem, evaluate, gateway_status, unsupported_addresses,
+    GATEWAY_GROUP, Listener, ListenerCert, Problem, Protocol, evaluate, gateway_status,
+    unsupported_addresses,
 };
 use crate::model::AviModel;
 use crate::names::{self, RouteRef};
@@ -267,13 +268,17 @@ impl RouteTranslator for HttpRouteTranslator {
     }
 }
 
-/// Translates a snapshot with the built-in route kinds (HTTPRoute, GRPCRoute).
+/// Translates a snapshot with the built-in route kinds (HTTPRoute, GRPCRoute, TLSRoute).
 pub fn translate(snapshot: &Snapshot, settings: &Settings, now: &Time) -> Translation {
     translate_with(
         snapshot,
         settings,
         now,
-        &[&HttpRouteTranslator, &crate::grpc::GrpcRouteTranslator],
+        &[
+            &HttpRouteTranslator,
+            &crate::grpc::GrpcRouteTranslator,
+            &crate::tls_route::TlsRouteTranslator,
+        ],
     )
 }
 
@@ -482,9 +487,11 @@ fn parent_objects(
     let vs_name = names::parent_vs(cluster, ns, gw);
     let vsvip_name = names::vsvip(&vs_name);
     let created_by = Some(settings.created_by());
+    // TLS passthrough listeners get layer-4 virtual services of their own (TLSRoute).
     let services: BTreeSet<(u16, bool)> = ls
         .iter()
         .filter(|l| l.is_valid())
+        .filter(|l| matches!(l.protocol, Some(Protocol::Http | Protocol::Https)))
         .filter_map(|l| {
             u16::try_from(l.port)
                 .ok()
@@ -541,6 +548,10 @@ fn parent_objects(
             .collect(),
         ..VsVip::default()
     });
+    if services.is_empty() {
+        // Only TLS passthrough listeners: the VIP is theirs, there is no HTTP parent.
+        return;
+    }
     let policy = names::default_backend_policy(cluster);
     let mut rule = HttpRequestRule::new("default-backend-rule", 0);
     rule.match_ = Some(MatchTarget {

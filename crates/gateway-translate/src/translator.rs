@@ -52,6 +52,7 @@ impl GatewayApiTranslator {
             gateways: snapshot.typed::<Gateway>(),
             http_routes: snapshot.typed::<HttpRoute>(),
             grpc_routes: snapshot.typed::<GrpcRoute>(),
+            tls_routes: snapshot.typed::<gateway_api::tlsroutes::TlsRoute>(),
             reference_grants: snapshot.typed::<ReferenceGrant>(),
             backend_tls_policies: snapshot.typed::<BackendTlsPolicy>(),
             route_backend_extensions: snapshot
@@ -86,6 +87,9 @@ impl translate_core::Translator for GatewayApiTranslator {
             KindSpec::typed::<GrpcRoute>()
                 .with_status()
                 .optional("GRPCRoutes are not read"),
+            KindSpec::typed::<gateway_api::tlsroutes::TlsRoute>()
+                .with_status()
+                .optional("TLSRoutes are not read"),
             KindSpec::typed::<ReferenceGrant>()
                 .also_version("v1beta1")
                 .optional("references to Secrets and Services in other namespaces are refused"),

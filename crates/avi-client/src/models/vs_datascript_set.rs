@@ -46,6 +46,10 @@ pub struct VsDataScriptSet {
     /// Pools the scripts may select.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pool_refs: Vec<AviRef<Pool>>,
+    /// Protocol parsers the scripts use (`/api/protocolparser/?name=Default-TLS` for
+    /// `avi_tls.get_sni`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub protocol_parser_refs: Vec<String>,
     /// Fields this client does not model, kept for read-modify-write.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
