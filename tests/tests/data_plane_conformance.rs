@@ -714,3 +714,135 @@ spec:
         }
     }
 }
+
+// ------------------------------------------------------------------ TLS passthrough
+
+/// A TLS backend for `names`: terminates TLS itself (with a certificate from `ca`) and answers
+/// JSON naming itself and the server name it saw.
+async fn tls_echo(name: &'static str, ca: &Ca, names: &[&str]) -> Echo {
+    use rustls_pki_types::pem::PemObject as _;
+    let (cert, key) = ca.leaf(names, None);
+    let chain = rustls_pki_types::CertificateDer::pem_slice_iter(cert.as_bytes())
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = rustls_pki_types::PrivateKeyDer::from_pem_slice(key.as_bytes()).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(chain, key)
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(stream).await else {
+                    return;
+                };
+                let sni = tls.get_ref().1.server_name().map(str::to_owned);
+                let service = hyper::service::service_fn(move |_req| {
+                    let sni = sni.clone();
+                    async move {
+                        let body = json!({"backend": name, "sni": sni});
+                        Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(
+                            Bytes::from(body.to_string()),
+                        )))
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(tls), service)
+                    .await;
+            });
+        }
+    });
+    Echo { addr, task }
+}
+
+/// TLSRouteSimpleSameNamespace and the name rules of TLSRouteHostnameIntersection through the
+/// Service Engine: the TLS session is the backend's own (its certificate, the client's server
+/// name), the name chooses the backend, and a name no route serves is closed without an alert.
+#[tokio::test]
+async fn tls_is_passed_through_to_the_backend_the_server_name_chooses() {
+    let t = translate(
+        r#"
+apiVersion: v1
+kind: Service
+metadata: {name: tls-backend, namespace: gateway-conformance-infra}
+spec: {selector: {app: tls-backend}, ports: [{port: 443, targetPort: 8443}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: tls-backend-2, namespace: gateway-conformance-infra}
+spec: {selector: {app: tls-backend-2}, ports: [{port: 443, targetPort: 8443}]}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gateway-tlsroute, namespace: gateway-conformance-infra}
+spec:
+  gatewayClassName: avi-lb
+  listeners:
+  - {name: tls, port: 443, protocol: TLS, hostname: "*.example.com", tls: {mode: Passthrough}, allowedRoutes: {namespaces: {from: Same}}}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: TLSRoute
+metadata: {name: abc, namespace: gateway-conformance-infra}
+spec:
+  parentRefs: [{name: gateway-tlsroute}]
+  hostnames: [abc.example.com]
+  rules: [{backendRefs: [{name: tls-backend, port: 443}]}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: TLSRoute
+metadata: {name: wildcard, namespace: gateway-conformance-infra}
+spec:
+  parentRefs: [{name: gateway-tlsroute}]
+  hostnames: ["*.com"]
+  rules: [{backendRefs: [{name: tls-backend-2, port: 443}]}]
+"#,
+    );
+    // The Services have no EndpointSlices here: `programmed` points the pools at these.
+    let ca = Ca::new("tls-checks-ca");
+    let b1 = tls_echo("tls-backend", &ca, &["abc.example.com"]).await;
+    let b2 = tls_echo("tls-backend-2", &ca, &["*.example.com"]).await;
+    let sim = programmed(
+        &t,
+        &BTreeMap::from([("tls-backend", b1.addr), ("tls-backend-2", b2.addr)]),
+    )
+    .await;
+    let vs = gateway_translate::names::passthrough_vs("cluster", INFRA, "gateway-tlsroute", 443);
+    let at = sim
+        .data_plane()
+        .unwrap()
+        .listeners()
+        .into_iter()
+        .find(|l| l.virtual_service == vs && l.port == 443)
+        .and_then(|l| l.local)
+        .unwrap_or_else(|| panic!("{vs} does not listen"));
+    for (sni, backend) in [
+        ("abc.example.com", "tls-backend"),
+        ("other.example.com", "tls-backend-2"),
+    ] {
+        for _ in 0..2 {
+            let (status, body) = https_get(at, sni, &ca.pem, None)
+                .await
+                .unwrap_or_else(|e| panic!("{sni}: {e}"));
+            assert_eq!(status, 200, "{body}");
+            let body: Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(body["backend"], backend, "{sni}");
+            assert_eq!(body["sni"], sni);
+        }
+    }
+    // Not served by any route (the listener is *.example.com): closed, no TLS alert.
+    let error = https_get(at, "non.matching.com", &ca.pem, None)
+        .await
+        .expect_err("an unserved name is closed");
+    assert!(!error.contains("alert"), "{error}");
+}

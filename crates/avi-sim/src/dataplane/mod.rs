@@ -37,6 +37,7 @@ mod balance;
 mod client_auth;
 mod listeners;
 mod matching;
+mod passthrough;
 mod policy;
 mod proxy;
 mod request;

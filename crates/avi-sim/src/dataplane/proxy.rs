@@ -129,6 +129,14 @@ async fn connection(sim: Weak<Sim>, key: Key, stream: TcpStream, client: SocketA
     let (vs_uuid, vip, port) = key;
     // TLS or not, and HTTP/2 or not, are decided per connection, from the service as
     // configured now.
+    // A layer-4 virtual service proxies TCP (TLS passed through), not HTTP.
+    let l4 = sim
+        .upgrade()
+        .is_some_and(|strong| super::passthrough::is_l4(&read(&strong), &vs_uuid));
+    if l4 {
+        super::passthrough::serve(sim, vs_uuid, port, stream).await;
+        return;
+    }
     let http2;
     let server_config = {
         let Some(strong) = sim.upgrade() else {

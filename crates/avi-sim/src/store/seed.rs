@@ -48,6 +48,10 @@ fn system_objects() -> Vec<(&'static str, Value)> {
             json!({"name": "System-Analytics-Profile"}),
         ),
         (
+            "protocolparser",
+            json!({"name": "Default-TLS", "parser_code": "-- the controller's built-in TLS parser"}),
+        ),
+        (
             "healthmonitor",
             json!({"name": "System-HTTP", "type": "HEALTH_MONITOR_HTTP"}),
         ),

@@ -63,6 +63,7 @@ pub const TYPES: &[TypeInfo] = &[
     t("vsvip", "VsVip", true, false),
     t("virtualservice", "VirtualService", true, false),
     t("httppolicyset", "HTTPPolicySet", false, false),
+    t("protocolparser", "ProtocolParser", false, true),
     t("vsdatascriptset", "VSDataScriptSet", false, false),
 ];
 
