@@ -1241,6 +1241,91 @@ spec:
     .await;
 }
 
+/// A TLSRoute through kube-sim and avi-sim: the passthrough port's layer-4 virtual service with
+/// its selector DataScript set and the route's plain TCP pool, and the route's status.
+#[tokio::test]
+async fn a_tls_route_is_programmed_and_its_status_written() {
+    let w = world().await;
+    apply(
+        &w.kube_client,
+        r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: tls}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: avi-lb}
+spec: {controllerName: ako.vmware.com/avi-lb}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: tls}
+spec:
+  gatewayClassName: avi-lb
+  listeners:
+  - {name: tls, port: 443, protocol: TLS, tls: {mode: Passthrough}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: db, namespace: tls}
+spec:
+  ports: [{name: tls, port: 443, targetPort: 8443}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: db-1
+  namespace: tls
+  labels: {kubernetes.io/service-name: db}
+addressType: IPv4
+ports: [{name: tls, port: 8443}]
+endpoints:
+- addresses: ["10.2.0.9"]
+  conditions: {ready: true}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: TLSRoute
+metadata: {name: db, namespace: tls}
+spec:
+  parentRefs: [{name: gw}]
+  hostnames: [db.example.com]
+  rules:
+  - backendRefs: [{name: db, port: 443}]
+"#,
+    )
+    .await;
+    let (mut status, _task) = start(&w, Settings::default());
+    wait(&mut status, |s| s.synced >= 1 && s.last_error.is_none()).await;
+    let vses = w
+        .avi_client
+        .list_owned::<VirtualService>(CREATED_BY)
+        .await
+        .unwrap();
+    let vs = vses
+        .iter()
+        .find(|v| v.name == "ako-gw-cluster--tls-gw-TLS-443")
+        .expect("the passthrough port's virtual service");
+    assert_eq!(vs.services.len(), 1);
+    assert_eq!(vs.vs_datascripts.len(), 1);
+    let pools = pools(&w).await;
+    assert_eq!(pools.len(), 1);
+    assert!(pools[0].ssl_profile_ref.is_none());
+    assert_eq!(servers_of(&pools[0]), [("10.2.0.9".to_owned(), Some(8443))]);
+    let routes: Api<gateway_api::tlsroutes::TlsRoute> = Api::namespaced(w.kube_client.clone(), "tls");
+    eventually("the TLSRoute is accepted", || {
+        let routes = routes.clone();
+        async move {
+            let r = routes.get("db").await.unwrap();
+            let s = serde_json::to_value(&r.status).unwrap();
+            condition(&s["parents"][0], "Accepted") == Some(("True".into(), "Accepted".into()))
+                && condition(&s["parents"][0], "ResolvedRefs")
+                    == Some(("True".into(), "ResolvedRefs".into()))
+        }
+    })
+    .await;
+}
+
 /// An EndpointSlice change takes the endpoint path: the pool is written without a translation
 /// (no reconcile is counted), in one PUT; a change to anything else still gets a full pass.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
