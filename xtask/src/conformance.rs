@@ -25,6 +25,7 @@ pub const SUITE: &str = "crates/gateway-translate/tests/conformance/suite-v1.5.1
 pub const FEATURES: &str = "crates/gateway-translate/tests/conformance/features-v1.5.1.json";
 /// Our conformance tests.
 pub const TESTS: &[&str] = &[
+    "crates/gateway-translate/tests/conformance_answered.rs",
     "crates/gateway-translate/tests/conformance_backend_tls.rs",
     "crates/gateway-translate/tests/conformance_extended.rs",
     "crates/gateway-translate/tests/conformance_frontend.rs",

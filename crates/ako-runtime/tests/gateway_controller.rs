@@ -1312,7 +1312,8 @@ spec:
     assert_eq!(pools.len(), 1);
     assert!(pools[0].ssl_profile_ref.is_none());
     assert_eq!(servers_of(&pools[0]), [("10.2.0.9".to_owned(), Some(8443))]);
-    let routes: Api<gateway_api::tlsroutes::TlsRoute> = Api::namespaced(w.kube_client.clone(), "tls");
+    let routes: Api<gateway_api::tlsroutes::TlsRoute> =
+        Api::namespaced(w.kube_client.clone(), "tls");
     eventually("the TLSRoute is accepted", || {
         let routes = routes.clone();
         async move {

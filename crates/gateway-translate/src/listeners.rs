@@ -192,7 +192,12 @@ fn evaluate_one(l: &GatewayListeners, gw_ns: &str, snapshot: &Snapshot) -> Liste
     } else {
         bad_hostname.map(|e| problem("UnsupportedValue", e.to_string()))
     };
-    let (supported_kinds, kinds_problem) = route_kinds(l, protocol);
+    // No route attaches to a listener we do not serve.
+    let (supported_kinds, kinds_problem) = if terminate {
+        (Vec::new(), None)
+    } else {
+        route_kinds(l, protocol)
+    };
     let (certificate, cert_problem) = match protocol {
         Some(Protocol::Https) => match resolve_certificate(l, gw_ns, snapshot) {
             Ok(c) => (Some(c), None),

@@ -1,0 +1,376 @@
+//! The conformance manifests of features we do not support, each translated as the suite
+//! applies it (the upstream files, in `tests/conformance/upstream/`): what the user sees is a
+//! refusal that names the Avi limit (`…_is_refused`), or what we do instead (`…_deviation`).
+//! Nothing in them panics, is silently half-applied, or widens what was asked.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use gateway_translate::{StatusUpdate, Translation, names};
+use support::harness::{
+    INFRA, assert_condition, expect, gateway_status, get, listener_status, route_status, run,
+};
+use support::resolve::Request;
+
+/// An upstream manifest as the suite applies it.
+macro_rules! upstream {
+    ($name:literal) => {
+        include_str!(concat!("conformance/upstream/", $name, ".yaml"))
+            .replace("{GATEWAY_CLASS_NAME}", "avi-lb")
+    };
+}
+
+/// The suite's base manifests plus `text`, translated; kinds we do not read (ListenerSet,
+/// UDPRoute) are left out, as the controller does not watch them.
+fn run_lenient(text: &str) -> Translation {
+    let mut snapshot = support::harness::snapshot("");
+    for doc in serde_saphyr::from_multiple::<serde_json::Value>(text).unwrap() {
+        if doc.is_null() {
+            continue;
+        }
+        match snapshot.insert_json(doc) {
+            Ok(()) | Err(gateway_translate::snapshot::InsertError::Unsupported { .. }) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+    support::harness::translate_snapshot(&snapshot)
+}
+
+/// Every parent of HTTPRoute `name` refuses its rules: `Accepted=False`, `UnsupportedValue`,
+/// with a message containing `why`.
+fn assert_rules_refused(t: &Translation, name: &str, why: &str) {
+    let status = route_status(t, INFRA, name);
+    assert!(!status.parents.is_empty(), "{name}");
+    for p in &status.parents {
+        let accepted = p.conditions.iter().find(|c| c.type_ == "Accepted").unwrap();
+        assert_eq!(
+            (accepted.status.as_str(), accepted.reason.as_str()),
+            ("False", "UnsupportedValue"),
+            "{name}: {accepted:?}"
+        );
+        assert!(
+            accepted.message.contains(why),
+            "{name}: {}",
+            accepted.message
+        );
+    }
+}
+
+/// HTTPRoute303Redirect: Avi's redirect action sends 301, 302 or 307 only.
+#[test]
+fn http_route_303_redirect_is_refused() {
+    let t = run(&upstream!("httproute-303-redirect"));
+    assert_rules_refused(&t, "303-redirect", "Avi redirects with 301, 302 or 307");
+    expect(&t, "same-namespace", &[(get("/see-other"), None)]);
+}
+
+/// HTTPRoute308Redirect: as 303.
+#[test]
+fn http_route_308_redirect_is_refused() {
+    let t = run(&upstream!("httproute-308-redirect"));
+    assert_rules_refused(&t, "308-redirect", "Avi redirects with 301, 302 or 307");
+    expect(&t, "same-namespace", &[(get("/permanent"), None)]);
+}
+
+/// HTTPRouteCORS: Avi has no CORS action (answering preflights needs a DataScript the
+/// translation does not write); every rule with the filter is refused, not served without it.
+#[test]
+fn http_route_cors_is_refused() {
+    let t = run(&upstream!("httproute-cors"));
+    for name in [
+        "cors-multiple-origins-methods-headers",
+        "cors-wildcard-methods",
+    ] {
+        assert_rules_refused(&t, name, "CORS filters are not supported on Avi");
+    }
+    expect(&t, "same-namespace", &[(get("/cors-1"), None)]);
+}
+
+/// HTTPRouteCORSAllowCredentialsBehavior: as HTTPRouteCORS.
+#[test]
+fn http_route_cors_allow_credentials_behavior_is_refused() {
+    let text = upstream!("httproute-cors-allow-credentials-behavior");
+    let t = run(&text);
+    let names: Vec<String> = serde_saphyr::from_multiple::<serde_json::Value>(&text)
+        .unwrap()
+        .into_iter()
+        .filter(|d| d["kind"] == "HTTPRoute")
+        .map(|d| d["metadata"]["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(!names.is_empty());
+    for name in names {
+        assert_rules_refused(&t, &name, "CORS filters are not supported on Avi");
+    }
+}
+
+/// HTTPRouteHTTPSListenerDetectMisdirectedRequests (HTTP/2 connection coalescing): the routes
+/// are served, but a request whose Host selects another listener than its SNI did is routed by
+/// its Host, not answered 421 (the feature is not claimed).
+#[test]
+fn http_route_https_listener_detect_misdirected_requests_deviation() {
+    let t = run(&upstream!(
+        "httproute-https-listener-detect-misdirected-requests"
+    ));
+    let gw = "same-namespace-with-https-listener";
+    for l in ["https", "https-with-hostname"] {
+        let ls = listener_status(&t, gw, l);
+        assert_condition(&ls.conditions, "Programmed", "True", Some("Programmed"));
+    }
+    // Host second-example.org is served by its own listener's route whatever the SNI was.
+    let out = support::harness::send(
+        &t,
+        gw,
+        &Request::get(443, "second-example.org", "/detect-misdirected-requests"),
+    );
+    assert_eq!(
+        out.backend().as_deref(),
+        Some("gateway-conformance-infra/infra-backend-v2")
+    );
+}
+
+/// UDPRoute: a UDP listener is not accepted (`UnsupportedProtocol`); UDPRoutes are not read.
+#[test]
+fn udp_route_is_refused() {
+    let text = upstream!("udproute-simple");
+    let t = run_lenient(&text);
+    let gw = serde_saphyr::from_multiple::<serde_json::Value>(&text)
+        .unwrap()
+        .into_iter()
+        .find(|d| d["kind"] == "Gateway")
+        .unwrap();
+    let gw_name = gw["metadata"]["name"].as_str().unwrap();
+    for l in gw["spec"]["listeners"].as_array().unwrap() {
+        let ls = listener_status(&t, gw_name, l["name"].as_str().unwrap());
+        assert_condition(
+            &ls.conditions,
+            "Accepted",
+            "False",
+            Some("UnsupportedProtocol"),
+        );
+    }
+    assert!(!t.statuses.iter().any(|s| matches!(
+        s,
+        StatusUpdate::Route {
+            kind: "UDPRoute",
+            ..
+        }
+    )));
+}
+
+/// The TLS listeners in mode Terminate of `manifest`: each `Accepted=False`, `UnsupportedValue`,
+/// naming the mode; passthrough listeners beside them are served.
+fn assert_terminate_refused(text: &str) -> Translation {
+    let t = run(text);
+    for doc in serde_saphyr::from_multiple::<serde_json::Value>(text).unwrap() {
+        if doc["kind"] != "Gateway" {
+            continue;
+        }
+        let gw = doc["metadata"]["name"].as_str().unwrap();
+        for l in doc["spec"]["listeners"].as_array().unwrap() {
+            let ls = listener_status(&t, gw, l["name"].as_str().unwrap());
+            let accepted = ls
+                .conditions
+                .iter()
+                .find(|c| c.type_ == "Accepted")
+                .unwrap();
+            if l["tls"]["mode"] == "Terminate" {
+                assert_eq!(
+                    (accepted.status.as_str(), accepted.reason.as_str()),
+                    ("False", "UnsupportedValue")
+                );
+                assert!(
+                    accepted.message.contains("Passthrough only"),
+                    "{}",
+                    accepted.message
+                );
+            } else {
+                assert_eq!(accepted.status, "True", "{gw}/{}", l["name"]);
+            }
+        }
+    }
+    t
+}
+
+/// TLSRouteListenerTerminateSupportedKinds (`TLSRouteModeTerminate`, not claimed).
+#[test]
+fn tls_route_listener_terminate_supported_kinds_is_refused() {
+    assert_terminate_refused(&upstream!("tlsroute-listener-terminate-supported-kinds"));
+}
+
+/// TLSRouteListenerMixedTerminationNotSupported: the Terminate listener is refused; the
+/// Passthrough one on the same port is served.
+#[test]
+fn tls_route_listener_mixed_termination_not_supported_is_refused() {
+    assert_terminate_refused(&upstream!(
+        "tlsroute-listener-mixed-termination-not-supported"
+    ));
+}
+
+/// TLSRouteTerminateSimpleSameNamespace (provisional): refused; the route attaches nowhere.
+#[test]
+fn tls_route_terminate_simple_same_namespace_is_refused() {
+    let t = assert_terminate_refused(&upstream!("tlsroute-terminate-simple-same-namespace"));
+    assert!(
+        t.model
+            .vs_datascript_sets
+            .iter()
+            .all(|s| !s.name.contains("gateway-tlsroute-terminate"))
+    );
+}
+
+/// TLSRouteMixedTerminationSameNamespace (provisional): the Passthrough listener and its route
+/// are served; the Terminate one is refused.
+#[test]
+fn tls_route_mixed_termination_same_namespace_is_refused() {
+    let t = assert_terminate_refused(&upstream!("tlsroute-mixed-termination-same-namespace"));
+    let accepted = |name: &str| {
+        t.statuses.iter().find_map(|s| match s {
+            StatusUpdate::Route {
+                kind: "TLSRoute",
+                key,
+                status,
+                ..
+            } if key.1 == name => status["parents"][0]["conditions"]
+                .as_array()
+                .and_then(|cs| cs.iter().find(|c| c["type"] == "Accepted"))
+                .map(|c| (c["status"].clone(), c["reason"].clone())),
+            _ => None,
+        })
+    };
+    // The passthrough route attaches to the passthrough listener; the other has no listener
+    // of its mode left (its hostname is the refused Terminate listener's).
+    assert_eq!(
+        accepted("gateway-conformance-mixed-passthroughroute"),
+        Some(("True".into(), "Accepted".into()))
+    );
+    let (status, _) = accepted("gateway-conformance-mixed-terminateroute").unwrap();
+    assert_eq!(status, "False");
+    let _ = names::passthrough_vs;
+}
+
+/// ListenerSets are not read yet: the Gateway is served with its own listeners only, says
+/// nothing about ListenerSets (no `attachedListenerSets`), writes no ListenerSet status, and a
+/// route whose parent is a ListenerSet is not attached anywhere.
+fn assert_listener_sets_ignored(text: &str) {
+    let t = run_lenient(text);
+    let docs = serde_saphyr::from_multiple::<serde_json::Value>(text).unwrap();
+    for doc in &docs {
+        if doc["kind"] == "Gateway" {
+            let name = doc["metadata"]["name"].as_str().unwrap();
+            let ns = doc["metadata"]["namespace"].as_str().unwrap_or(INFRA);
+            if ns != INFRA {
+                continue;
+            }
+            let s = gateway_status(&t, name);
+            assert_eq!(
+                s.listeners.as_ref().map(Vec::len),
+                doc["spec"]["listeners"].as_array().map(Vec::len)
+            );
+        }
+    }
+    assert!(!t.statuses.iter().any(|s| matches!(
+        s,
+        StatusUpdate::Route {
+            kind: "ListenerSet",
+            ..
+        }
+    )));
+    // No listener of a ListenerSet is programmed: no virtual service serves its ports.
+    let gateway_ports: Vec<u16> = docs
+        .iter()
+        .filter(|d| d["kind"] == "Gateway")
+        .flat_map(|d| {
+            d["spec"]["listeners"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter_map(|l| l["port"].as_u64().and_then(|p| u16::try_from(p).ok()))
+        .collect();
+    let prefixes: Vec<String> = docs
+        .iter()
+        .filter(|d| d["kind"] == "Gateway")
+        .map(|d| {
+            format!(
+                "ako-gw-cluster--{}-{}-",
+                d["metadata"]["namespace"].as_str().unwrap_or(INFRA),
+                d["metadata"]["name"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
+    for vs in t
+        .model
+        .virtual_services
+        .iter()
+        .filter(|v| prefixes.iter().any(|p| v.name.starts_with(p.as_str())))
+    {
+        for s in &vs.services {
+            assert!(
+                gateway_ports.contains(&s.port),
+                "{} serves {}",
+                vs.name,
+                s.port
+            );
+        }
+    }
+}
+
+/// Deviation: ListenerSets are not read yet (see `assert_listener_sets_ignored`).
+#[test]
+fn listener_set_allowed_namespace_none_deviation() {
+    assert_listener_sets_ignored(&upstream!("listenerset-allowed-namespace-none"));
+}
+
+/// Deviation: ListenerSets are not read yet (see `assert_listener_sets_ignored`).
+#[test]
+fn listener_set_allowed_namespace_same_deviation() {
+    assert_listener_sets_ignored(&upstream!("listenerset-allowed-namespace-same"));
+}
+
+/// Deviation: ListenerSets are not read yet (see `assert_listener_sets_ignored`).
+#[test]
+fn listener_set_allowed_namespace_selector_deviation() {
+    assert_listener_sets_ignored(&upstream!("listenerset-allowed-namespace-selector"));
+}
+
+/// Deviation: ListenerSets are not read yet (see `assert_listener_sets_ignored`).
+#[test]
+fn listener_set_allowed_routes_namespaces_deviation() {
+    assert_listener_sets_ignored(&upstream!("listenerset-allowed-routes-namespaces"));
+}
+
+/// Deviation: ListenerSets are not read yet (see `assert_listener_sets_ignored`).
+#[test]
+fn listener_set_allowed_routes_supported_kinds_deviation() {
+    assert_listener_sets_ignored(&upstream!("listenerset-allowed-routes-supported-kinds"));
+}
+
+/// Deviation: ListenerSets are not read yet (see `assert_listener_sets_ignored`).
+#[test]
+fn listener_set_default_not_allowed_deviation() {
+    assert_listener_sets_ignored(&upstream!("listenerset-default-not-allowed"));
+}
+
+/// Deviation: ListenerSets are not read yet (see `assert_listener_sets_ignored`).
+#[test]
+fn listener_set_http_routing_deviation() {
+    assert_listener_sets_ignored(&upstream!("listenerset-http-routing"));
+}
+
+/// Deviation: ListenerSets are not read yet (see `assert_listener_sets_ignored`).
+#[test]
+fn listener_set_hostname_conflict_deviation() {
+    assert_listener_sets_ignored(&upstream!("listenerset-hostname-conflict"));
+}
+
+/// Deviation: ListenerSets are not read yet (see `assert_listener_sets_ignored`).
+#[test]
+fn listener_set_protocol_conflict_deviation() {
+    assert_listener_sets_ignored(&upstream!("listenerset-protocol-conflict"));
+}
+
+/// Deviation: ListenerSets are not read yet (see `assert_listener_sets_ignored`).
+#[test]
+fn listener_set_reference_grant_deviation() {
+    assert_listener_sets_ignored(&upstream!("listenerset-reference-grant"));
+}
