@@ -33,11 +33,13 @@ pub fn differing_fields(desired: &Value, existing: &Value) -> Vec<String> {
         .collect()
 }
 
-/// What a controller shows for a field nobody set: nothing, `false`, `""` or `[]` (it fills
-/// some defaults in, so their absence cannot be asked for).
+/// What a controller shows for a field nobody set: nothing, `false`, `0`, `""` or `[]` (it
+/// fills some defaults in, so their absence cannot be asked for; a pool's `server_timeout` reads
+/// back as 0).
 fn unset_like(v: &Value) -> bool {
     match v {
         Value::Null | Value::Bool(false) => true,
+        Value::Number(n) => n.as_f64() == Some(0.0),
         Value::String(s) => s.is_empty(),
         Value::Array(a) => a.is_empty(),
         _ => false,

@@ -103,6 +103,9 @@ pub struct Listener {
     /// A CA reference of that validation that cannot be used (`ResolvedRefs=False`, although
     /// the listener is served with the CAs that could be read).
     pub validation_problem: Option<Problem>,
+    /// A TLS listener in mode Terminate (not served): another mode than a Passthrough one on
+    /// the same port, hence a `ProtocolConflict` with it.
+    pub tls_terminate: bool,
 }
 
 impl Listener {
@@ -218,6 +221,7 @@ fn evaluate_one(l: &GatewayListeners, gw_ns: &str, snapshot: &Snapshot) -> Liste
         certificate,
         client_validation: None,
         validation_problem: None,
+        tls_terminate: terminate,
     }
 }
 
@@ -483,7 +487,10 @@ fn mark_conflicts(listeners: &mut [Listener]) {
         by_port.entry(l.port).or_default().push(i);
     }
     for (port, idx) in by_port {
-        let protocols: Vec<Option<Protocol>> = idx.iter().map(|&i| listeners[i].protocol).collect();
+        let protocols: Vec<(Option<Protocol>, bool)> = idx
+            .iter()
+            .map(|&i| (listeners[i].protocol, listeners[i].tls_terminate))
+            .collect();
         if protocols.windows(2).any(|w| w[0] != w[1]) {
             for &i in &idx {
                 listeners[i].conflict = Some(problem(

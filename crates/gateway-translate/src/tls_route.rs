@@ -110,12 +110,24 @@ pub fn datascript(
     wildcard: &BTreeMap<String, String>,
     any: Option<&str>,
 ) -> String {
+    // Names are validated hostnames and `ako-gw-<cluster>--<sha1>` pool groups: nothing that
+    // could end a Lua string literal.
+    let literal_safe = |s: &str| {
+        s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'*'))
+    };
     let table = |m: &BTreeMap<String, String>| -> String {
         m.iter()
+            .filter(|(k, v)| {
+                debug_assert!(literal_safe(k) && literal_safe(v), "{k} {v}");
+                literal_safe(k) && literal_safe(v)
+            })
             .map(|(k, v)| format!("  [\"{k}\"] = \"{v}\",\n"))
             .collect()
     };
-    let any = any.map_or_else(|| "nil".to_owned(), |a| format!("\"{a}\""));
+    let any = any
+        .filter(|a| literal_safe(a))
+        .map_or_else(|| "nil".to_owned(), |a| format!("\"{a}\""));
     format!(
         r#"-- ako-gw TLS passthrough: the ClientHello's server name chooses the pool group.
 local avi_tls = require "Default-TLS"
@@ -265,6 +277,7 @@ impl RouteTranslator for TlsRouteTranslator {
                         for a in attached.iter().filter(|_| serves) {
                             let Some(port) = ls
                                 .get(a.listener)
+                                .filter(|l| l.is_valid())
                                 .filter(|l| l.protocol == Some(Protocol::TlsPassthrough))
                                 .and_then(|l| u16::try_from(l.port).ok())
                             else {
@@ -274,8 +287,12 @@ impl RouteTranslator for TlsRouteTranslator {
                             if a.hostnames.is_any() {
                                 table.add(None, &claim);
                             }
+                            // Listener isolation: a name a more specific listener on this
+                            // port serves is that listener's routes'.
                             for h in a.hostnames.hostnames() {
-                                table.add(Some(h.as_str()), &claim);
+                                if !crate::translate::claimed_elsewhere(ls, a.listener, h) {
+                                    table.add(Some(h.as_str()), &claim);
+                                }
                             }
                         }
                         wanted.push(Wanted::yes("Accepted", "Accepted", "Route is accepted"));

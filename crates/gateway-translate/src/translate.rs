@@ -1116,7 +1116,7 @@ fn rule_hashes(rules: &[HttpRouteRules]) -> Vec<String> {
 /// same port covers entirely never reaches listener `i`, so it is not served there (Avi picks
 /// the most specific `vh_matches` host among all children of the parent, whatever listener
 /// they came from).
-fn claimed_elsewhere(ls: &[Listener], i: usize, h: &Hostname) -> bool {
+pub(crate) fn claimed_elsewhere(ls: &[Listener], i: usize, h: &Hostname) -> bool {
     let hostname = |l: &Listener| {
         l.hostname
             .as_deref()

@@ -625,3 +625,97 @@ fn the_older_route_keeps_a_contested_name() {
         Some("tls-backend")
     );
 }
+
+/// Listener isolation: a name a more specific listener on the port serves belongs to that
+/// listener's routes, even when a route on the wider listener is older and lists it too.
+#[test]
+fn a_more_specific_listener_keeps_its_names() {
+    let gw = "isolated";
+    let wide = route(
+        "wide",
+        gw,
+        &["abc.example.com", "other.example.com"],
+        &[("tls-backend", 443)],
+    )
+    .replace(
+        "parentRefs: [{name: isolated}]",
+        "parentRefs: [{name: isolated, sectionName: wildcard}]",
+    )
+    .replace(
+        "namespace: gateway-conformance-infra}",
+        "namespace: gateway-conformance-infra, creationTimestamp: \"2024-01-01T00:00:00Z\"}",
+    );
+    let narrow = route(
+        "narrow",
+        gw,
+        &["abc.example.com"],
+        &[("tls-backend-2", 443)],
+    )
+    .replace(
+        "parentRefs: [{name: isolated}]",
+        "parentRefs: [{name: isolated, sectionName: abc}]",
+    )
+    .replace(
+        "namespace: gateway-conformance-infra}",
+        "namespace: gateway-conformance-infra, creationTimestamp: \"2025-01-01T00:00:00Z\"}",
+    );
+    let t = run_tls(&format!(
+        "{}{wide}{narrow}",
+        gateway(
+            gw,
+            &[
+                ("wildcard", 443, Some("*.example.com")),
+                ("abc", 443, Some("abc.example.com"))
+            ]
+        )
+    ));
+    assert_eq!(
+        sni_backend(&t, gw, 443, "abc.example.com").as_deref(),
+        Some("tls-backend-2")
+    );
+    assert_eq!(
+        sni_backend(&t, gw, 443, "other.example.com").as_deref(),
+        Some("tls-backend")
+    );
+}
+
+/// A TLS listener that conflicts with an HTTPS one on its port (or a Terminate one) is not
+/// served, whatever routes attach to it; a listener with a bad hostname is not either.
+#[test]
+fn a_listener_that_is_not_valid_serves_no_tls_route() {
+    let gw = "conflicted";
+    let manifest = format!(
+        r#"---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {{name: {gw}, namespace: gateway-conformance-infra}}
+spec:
+  gatewayClassName: avi-lb
+  listeners:
+  - {{name: tls, port: 443, protocol: TLS, tls: {{mode: Passthrough}}, allowedRoutes: {{namespaces: {{from: Same}}}}}}
+  - {{name: https, port: 443, protocol: HTTPS, hostname: web.example.com, tls: {{certificateRefs: [{{name: tls-validity-checks-certificate}}]}}}}
+  - {{name: passthrough, port: 8443, protocol: TLS, tls: {{mode: Passthrough}}, allowedRoutes: {{namespaces: {{from: Same}}}}}}
+  - {{name: terminate, port: 8443, protocol: TLS, hostname: t.example.com, tls: {{mode: Terminate, certificateRefs: [{{name: tls-validity-checks-certificate}}]}}}}
+  - {{name: bad-host, port: 9443, protocol: TLS, hostname: "bad host!", tls: {{mode: Passthrough}}, allowedRoutes: {{namespaces: {{from: Same}}}}}}
+{}"#,
+        route("r", gw, &["abc.example.com"], &[("tls-backend", 443)])
+    );
+    let t = run_tls(&manifest);
+    for (l, reason) in [
+        ("tls", "ProtocolConflict"),
+        ("passthrough", "ProtocolConflict"),
+    ] {
+        let ls = listener_status(&t, gw, l);
+        assert_condition(&ls.conditions, "Conflicted", "True", Some(reason));
+        assert_condition(&ls.conditions, "Programmed", "False", Some("Invalid"));
+    }
+    for port in [443, 8443, 9443] {
+        assert_eq!(sni_backend(&t, gw, port, "abc.example.com"), None, "{port}");
+        assert!(
+            t.model
+                .virtual_services
+                .iter()
+                .all(|v| v.name != names::passthrough_vs("cluster", INFRA, gw, port))
+        );
+    }
+}

@@ -44,6 +44,7 @@ pub fn desired_pool(
     keeping_tls: bool,
 ) -> Result<Desired, AviError> {
     Desired::of(pool).map(|d| {
+        let d = d.clearing(POOL_RULE_FIELDS);
         if keeping_tls {
             d
         } else {
@@ -51,6 +52,10 @@ pub fn desired_pool(
         }
     })
 }
+
+/// Pool fields a rule or a Service port sets on some pools only: a rule that drops its timeouts,
+/// or a port that stops saying `kubernetes.io/h2c`, must leave the pool without them.
+pub const POOL_RULE_FIELDS: &[&str] = &["server_timeout", "enable_http2"];
 
 /// A virtual service as sync input: the per-port fields we set on some ports
 /// ([`SERVICE_FIELDS`]) are ours on every port, so a port that stops asking for client
@@ -130,8 +135,13 @@ impl AviModel {
             let keep = pools_keeping_tls.contains(&p.name);
             desired_pool(&p, keep)
         });
+        // `allow_pki_errors` is ours: a profile that stops allowing errors (a Gateway back to
+        // AllowValidOnly) must lose them, not keep accepting any certificate.
+        let pki_profiles = pki_profiles
+            .into_iter()
+            .map(|p| Desired::of(&p).map(|d| d.clearing(&["allow_pki_errors"])));
         each(ssl_key_and_certificates)
-            .chain(each(pki_profiles))
+            .chain(pki_profiles)
             .chain(each(application_profiles))
             .chain(pools)
             .chain(each(pool_groups))
@@ -198,5 +208,54 @@ impl AviModel {
         self.pki_profiles.extend(other.pki_profiles);
         self.application_profiles.extend(other.application_profiles);
         self.pools_keeping_tls.extend(other.pools_keeping_tls);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn fields_set_on_some_objects_only_are_cleared_on_the_others() {
+        let model = AviModel {
+            pools: vec![Pool::new("p")],
+            pki_profiles: vec![PkiProfile::new("k")],
+            virtual_services: vec![VirtualService {
+                services: vec![avi_client::models::Service::tls(443)],
+                ..VirtualService::new("vs")
+            }],
+            ..AviModel::default()
+        };
+        let desired = model.desired().unwrap();
+        let body = |kind: &str| {
+            desired
+                .iter()
+                .find(|d| d.kind.path() == kind)
+                .map(|d| d.body.clone())
+                .unwrap()
+        };
+        // A rule that dropped its timeout, a port that dropped h2c, a profile back to strict
+        // validation, a port that stopped asking for client certificates.
+        assert_eq!(body("pool")["server_timeout"], json!(null));
+        assert_eq!(body("pool")["enable_http2"], json!(null));
+        assert_eq!(body("pkiprofile")["allow_pki_errors"], json!(null));
+        assert_eq!(
+            body("virtualservice")["services"][0]["override_application_profile_ref"],
+            json!(null)
+        );
+        // What the controller reads back for unset ones is no difference.
+        let held = json!({"name": "p", "server_timeout": 0, "enable_http2": false});
+        let d = body("pool");
+        let mut want = serde_json::Map::new();
+        for k in ["name", "server_timeout", "enable_http2"] {
+            want.insert(k.to_owned(), d[k].clone());
+        }
+        assert!(avi_client::differing_fields(&Value::Object(want.clone()), &held).is_empty());
+        let stale = json!({"name": "p", "server_timeout": 500, "enable_http2": true});
+        assert_eq!(
+            avi_client::differing_fields(&Value::Object(want), &stale),
+            ["enable_http2", "server_timeout"]
+        );
     }
 }

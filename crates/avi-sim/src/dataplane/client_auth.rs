@@ -89,13 +89,14 @@ pub fn for_port(
     let Some(http) = profile.body.get("http_profile").and_then(Value::as_object) else {
         return Ok(None);
     };
+    // A mode the emulator does not know is read as the strictest: never fail open.
     let mandatory = match http
         .get("ssl_client_certificate_mode")
         .and_then(Value::as_str)
     {
         None | Some("SSL_CLIENT_CERTIFICATE_NONE") => return Ok(None),
-        Some("SSL_CLIENT_CERTIFICATE_REQUIRE") => true,
-        Some(_) => false,
+        Some("SSL_CLIENT_CERTIFICATE_REQUEST") => false,
+        Some(_) => true,
     };
     let provider = provider();
     let check = match reference(http, "pki_profile_ref", "PKIProfile")? {

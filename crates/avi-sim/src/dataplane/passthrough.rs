@@ -6,8 +6,9 @@
 //! The emulator does not run Lua. It knows the meaning of the one L4 script a controller of ours
 //! writes, the server-name selector (`avi_tls.get_sni` then `avi.poolgroup.select`), whose
 //! `exact`, `wildcard` and `any` tables map names to pool groups: an exact name first, then the
-//! longest wildcard suffix, then `any`; no match (or no server name, or not a TLS ClientHello)
-//! closes the connection without a TLS alert (`avi.vs.close_conn()`). A layer-4 service without
+//! longest wildcard suffix, then `any` (also for a ClientHello without a server name); no match,
+//! or anything but a TLS ClientHello, closes the connection without a TLS alert
+//! (`avi.vs.close_conn()`). A layer-4 service without
 //! such a script sends every connection to its `pool_group_ref` or `pool_ref`.
 //!
 //! The ClientHello is read without being consumed: the bytes go to the server as they came, so
@@ -148,9 +149,18 @@ fn table(script: &str, name: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-/// What a connection to `vs_uuid` with server name `sni` is sent to: the uuid of a pool group
-/// (`Ok(Some((true, uuid)))`) or pool (`Ok(Some((false, uuid)))`), or `None` to close it.
-fn decide(store: &Store, vs_uuid: &str, sni: Option<&str>) -> Option<(bool, String)> {
+/// The first bytes of a connection.
+#[derive(Debug)]
+enum Hello {
+    /// A TLS ClientHello, with its server name if it has one.
+    Tls(Option<String>),
+    /// Anything else.
+    NotTls,
+}
+
+/// What a connection to `vs_uuid` that began with `hello` is sent to: the uuid of a pool
+/// group (`Some((true, uuid))`) or pool (`Some((false, uuid))`), or `None` to close it.
+fn decide(store: &Store, vs_uuid: &str, hello: &Hello) -> Option<(bool, String)> {
     let vs = store.object("virtualservice", vs_uuid)?;
     let sets: Vec<String> = array(vs.body.get("vs_datascripts").unwrap_or(&Value::Null))
         .iter()
@@ -180,7 +190,12 @@ fn decide(store: &Store, vs_uuid: &str, sni: Option<&str>) -> Option<(bool, Stri
                 .find_map(|l| l.trim().strip_prefix("local any = "))
                 .and_then(|v| v.strip_prefix('"')?.strip_suffix('"'))
                 .map(str::to_owned);
-            let chosen = sni.and_then(|sni| {
+            // The script: not a ClientHello closes; a ClientHello without a name (or with one
+            // no table holds) falls back to `any`.
+            let Hello::Tls(sni) = hello else {
+                return None;
+            };
+            let chosen = sni.as_deref().and_then(|sni| {
                 exact.get(sni).cloned().or_else(|| {
                     let mut rest = sni;
                     while let Some((_, r)) = rest.split_once('.') {
@@ -192,9 +207,10 @@ fn decide(store: &Store, vs_uuid: &str, sni: Option<&str>) -> Option<(bool, Stri
                     None
                 })
             });
-            // The script closes connections without a server name or a match.
-            let chosen = if sni.is_some() { chosen.or(any) } else { None };
-            return chosen.and_then(|name| by_name(&name)).map(|u| (true, u));
+            return chosen
+                .or(any)
+                .and_then(|name| by_name(&name))
+                .map(|u| (true, u));
         }
     }
     let field = |k: &str| vs.body.get(k).and_then(Value::as_str).and_then(uuid_of);
@@ -207,17 +223,25 @@ fn decide(store: &Store, vs_uuid: &str, sni: Option<&str>) -> Option<(bool, Stri
 /// and a server, replays the bytes read and copies both ways until either side closes.
 pub async fn serve(sim: Weak<Sim>, vs_uuid: String, port: u16, mut client: TcpStream) {
     let mut buf = Vec::with_capacity(1024);
-    let sni = loop {
-        match client_hello_sni(&buf) {
-            Ok(sni) => break sni,
-            Err(false) => break None,
-            Err(true) => {}
+    // One deadline for the whole ClientHello, not per read: a client trickling bytes does not
+    // hold the connection longer.
+    let hello = tokio::time::timeout(HELLO_TIMEOUT, async {
+        loop {
+            match client_hello_sni(&buf) {
+                Ok(sni) => return Some(Hello::Tls(sni)),
+                Err(false) => return Some(Hello::NotTls),
+                Err(true) => {}
+            }
+            let mut chunk = [0u8; 4096];
+            match client.read(&mut chunk).await {
+                Ok(n) if n > 0 => buf.extend_from_slice(&chunk[..n]),
+                _ => return None,
+            }
         }
-        let mut chunk = [0u8; 4096];
-        match tokio::time::timeout(HELLO_TIMEOUT, client.read(&mut chunk)).await {
-            Ok(Ok(n)) if n > 0 => buf.extend_from_slice(&chunk[..n]),
-            _ => return,
-        }
+    })
+    .await;
+    let Ok(Some(hello)) = hello else {
+        return;
     };
     let server = {
         let Some(sim) = sim.upgrade() else { return };
@@ -228,8 +252,8 @@ pub async fn serve(sim: Weak<Sim>, vs_uuid: String, port: u16, mut client: TcpSt
             .store
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let Some((group, uuid)) = decide(&store, &vs_uuid, sni.as_deref()) else {
-            tracing::debug!(vs = %vs_uuid, ?sni, "no pool for this server name: connection closed");
+        let Some((group, uuid)) = decide(&store, &vs_uuid, &hello) else {
+            tracing::debug!(vs = %vs_uuid, ?hello, "no pool for this connection: closed");
             return;
         };
         let pool_uuid = if group {

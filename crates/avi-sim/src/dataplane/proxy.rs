@@ -199,10 +199,11 @@ where
     let conn = Arc::new(conn);
     let service = hyper::service::service_fn(move |req| handle(sim.clone(), conn.clone(), req));
     if http2 {
-        let result =
-            hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new())
-                .serve_connection_with_upgrades(io, service)
-                .await;
+        let mut builder =
+            hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+        builder.http1().timer(TokioTimer::new());
+        builder.http2().timer(TokioTimer::new());
+        let result = builder.serve_connection_with_upgrades(io, service).await;
         if let Err(error) = result {
             tracing::debug!(%error, "data plane connection ended");
         }
