@@ -31,6 +31,7 @@ pub const TESTS: &[&str] = &[
     "crates/gateway-translate/tests/conformance_frontend.rs",
     "crates/gateway-translate/tests/conformance_gateway.rs",
     "crates/gateway-translate/tests/conformance_grpc.rs",
+    "crates/gateway-translate/tests/conformance_listener_set.rs",
     "crates/gateway-translate/tests/conformance_routes.rs",
     "crates/gateway-translate/tests/conformance_tls.rs",
 ];

@@ -1327,6 +1327,102 @@ spec:
     .await;
 }
 
+/// A ListenerSet through kube-sim and avi-sim: its listener becomes a port of the Gateway's
+/// parent virtual service, a route attached to it is programmed, and the ListenerSet and the
+/// Gateway get their statuses.
+#[tokio::test]
+async fn a_listener_set_adds_its_listener_to_the_gateway() {
+    let w = world().await;
+    apply(
+        &w.kube_client,
+        r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: team}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: avi-lb}
+spec: {controllerName: ako.vmware.com/avi-lb}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: team}
+spec:
+  gatewayClassName: avi-lb
+  allowedListeners: {namespaces: {from: Same}}
+  listeners:
+  - {name: http, port: 80, protocol: HTTP}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: ListenerSet
+metadata: {name: extra, namespace: team}
+spec:
+  parentRef: {name: gw}
+  listeners:
+  - {name: alt, port: 8080, protocol: HTTP, hostname: alt.example.com}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: team}
+spec:
+  ports: [{name: http, port: 80, targetPort: 8080}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: web-1
+  namespace: team
+  labels: {kubernetes.io/service-name: web}
+addressType: IPv4
+ports: [{name: http, port: 8080}]
+endpoints:
+- addresses: ["10.2.0.10"]
+  conditions: {ready: true}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: web, namespace: team}
+spec:
+  parentRefs: [{kind: ListenerSet, name: extra}]
+  rules:
+  - backendRefs: [{name: web, port: 80}]
+"#,
+    )
+    .await;
+    let (mut status, _task) = start(&w, Settings::default());
+    wait(&mut status, |s| s.synced >= 1 && s.last_error.is_none()).await;
+    let vses = w
+        .avi_client
+        .list_owned::<VirtualService>(CREATED_BY)
+        .await
+        .unwrap();
+    let parent = vses
+        .iter()
+        .find(|v| v.name == "ako-gw-cluster--team-gw-EVH")
+        .expect("the Gateway's parent");
+    let mut ports: Vec<u16> = parent.services.iter().map(|s| s.port).collect();
+    ports.sort_unstable();
+    assert_eq!(ports, [80, 8080]);
+    let child = vses
+        .iter()
+        .find(|v| v.vh_parent_vs_ref.is_some())
+        .expect("the route's child");
+    assert_eq!(child.vh_matches[0].host, "alt.example.com");
+    let sets: Api<gateway_api::listenersets::ListenerSet> =
+        Api::namespaced(w.kube_client.clone(), "team");
+    eventually("the ListenerSet is accepted", || {
+        let sets = sets.clone();
+        async move {
+            let s = sets.get("extra").await.unwrap();
+            let s = serde_json::to_value(&s.status).unwrap();
+            condition(&s, "Accepted") == Some(("True".into(), "Accepted".into()))
+                && s["listeners"][0]["attachedRoutes"] == 1
+        }
+    })
+    .await;
+}
+
 /// An EndpointSlice change takes the endpoint path: the pool is written without a translation
 /// (no reconcile is counted), in one PUT; a change to anything else still gets a full pass.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

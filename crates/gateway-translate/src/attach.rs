@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use gateway_api::gateways::{Gateway, GatewayListenersAllowedRoutesNamespacesFrom as From};
+use gateway_api::gateways::GatewayListenersAllowedRoutesNamespacesFrom as From;
 use gateway_api::httproutes::{HttpRoute, HttpRouteParentRefs};
 
 use crate::gateway_class;
@@ -27,6 +27,8 @@ pub struct ParentRef {
     pub section_name: Option<String>,
     /// Listener port.
     pub port: Option<i32>,
+    /// For a ListenerSet parent, the Gateway the ListenerSet attaches to (set by [`attach`]).
+    pub via: Option<ObjectKey>,
 }
 
 impl ParentRef {
@@ -42,12 +44,25 @@ impl ParentRef {
             name: r.name.clone(),
             section_name: r.section_name.clone(),
             port: r.port,
+            via: None,
         }
     }
 
-    /// The Gateway it names, if it names one.
+    /// The Gateway it names, or the one the ListenerSet it names attaches to.
     pub fn gateway(&self) -> Option<ObjectKey> {
-        (self.group == GATEWAY_GROUP && self.kind == "Gateway")
+        if self.group != GATEWAY_GROUP {
+            return None;
+        }
+        match self.kind.as_str() {
+            "Gateway" => Some((self.namespace.clone(), self.name.clone())),
+            "ListenerSet" => self.via.clone(),
+            _ => None,
+        }
+    }
+
+    /// The ListenerSet it names, if it names one.
+    pub fn listener_set(&self) -> Option<ObjectKey> {
+        (self.group == GATEWAY_GROUP && self.kind == "ListenerSet")
             .then(|| (self.namespace.clone(), self.name.clone()))
     }
 }
@@ -110,7 +125,15 @@ pub fn attach_kind(
     });
     let mut out = Vec::new();
     for (index, r) in route.spec.parent_refs.iter().flatten().enumerate() {
-        let parent = ParentRef::of(r, &route_ns);
+        let mut parent = ParentRef::of(r, &route_ns);
+        // A ListenerSet parent reaches the Gateway it attaches to, and only its own listeners.
+        let origin = parent.listener_set();
+        if let Some(ls) = &origin {
+            parent.via = snapshot
+                .listener_sets
+                .get(ls)
+                .and_then(|set| crate::listener_set::parent_of(ls, set));
+        }
         let Some(key) = parent.gateway() else {
             continue;
         };
@@ -129,7 +152,7 @@ pub fn attach_kind(
             Some(p) => Err(p.clone()),
             None => attach_one(
                 &parent,
-                gateway,
+                origin.as_ref(),
                 ls,
                 kind,
                 &route_ns,
@@ -148,7 +171,7 @@ pub fn attach_kind(
 
 fn attach_one(
     parent: &ParentRef,
-    gateway: &Gateway,
+    origin: Option<&ObjectKey>,
     listeners: &[Listener],
     kind: &str,
     route_ns: &str,
@@ -156,6 +179,7 @@ fn attach_one(
     snapshot: &Snapshot,
 ) -> Result<Vec<Attached>, Problem> {
     let candidates: Vec<usize> = (0..listeners.len())
+        .filter(|&i| listeners[i].origin.as_ref() == origin)
         .filter(|&i| {
             parent
                 .section_name
@@ -170,11 +194,10 @@ fn attach_one(
             message: "no listener matches the parentRef's sectionName and port".into(),
         });
     }
-    let gw_ns = gateway.metadata.namespace.clone().unwrap_or_default();
     let allowed: Vec<usize> = candidates
         .into_iter()
         .filter(|&i| {
-            listeners[i].accepts(kind) && namespace_allowed(gateway, i, &gw_ns, route_ns, snapshot)
+            listeners[i].accepts(kind) && namespace_allowed(&listeners[i], route_ns, snapshot)
         })
         .collect();
     if allowed.is_empty() {
@@ -205,24 +228,16 @@ fn attach_one(
     Ok(attached)
 }
 
-/// `allowedRoutes.namespaces` of listener `i`: Same (default), All, or a label selector over the
-/// route's Namespace.
-fn namespace_allowed(
-    gateway: &Gateway,
-    i: usize,
-    gw_ns: &str,
-    route_ns: &str,
-    snapshot: &Snapshot,
-) -> bool {
-    let ns = gateway
-        .spec
-        .listeners
-        .get(i)
-        .and_then(|l| l.allowed_routes.as_ref())
+/// `allowedRoutes.namespaces` of a listener: Same (default; its Gateway's or ListenerSet's
+/// namespace), All, or a label selector over the route's Namespace.
+fn namespace_allowed(listener: &Listener, route_ns: &str, snapshot: &Snapshot) -> bool {
+    let ns = listener
+        .allowed_routes
+        .as_ref()
         .and_then(|a| a.namespaces.as_ref());
     match ns.and_then(|n| n.from.clone()).unwrap_or(From::Same) {
         From::All => true,
-        From::Same => gw_ns == route_ns,
+        From::Same => listener.owner_namespace == route_ns,
         From::Selector => {
             let Some(selector) = ns.and_then(|n| n.selector.as_ref()) else {
                 return false;

@@ -17,6 +17,7 @@ pub mod gateway_class;
 pub mod grpc;
 pub mod hostnames;
 pub mod incremental;
+pub mod listener_set;
 pub mod listeners;
 pub mod matches;
 pub mod names;

@@ -77,7 +77,7 @@ fn problem(reason: &'static str, message: impl Into<String>) -> Problem {
 }
 
 /// What a listener is, once evaluated.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Listener {
     /// Section name.
     pub name: String,
@@ -106,6 +106,14 @@ pub struct Listener {
     /// A TLS listener in mode Terminate (not served): another mode than a Passthrough one on
     /// the same port, hence a `ProtocolConflict` with it.
     pub tls_terminate: bool,
+    /// The ListenerSet it comes from; `None` for the Gateway's own listeners.
+    pub origin: Option<crate::snapshot::ObjectKey>,
+    /// The namespace of its Gateway or ListenerSet (`allowedRoutes: Same`).
+    pub owner_namespace: String,
+    /// Its `allowedRoutes` as written.
+    pub allowed_routes: Option<gateway_api::gateways::GatewayListenersAllowedRoutes>,
+    /// Its protocol as written (conflicts are told before unsupported protocols are refused).
+    pub raw_protocol: String,
 }
 
 impl Listener {
@@ -125,15 +133,35 @@ impl Listener {
     }
 }
 
-/// Evaluates every listener of a Gateway.
+/// Evaluates every listener of a Gateway: its own, then those of the ListenerSets it allows
+/// ([`crate::listener_set`]), in merge order.
 pub fn evaluate(gateway: &Gateway, snapshot: &Snapshot) -> Vec<Listener> {
     let gw_ns = gateway.metadata.namespace.clone().unwrap_or_default();
     let mut out: Vec<Listener> = gateway
         .spec
         .listeners
         .iter()
-        .map(|l| evaluate_one(l, &gw_ns, snapshot))
+        .map(|l| evaluate_one(l, &gw_ns, "Gateway", snapshot))
         .collect();
+    mark_conflicts(&mut out);
+    let gw_key = (
+        gw_ns.clone(),
+        gateway.metadata.name.clone().unwrap_or_default(),
+    );
+    for c in crate::listener_set::candidates(&gw_key, gateway, snapshot)
+        .into_iter()
+        .filter(|c| c.allowed)
+    {
+        for entry in &c.set.spec.listeners {
+            let Some(gl) = crate::listener_set::as_gateway_listener(entry) else {
+                continue;
+            };
+            let mut l = evaluate_one(&gl, &c.key.0, "ListenerSet", snapshot);
+            l.origin = Some(c.key.clone());
+            l.conflict = conflict_with_earlier(&out, &l);
+            out.push(l);
+        }
+    }
     for l in out
         .iter_mut()
         .filter(|l| l.protocol == Some(Protocol::Https))
@@ -151,11 +179,51 @@ pub fn evaluate(gateway: &Gateway, snapshot: &Snapshot) -> Vec<Listener> {
         l.client_validation = v.validation;
         l.validation_problem = v.problem;
     }
-    mark_conflicts(&mut out);
     out
 }
 
-fn evaluate_one(l: &GatewayListeners, gw_ns: &str, snapshot: &Snapshot) -> Listener {
+/// A ListenerSet's listener against the listeners before it in the merged list: the earlier
+/// one wins, the later is `Conflicted` (a different protocol on the port, or the same
+/// hostname on it).
+fn conflict_with_earlier(earlier: &[Listener], l: &Listener) -> Option<Problem> {
+    let live = earlier
+        .iter()
+        .filter(|e| e.conflict.is_none() && e.port == l.port);
+    let mut hostname = None;
+    for e in live {
+        if e.raw_protocol != l.raw_protocol || e.tls_terminate != l.tls_terminate {
+            return Some(problem(
+                "ProtocolConflict",
+                format!(
+                    "port {} is already used with protocol {}",
+                    l.port,
+                    translate_core::text::printable(&e.raw_protocol)
+                ),
+            ));
+        }
+        if e.hostname == l.hostname {
+            hostname = Some(problem(
+                "HostnameConflict",
+                format!(
+                    "an earlier listener on port {} has hostname {}",
+                    l.port,
+                    l.hostname.as_deref().unwrap_or("<any>")
+                ),
+            ));
+        }
+    }
+    hostname
+}
+
+/// One listener of a Gateway or a ListenerSet in `owner_ns` (`referrer`: the kind a
+/// ReferenceGrant for its certificate names).
+fn evaluate_one(
+    l: &GatewayListeners,
+    owner_ns: &str,
+    referrer: &'static str,
+    snapshot: &Snapshot,
+) -> Listener {
+    let gw_ns = owner_ns;
     let tls_mode = l.tls.as_ref().and_then(|t| t.mode.clone());
     let protocol = match l.protocol.as_str() {
         "HTTP" => Some(Protocol::Http),
@@ -202,7 +270,7 @@ fn evaluate_one(l: &GatewayListeners, gw_ns: &str, snapshot: &Snapshot) -> Liste
         route_kinds(l, protocol)
     };
     let (certificate, cert_problem) = match protocol {
-        Some(Protocol::Https) => match resolve_certificate(l, gw_ns, snapshot) {
+        Some(Protocol::Https) => match resolve_certificate(l, gw_ns, referrer, snapshot) {
             Ok(c) => (Some(c), None),
             Err(p) => (None, Some(p)),
         },
@@ -222,6 +290,10 @@ fn evaluate_one(l: &GatewayListeners, gw_ns: &str, snapshot: &Snapshot) -> Liste
         client_validation: None,
         validation_problem: None,
         tls_terminate: terminate,
+        origin: None,
+        owner_namespace: owner_ns.to_owned(),
+        allowed_routes: l.allowed_routes.clone(),
+        raw_protocol: l.protocol.clone(),
     }
 }
 
@@ -266,6 +338,7 @@ fn route_kinds(l: &GatewayListeners, protocol: Option<Protocol>) -> (Vec<String>
 fn resolve_certificate(
     l: &GatewayListeners,
     gw_ns: &str,
+    referrer: &'static str,
     snapshot: &Snapshot,
 ) -> Result<ListenerCert, Problem> {
     let tls = l.tls.as_ref().ok_or_else(|| {
@@ -287,9 +360,10 @@ fn resolve_certificate(
             "an HTTPS listener needs tls.certificateRefs",
         )
     })?;
-    tls_secret(
+    tls_secret_from(
         snapshot,
         gw_ns,
+        referrer,
         SecretRef::with_defaults(
             r.group.as_deref(),
             r.kind.as_deref(),
@@ -343,6 +417,19 @@ pub fn tls_secret(
     invalid: &'static str,
     field: &str,
 ) -> Result<ListenerCert, Problem> {
+    tls_secret_from(snapshot, gw_ns, "Gateway", r, invalid, field)
+}
+
+/// [`tls_secret`] for a reference from an object of kind `referrer` (a ListenerSet's
+/// listener needs a ReferenceGrant from kind ListenerSet, not Gateway).
+pub fn tls_secret_from(
+    snapshot: &Snapshot,
+    gw_ns: &str,
+    referrer: &'static str,
+    r: SecretRef<'_>,
+    invalid: &'static str,
+    field: &str,
+) -> Result<ListenerCert, Problem> {
     let SecretRef {
         group, kind, name, ..
     } = r;
@@ -361,7 +448,7 @@ pub fn tls_secret(
     let ns = r.namespace.unwrap_or(gw_ns).to_owned();
     let from = Referrer {
         group: GATEWAY_GROUP,
-        kind: "Gateway",
+        kind: referrer,
         namespace: gw_ns,
     };
     let to = Referent {
@@ -574,6 +661,10 @@ pub fn gateway_status(
     pki_errors_allowed: bool,
     now: &Time,
 ) -> GatewayStatus {
+    // The Gateway's status is about its own listeners, which come first; a ListenerSet's are in
+    // the ListenerSet's status.
+    let own = listeners.iter().take_while(|l| l.origin.is_none()).count();
+    let listeners = listeners.get(..own).unwrap_or_default();
     let generation = gateway.metadata.generation;
     let previous = gateway.status.clone().unwrap_or_default();
     let invalid: Vec<&str> = listeners

@@ -36,6 +36,8 @@ pub struct Snapshot {
     pub grpc_routes: BTreeMap<ObjectKey, Arc<GrpcRoute>>,
     /// TLSRoutes.
     pub tls_routes: BTreeMap<ObjectKey, Arc<gateway_api::tlsroutes::TlsRoute>>,
+    /// ListenerSets.
+    pub listener_sets: BTreeMap<ObjectKey, Arc<gateway_api::listenersets::ListenerSet>>,
     /// ReferenceGrants.
     pub reference_grants: BTreeMap<ObjectKey, Arc<ReferenceGrant>>,
     /// BackendTLSPolicies (`v1`, and `v1alpha3` read into the same type).
@@ -58,6 +60,7 @@ impl std::fmt::Debug for Snapshot {
             .field("http_routes", &self.http_routes.len())
             .field("grpc_routes", &self.grpc_routes.len())
             .field("tls_routes", &self.tls_routes.len())
+            .field("listener_sets", &self.listener_sets.len())
             .field("reference_grants", &self.reference_grants.len())
             .field("backend_tls_policies", &self.backend_tls_policies.len())
             .field(
@@ -198,6 +201,10 @@ impl Snapshot {
             }
             ("gateway.networking.k8s.io", "GRPCRoute") => {
                 self.grpc_routes
+                    .insert(key, parse(value, &kind, &name).map(Arc::new)?);
+            }
+            ("gateway.networking.k8s.io", "ListenerSet") => {
+                self.listener_sets
                     .insert(key, parse(value, &kind, &name).map(Arc::new)?);
             }
             ("gateway.networking.k8s.io", "TLSRoute") => {

@@ -395,18 +395,49 @@ pub fn translate_with(
             Vec::new()
         };
         let client_cert = client_cert_refs.get(key);
+        let mut status = gateway_status(
+            gw,
+            ls,
+            &per_listener,
+            &addresses,
+            name_problem,
+            client_cert.map(|c| c.as_ref().err()),
+            settings.allows_pki_errors(),
+            now,
+        );
+        // ListenerSets naming this Gateway: their statuses, and how many it took.
+        let sets = crate::listener_set::candidates(key, gw, snapshot);
+        if !sets.is_empty() || gw.spec.allowed_listeners.is_some() {
+            let mut attached_sets = 0;
+            for c in &sets {
+                let mine: Vec<(usize, &Listener)> = ls
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, l)| l.origin.as_ref() == Some(&c.key))
+                    .collect();
+                let members: Vec<&Listener> = mine.iter().map(|(_, l)| *l).collect();
+                let attached: Vec<i32> = mine
+                    .iter()
+                    .map(|(i, _)| per_listener.get(*i).copied().unwrap_or(0))
+                    .collect();
+                let set_status = crate::listener_set::status(c, &members, &attached, now);
+                if c.allowed && members.iter().any(|l| l.is_valid()) {
+                    attached_sets += 1;
+                }
+                if let Ok(json) = serde_json::to_value(&set_status) {
+                    out.statuses.push(StatusUpdate::Route {
+                        group: GATEWAY_GROUP,
+                        kind: "ListenerSet",
+                        key: c.key.clone(),
+                        status: json,
+                    });
+                }
+            }
+            status.attached_listener_sets = Some(attached_sets);
+        }
         out.statuses.push(StatusUpdate::Gateway {
             key: key.clone(),
-            status: gateway_status(
-                gw,
-                ls,
-                &per_listener,
-                &addresses,
-                name_problem,
-                client_cert.map(|c| c.as_ref().err()),
-                settings.allows_pki_errors(),
-                now,
-            ),
+            status,
         });
         if addresses_ok && ls.iter().any(Listener::is_valid) {
             parent_objects(

@@ -53,6 +53,7 @@ impl GatewayApiTranslator {
             http_routes: snapshot.typed::<HttpRoute>(),
             grpc_routes: snapshot.typed::<GrpcRoute>(),
             tls_routes: snapshot.typed::<gateway_api::tlsroutes::TlsRoute>(),
+            listener_sets: snapshot.typed::<gateway_api::listenersets::ListenerSet>(),
             reference_grants: snapshot.typed::<ReferenceGrant>(),
             backend_tls_policies: snapshot.typed::<BackendTlsPolicy>(),
             route_backend_extensions: snapshot
@@ -90,6 +91,9 @@ impl translate_core::Translator for GatewayApiTranslator {
             KindSpec::typed::<gateway_api::tlsroutes::TlsRoute>()
                 .with_status()
                 .optional("TLSRoutes are not read"),
+            KindSpec::typed::<gateway_api::listenersets::ListenerSet>()
+                .with_status()
+                .optional("ListenerSets are not read"),
             KindSpec::typed::<ReferenceGrant>()
                 .also_version("v1beta1")
                 .optional("references to Secrets and Services in other namespaces are refused"),
