@@ -140,6 +140,7 @@ const SEEDS: &[&str] = &[
     include_str!("../../examples/manifests/shared-gateway.yaml"),
     include_str!("../../examples/manifests/ingress-istio.yaml"),
     include_str!("../../examples/manifests/grpc-route.yaml"),
+    include_str!("../../examples/manifests/platform-gateway.yaml"),
 ];
 
 /// Values a hostile user puts in a field.
