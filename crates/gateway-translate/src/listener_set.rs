@@ -28,6 +28,18 @@ use crate::conditions::{Wanted, conditions};
 use crate::listeners::{GATEWAY_GROUP, Listener};
 use crate::snapshot::{ObjectKey, Snapshot};
 
+/// The most listeners one ListenerSet may hold (the CRD's limit).
+pub const MAX_LISTENERS: usize = 64;
+
+/// What the parent Gateway's own status says.
+#[derive(Debug, Clone, Copy)]
+pub struct ParentState {
+    /// The Gateway is accepted.
+    pub accepted: bool,
+    /// The Gateway is programmed.
+    pub programmed: bool,
+}
+
 /// A ListenerSet that names a Gateway as its parent, and whether the Gateway takes it.
 #[derive(Debug, Clone)]
 pub struct Candidate {
@@ -37,6 +49,14 @@ pub struct Candidate {
     pub set: Arc<ListenerSet>,
     /// The Gateway's `allowedListeners` allows its namespace.
     pub allowed: bool,
+}
+
+impl Candidate {
+    /// It holds no more listeners than the API allows (a dry run or an old CRD can hold more);
+    /// a ListenerSet beyond the limit is refused whole, never cut short.
+    pub fn within_limits(&self) -> bool {
+        self.set.spec.listeners.len() <= MAX_LISTENERS
+    }
 }
 
 /// The Gateway a ListenerSet names (`parentRef`, namespace defaulting to the ListenerSet's),
@@ -67,13 +87,7 @@ pub fn candidates(gw_key: &ObjectKey, gateway: &Gateway, snapshot: &Snapshot) ->
         })
         .collect();
     out.sort_by(|a, b| {
-        let created = |c: &Candidate| {
-            c.set
-                .metadata
-                .creation_timestamp
-                .as_ref()
-                .map(|t| t.0.to_string())
-        };
+        let created = |c: &Candidate| c.set.metadata.creation_timestamp.as_ref().map(|t| t.0);
         created(a).cmp(&created(b)).then(a.key.cmp(&b.key))
     });
     out
@@ -135,6 +149,7 @@ pub fn as_gateway_listener(
 /// list's entries of this set, with their attached route counts `attached`).
 pub fn status(
     c: &Candidate,
+    parent: ParentState,
     listeners: &[&Listener],
     attached: &[i32],
     now: &Time,
@@ -156,8 +171,50 @@ pub fn status(
             listeners: Some(Vec::new()),
         };
     }
+    let whole = |accepted: Wanted, programmed: Wanted| ListenerSetStatus {
+        conditions: Some(conditions(
+            &previous.conditions.clone().unwrap_or_default(),
+            vec![accepted, programmed],
+            generation,
+            now,
+        )),
+        listeners: Some(Vec::new()),
+    };
+    if !c.within_limits() {
+        let why = format!(
+            "the ListenerSet holds {} listeners; at most {MAX_LISTENERS} are allowed",
+            c.set.spec.listeners.len()
+        );
+        return whole(
+            Wanted::no("Accepted", "Invalid", why.clone()),
+            Wanted::no("Programmed", "Invalid", why),
+        );
+    }
+    if !parent.accepted {
+        return whole(
+            Wanted::no(
+                "Accepted",
+                "ParentNotAccepted",
+                "the parent Gateway is not accepted",
+            ),
+            Wanted::no(
+                "Programmed",
+                "ParentNotProgrammed",
+                "the parent Gateway is not accepted",
+            ),
+        );
+    }
     let valid = listeners.iter().filter(|l| l.is_valid()).count();
-    let (accepted, programmed) = if valid > 0 {
+    let (accepted, programmed) = if valid > 0 && !parent.programmed {
+        (
+            Wanted::yes("Accepted", "Accepted", "ListenerSet is accepted"),
+            Wanted::no(
+                "Programmed",
+                "ParentNotProgrammed",
+                "the parent Gateway is not programmed",
+            ),
+        )
+    } else if valid > 0 {
         (
             Wanted::yes("Accepted", "Accepted", "ListenerSet is accepted"),
             Wanted::yes(

@@ -150,7 +150,7 @@ pub fn evaluate(gateway: &Gateway, snapshot: &Snapshot) -> Vec<Listener> {
     );
     for c in crate::listener_set::candidates(&gw_key, gateway, snapshot)
         .into_iter()
-        .filter(|c| c.allowed)
+        .filter(|c| c.allowed && c.within_limits())
     {
         for entry in &c.set.spec.listeners {
             let Some(gl) = crate::listener_set::as_gateway_listener(entry) else {
@@ -186,9 +186,11 @@ pub fn evaluate(gateway: &Gateway, snapshot: &Snapshot) -> Vec<Listener> {
 /// one wins, the later is `Conflicted` (a different protocol on the port, or the same
 /// hostname on it).
 fn conflict_with_earlier(earlier: &[Listener], l: &Listener) -> Option<Problem> {
+    // The Gateway's own listeners always count (even those that conflict among themselves: a
+    // ListenerSet never takes their place); a ListenerSet's conflicted ones do not.
     let live = earlier
         .iter()
-        .filter(|e| e.conflict.is_none() && e.port == l.port);
+        .filter(|e| e.port == l.port && (e.origin.is_none() || e.conflict.is_none()));
     let mut hostname = None;
     for e in live {
         if e.raw_protocol != l.raw_protocol || e.tls_terminate != l.tls_terminate {

@@ -408,6 +408,17 @@ pub fn translate_with(
         // ListenerSets naming this Gateway: their statuses, and how many it took.
         let sets = crate::listener_set::candidates(key, gw, snapshot);
         if !sets.is_empty() || gw.spec.allowed_listeners.is_some() {
+            let holds = |type_: &str| {
+                status
+                    .conditions
+                    .iter()
+                    .flatten()
+                    .any(|c| c.type_ == type_ && c.status == "True")
+            };
+            let parent = crate::listener_set::ParentState {
+                accepted: holds("Accepted"),
+                programmed: holds("Programmed"),
+            };
             let mut attached_sets = 0;
             for c in &sets {
                 let mine: Vec<(usize, &Listener)> = ls
@@ -420,8 +431,12 @@ pub fn translate_with(
                     .iter()
                     .map(|(i, _)| per_listener.get(*i).copied().unwrap_or(0))
                     .collect();
-                let set_status = crate::listener_set::status(c, &members, &attached, now);
-                if c.allowed && members.iter().any(|l| l.is_valid()) {
+                let set_status = crate::listener_set::status(c, parent, &members, &attached, now);
+                if c.allowed
+                    && c.within_limits()
+                    && parent.accepted
+                    && members.iter().any(|l| l.is_valid())
+                {
                     attached_sets += 1;
                 }
                 if let Ok(json) = serde_json::to_value(&set_status) {
@@ -439,7 +454,9 @@ pub fn translate_with(
             key: key.clone(),
             status,
         });
-        if addresses_ok && ls.iter().any(Listener::is_valid) {
+        // Programmed only when the Gateway itself is accepted: a valid listener of its own
+        // (a ListenerSet's listeners alone do not make an unaccepted Gateway serve).
+        if addresses_ok && ls.iter().any(|l| l.origin.is_none() && l.is_valid()) {
             parent_objects(
                 settings,
                 key,
@@ -718,7 +735,7 @@ fn rule_objects(
     kind: RouteKind,
     rr: &RouteRef<'_>,
     rule: &HttpRouteRules,
-    hosts: &BTreeSet<String>,
+    hosts: &BTreeMap<String, BTreeSet<u16>>,
     ports: &[ListenerPort],
     backend_problem: &mut Option<Problem>,
     out: &mut Translation,
@@ -825,17 +842,28 @@ fn rule_objects(
         }),
         ..HttpPolicySet::default()
     });
+    // A host is served only on the ports of the listeners it came from: a route on `a.com:80`
+    // and `b.com:8080` (two listeners, or a Gateway and a ListenerSet) does not answer
+    // `a.com` on 8080.
     let vh_matches = hosts
         .iter()
-        .map(|h| VhMatch {
+        .map(|(h, host_ports)| VhMatch {
             host: h.clone(),
             rules: targets
                 .iter()
                 .enumerate()
-                .map(|(i, t)| VhMatchRule {
-                    name: format!("rule-{i}"),
-                    matches: t.clone(),
-                    extra: Default::default(),
+                .map(|(i, t)| {
+                    let mut matches = t.clone();
+                    if host_ports.len() < port_numbers.len() {
+                        matches.vs_port = Some(avi_client::models::PortMatch::is_in(
+                            host_ports.iter().copied(),
+                        ));
+                    }
+                    VhMatchRule {
+                        name: format!("rule-{i}"),
+                        matches,
+                        extra: Default::default(),
+                    }
                 })
                 .collect(),
             extra: Default::default(),
@@ -845,7 +873,7 @@ fn rule_objects(
     if !hosts.is_empty() {
         child_markers.push(avi_client::models::Marker::new(
             "Host",
-            hosts.iter().cloned(),
+            hosts.keys().cloned(),
         ));
     }
     let child_vs = VirtualService {
@@ -991,18 +1019,29 @@ pub(crate) fn route_objects(
                     .collect();
                 ports.sort_unstable();
                 ports.dedup_by_key(|p| p.port);
-                let mut hosts: BTreeSet<String> = BTreeSet::new();
+                // Each host with the ports of the (valid) listeners it is served on.
+                let mut hosts: BTreeMap<String, BTreeSet<u16>> = BTreeMap::new();
                 for a in attached {
+                    let Some(port) = ls
+                        .get(a.listener)
+                        .filter(|l| l.is_valid())
+                        .and_then(|l| u16::try_from(l.port).ok())
+                    else {
+                        continue;
+                    };
                     match &a.hostnames {
                         EffectiveHostnames::Any => {
-                            hosts.insert("*".into());
+                            hosts.entry("*".into()).or_default().insert(port);
                         }
-                        only => hosts.extend(
-                            only.hostnames()
+                        only => {
+                            for h in only
+                                .hostnames()
                                 .iter()
                                 .filter(|h| !claimed_elsewhere(ls, a.listener, h))
-                                .map(|h| h.as_str().to_owned()),
-                        ),
+                            {
+                                hosts.entry(h.as_str().to_owned()).or_default().insert(port);
+                            }
+                        }
                     }
                 }
                 // Children are only made where they can serve: on a parent that exists (a

@@ -7,9 +7,7 @@
 mod support;
 
 use gateway_translate::{StatusUpdate, Translation, names};
-use support::harness::{
-    INFRA, assert_condition, expect, gateway_status, get, listener_status, route_status, run,
-};
+use support::harness::{INFRA, assert_condition, expect, get, listener_status, route_status, run};
 use support::resolve::Request;
 
 /// An upstream manifest as the suite applies it.

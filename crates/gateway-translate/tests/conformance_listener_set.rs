@@ -433,3 +433,117 @@ fn listener_set_http_routing() {
         ],
     );
 }
+
+/// A Gateway, and a ListenerSet `extra` in the same namespace with `listeners` (YAML flow
+/// entries); the Gateway allows Same and has `own` listeners.
+fn gateway_and_set(gw: &str, own: &str, listeners: &str) -> String {
+    format!(
+        r#"
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {{name: {gw}, namespace: gateway-conformance-infra}}
+spec:
+  gatewayClassName: avi-lb
+  allowedListeners: {{namespaces: {{from: Same}}}}
+  listeners: [{own}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: ListenerSet
+metadata: {{name: extra, namespace: gateway-conformance-infra}}
+spec:
+  parentRef: {{name: {gw}}}
+  listeners: [{listeners}]
+"#
+    )
+}
+
+/// A route on a Gateway listener (a.com:80) and a ListenerSet listener (b.com:8080) answers
+/// each host on its own listener's port only.
+#[test]
+fn a_host_is_served_on_its_own_listeners_port_only() {
+    let gw = "two-ports";
+    let t = run(&format!(
+        "{}---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {{name: both, namespace: gateway-conformance-infra}}\nspec:\n  parentRefs: [{{name: {gw}}}, {{kind: ListenerSet, name: extra}}]\n  hostnames: [a.example.com, b.example.com]\n  rules: [{{backendRefs: [{{name: infra-backend-v1, port: 8080}}]}}]\n",
+        gateway_and_set(
+            gw,
+            "{name: a, port: 80, protocol: HTTP, hostname: a.example.com}",
+            "{name: b, port: 8080, protocol: HTTP, hostname: b.example.com}"
+        )
+    ));
+    use support::resolve::Request;
+    expect(
+        &t,
+        gw,
+        &[
+            (
+                Request::get(80, "a.example.com", "/"),
+                Some("infra-backend-v1"),
+            ),
+            (
+                Request::get(8080, "b.example.com", "/"),
+                Some("infra-backend-v1"),
+            ),
+            (Request::get(8080, "a.example.com", "/"), None),
+            (Request::get(80, "b.example.com", "/"), None),
+        ],
+    );
+}
+
+/// A ListenerSet of a Gateway that is not accepted is not either; one beyond the API's 64
+/// listeners is refused whole; a ListenerSet never takes the place of the Gateway's own
+/// conflicting listeners.
+#[test]
+fn a_listener_set_follows_its_gateway_and_its_limits() {
+    let t = run(&gateway_and_set(
+        "unaccepted",
+        "{name: udp, port: 53, protocol: UDP}",
+        "{name: web, port: 80, protocol: HTTP}",
+    ));
+    assert_set(
+        &t,
+        INFRA,
+        "extra",
+        ("False", "ParentNotAccepted"),
+        ("False", "ParentNotProgrammed"),
+    );
+    assert!(
+        t.model
+            .virtual_services
+            .iter()
+            .all(|v| !v.name.contains("unaccepted"))
+    );
+
+    let many: Vec<String> = (0..65)
+        .map(|i| format!("{{name: l{i}, port: {}, protocol: HTTP}}", 10_000 + i))
+        .collect();
+    let t = run(&gateway_and_set(
+        "big",
+        "{name: web, port: 80, protocol: HTTP}",
+        &many.join(", "),
+    ));
+    assert_set(
+        &t,
+        INFRA,
+        "extra",
+        ("False", "Invalid"),
+        ("False", "Invalid"),
+    );
+    let vs = t
+        .model
+        .virtual_services
+        .iter()
+        .find(|v| v.name.contains("-big-EVH"))
+        .unwrap();
+    assert_eq!(vs.services.len(), 1);
+
+    let t = run(&gateway_and_set(
+        "self-conflicted",
+        "{name: a, port: 80, protocol: HTTP, hostname: x.example.com}, {name: b, port: 80, protocol: HTTP, hostname: x.example.com}, {name: other, port: 81, protocol: HTTP}",
+        "{name: c, port: 80, protocol: HTTP, hostname: x.example.com}",
+    ));
+    let l = set_listener(&t, INFRA, "extra", "c");
+    assert_eq!(
+        condition(&l["conditions"], "Conflicted"),
+        ("True", "HostnameConflict")
+    );
+}
