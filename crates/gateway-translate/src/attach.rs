@@ -238,34 +238,53 @@ fn namespace_allowed(listener: &Listener, route_ns: &str, snapshot: &Snapshot) -
     match ns.and_then(|n| n.from.clone()).unwrap_or(From::Same) {
         From::All => true,
         From::Same => listener.owner_namespace == route_ns,
-        From::Selector => {
-            let Some(selector) = ns.and_then(|n| n.selector.as_ref()) else {
-                return false;
-            };
-            let labels = snapshot
-                .namespaces
-                .get(route_ns)
-                .and_then(|n| n.metadata.labels.clone())
-                .unwrap_or_default();
-            let labels_ok = selector
-                .match_labels
-                .iter()
-                .flatten()
-                .all(|(k, v)| labels.get(k) == Some(v));
-            let exprs_ok = selector.match_expressions.iter().flatten().all(|e| {
-                let values = e.values.clone().unwrap_or_default();
-                match e.operator.as_str() {
-                    "In" => labels.get(&e.key).is_some_and(|v| values.contains(v)),
-                    "NotIn" => labels.get(&e.key).is_none_or(|v| !values.contains(v)),
-                    "Exists" => labels.contains_key(&e.key),
-                    "DoesNotExist" => !labels.contains_key(&e.key),
-                    // An operator the API does not define selects nothing.
-                    _ => false,
-                }
-            });
-            labels_ok && exprs_ok
-        }
+        From::Selector => ns
+            .and_then(|n| n.selector.as_ref())
+            .is_some_and(|selector| {
+                namespace_selected(
+                    snapshot,
+                    route_ns,
+                    selector.match_labels.as_ref(),
+                    selector
+                        .match_expressions
+                        .iter()
+                        .flatten()
+                        .map(|e| (e.key.as_str(), e.operator.as_str(), e.values.as_deref())),
+                )
+            }),
     }
+}
+
+/// Whether Namespace `ns` carries every `match_labels` pair and passes every expression
+/// `(key, operator, values)` of a label selector (the generated selector types differ per
+/// field, the rule does not).
+pub(crate) fn namespace_selected<'a>(
+    snapshot: &Snapshot,
+    ns: &str,
+    match_labels: Option<&BTreeMap<String, String>>,
+    mut expressions: impl Iterator<Item = (&'a str, &'a str, Option<&'a [String]>)>,
+) -> bool {
+    let labels = snapshot
+        .namespaces
+        .get(ns)
+        .and_then(|n| n.metadata.labels.clone())
+        .unwrap_or_default();
+    let labels_ok = match_labels
+        .into_iter()
+        .flatten()
+        .all(|(k, v)| labels.get(k) == Some(v));
+    labels_ok
+        && expressions.all(|(key, operator, values)| {
+            let values = values.unwrap_or_default();
+            match operator {
+                "In" => labels.get(key).is_some_and(|v| values.contains(v)),
+                "NotIn" => labels.get(key).is_none_or(|v| !values.contains(v)),
+                "Exists" => labels.contains_key(key),
+                "DoesNotExist" => !labels.contains_key(key),
+                // An operator the API does not define selects nothing.
+                _ => false,
+            }
+        })
 }
 
 /// Routes attached per listener of each Gateway (`attachedRoutes`): a route counts on every

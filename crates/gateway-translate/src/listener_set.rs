@@ -107,32 +107,18 @@ fn allowed(gateway: &Gateway, gw_ns: &str, ns: &str, snapshot: &Snapshot) -> boo
         From::None => false,
         From::All => true,
         From::Same => gw_ns == ns,
-        From::Selector => {
-            let Some(selector) = namespaces.selector.as_ref() else {
-                return false;
-            };
-            let labels = snapshot
-                .namespaces
-                .get(ns)
-                .and_then(|n| n.metadata.labels.clone())
-                .unwrap_or_default();
-            let labels_ok = selector
-                .match_labels
-                .iter()
-                .flatten()
-                .all(|(k, v)| labels.get(k) == Some(v));
-            let exprs_ok = selector.match_expressions.iter().flatten().all(|e| {
-                let values = e.values.clone().unwrap_or_default();
-                match e.operator.as_str() {
-                    "In" => labels.get(&e.key).is_some_and(|v| values.contains(v)),
-                    "NotIn" => labels.get(&e.key).is_none_or(|v| !values.contains(v)),
-                    "Exists" => labels.contains_key(&e.key),
-                    "DoesNotExist" => !labels.contains_key(&e.key),
-                    _ => false,
-                }
-            });
-            labels_ok && exprs_ok
-        }
+        From::Selector => namespaces.selector.as_ref().is_some_and(|selector| {
+            crate::attach::namespace_selected(
+                snapshot,
+                ns,
+                selector.match_labels.as_ref(),
+                selector
+                    .match_expressions
+                    .iter()
+                    .flatten()
+                    .map(|e| (e.key.as_str(), e.operator.as_str(), e.values.as_deref())),
+            )
+        }),
     }
 }
 

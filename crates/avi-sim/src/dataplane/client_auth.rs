@@ -56,18 +56,7 @@ pub fn for_port(
     let Some(vs) = store.object("virtualservice", vs_uuid) else {
         return Ok(None);
     };
-    let service = array(vs.body.get("services").unwrap_or(&Value::Null))
-        .iter()
-        .find(|s| {
-            let first = s.get("port").and_then(Value::as_u64).unwrap_or(0);
-            let last = s
-                .get("port_range_end")
-                .and_then(Value::as_u64)
-                .filter(|e| *e > first)
-                .unwrap_or(first);
-            (first..=last).contains(&u64::from(port))
-        })
-        .and_then(Value::as_object);
+    let service = super::route::service_for_port(&vs.body, port).and_then(Value::as_object);
     let overridden = match service {
         Some(s) => reference(s, "override_application_profile_ref", "ApplicationProfile")?,
         None => None,

@@ -56,7 +56,14 @@ pub fn service_tls(store: &Store, vs_uuid: &str, port: u16) -> Option<bool> {
     if !live(&vs.body) {
         return None;
     }
-    array(vs.body.get("services").unwrap_or(&Value::Null))
+    service_for_port(&vs.body, port)
+        .map(|s| s.get("enable_ssl").and_then(Value::as_bool) == Some(true))
+}
+
+/// The entry of a virtual service's `services` that serves `port` (its `port`, or the range up
+/// to `port_range_end`).
+pub fn service_for_port(vs: &Map<String, Value>, port: u16) -> Option<&Value> {
+    array(vs.get("services").unwrap_or(&Value::Null))
         .iter()
         .find(|s| {
             let first = s.get("port").and_then(Value::as_u64).unwrap_or(0);
@@ -67,7 +74,6 @@ pub fn service_tls(store: &Store, vs_uuid: &str, port: u16) -> Option<bool> {
                 .unwrap_or(first);
             (first..=last).contains(&u64::from(port))
         })
-        .map(|s| s.get("enable_ssl").and_then(Value::as_bool) == Some(true))
 }
 
 /// Whether port `port` of `vs_uuid` speaks HTTP/2 to clients (`services[].enable_http2`): h2
@@ -75,21 +81,10 @@ pub fn service_tls(store: &Store, vs_uuid: &str, port: u16) -> Option<bool> {
 pub fn service_http2(store: &Store, vs_uuid: &str, port: u16) -> bool {
     store
         .object("virtualservice", vs_uuid)
-        .map(|vs| {
-            array(vs.body.get("services").unwrap_or(&Value::Null))
-                .iter()
-                .any(|s| {
-                    let first = s.get("port").and_then(Value::as_u64).unwrap_or(0);
-                    let last = s
-                        .get("port_range_end")
-                        .and_then(Value::as_u64)
-                        .filter(|e| *e > first)
-                        .unwrap_or(first);
-                    (first..=last).contains(&u64::from(port))
-                        && s.get("enable_http2").and_then(Value::as_bool) == Some(true)
-                })
-        })
-        .unwrap_or(false)
+        .and_then(|vs| service_for_port(&vs.body, port))
+        .and_then(|s| s.get("enable_http2"))
+        .and_then(Value::as_bool)
+        == Some(true)
 }
 
 /// The live children of a virtual hosting parent, oldest first.
