@@ -4,7 +4,9 @@
 use gateway_api::gateways::{GatewayStatus, GatewayStatusAddresses};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 
-fn set(
+/// Sets condition `type_` (when present) to `ok` with `reason` and `message`, moving its
+/// transition time only when its status changes.
+pub(crate) fn set(
     conditions: &mut [Condition],
     type_: &str,
     ok: bool,

@@ -114,12 +114,19 @@ impl translate_core::Translator for GatewayApiTranslator {
         settings: &Settings,
         now: &Time,
     ) -> Output {
-        let t = translate(&Self::snapshot(snapshot), settings, now);
+        let snapshot = Self::snapshot(snapshot);
+        // The Gateway each ListenerSet attaches to: its status waits for that Gateway's VIP.
+        let set_parents: std::collections::BTreeMap<(String, String), (String, String)> = snapshot
+            .listener_sets
+            .iter()
+            .filter_map(|(k, s)| Some((k.clone(), crate::listener_set::parent_of(k, s)?)))
+            .collect();
+        let t = translate(&snapshot, settings, now);
         let notices = notices(&t.warnings, &t.statuses);
         let statuses = t
             .statuses
             .into_iter()
-            .filter_map(|s| object_status(s, settings))
+            .filter_map(|s| object_status(s, settings, &set_parents))
             .collect();
         Output {
             model: t.model,
@@ -139,6 +146,9 @@ impl translate_core::Translator for GatewayApiTranslator {
         let Some(addressed) = addressed.first().cloned() else {
             return true;
         };
+        if status.key.kind() == "ListenerSet" {
+            return listener_set_addressed(status, &addressed, now);
+        }
         if status.key.kind() != "Gateway" {
             return true;
         }
@@ -165,8 +175,51 @@ fn key(kind: &str, (namespace, name): &(String, String)) -> ObjectKey {
     ObjectKey::new(GATEWAY_GROUP, kind, namespace.clone(), name.clone())
 }
 
-/// A status update in the runtime's terms; a Gateway's waits for its VIP.
-fn object_status(s: StatusUpdate, settings: &Settings) -> Option<ObjectStatus> {
+/// A ListenerSet's status once its Gateway's VIP is known: it is not programmed before the
+/// Gateway has an address (and the status is written again when it has one).
+fn listener_set_addressed(status: &mut ObjectStatus, addressed: &Addressed, now: &Time) -> bool {
+    let why = match addressed {
+        Addressed::Vip(_) => return true,
+        Addressed::NotYet => "the parent Gateway's VIP is not allocated yet".to_owned(),
+        Addressed::Unknown(why) => format!("the parent Gateway's VIP cannot be read: {why}"),
+        Addressed::Failed(why) => {
+            format!("the Avi controller did not take the parent Gateway's configuration: {why}")
+        }
+    };
+    let Ok(mut typed) = serde_json::from_value::<gateway_api::listenersets::ListenerSetStatus>(
+        status.status.clone(),
+    ) else {
+        return true;
+    };
+    if let Some(c) = typed.conditions.as_mut() {
+        let programmed = c
+            .iter()
+            .any(|c| c.type_ == "Programmed" && c.status == "True");
+        if programmed {
+            crate::programmed::set(c, "Programmed", false, "ParentNotProgrammed", &why, now);
+        }
+    }
+    if let Ok(v) = serde_json::to_value(&typed) {
+        status.status = v;
+    }
+    false
+}
+
+/// A status update in the runtime's terms; a Gateway's, and a ListenerSet's, wait for the
+/// Gateway's VIP.
+fn object_status(
+    s: StatusUpdate,
+    settings: &Settings,
+    set_parents: &std::collections::BTreeMap<(String, String), (String, String)>,
+) -> Option<ObjectStatus> {
+    let gateway_need = |gw: &(String, String)| {
+        let parent = names::parent_vs(&settings.cluster_name, &gw.0, &gw.1);
+        AddressNeed {
+            vsvip: names::vsvip(&parent),
+            virtual_service: parent,
+            hosts: Vec::new(),
+        }
+    };
     let (key, status, addresses) = match s {
         StatusUpdate::GatewayClass { name, status } => (
             ObjectKey::new(GATEWAY_GROUP, "GatewayClass", "", name),
@@ -174,12 +227,7 @@ fn object_status(s: StatusUpdate, settings: &Settings) -> Option<ObjectStatus> {
             Vec::new(),
         ),
         StatusUpdate::Gateway { key: k, status } => {
-            let parent = names::parent_vs(&settings.cluster_name, &k.0, &k.1);
-            let need = AddressNeed {
-                vsvip: names::vsvip(&parent),
-                virtual_service: parent,
-                hosts: Vec::new(),
-            };
+            let need = gateway_need(&k);
             (key("Gateway", &k), serde_json::to_value(status), vec![need])
         }
         StatusUpdate::HttpRoute { key: k, status } => (
@@ -197,11 +245,13 @@ fn object_status(s: StatusUpdate, settings: &Settings) -> Option<ObjectStatus> {
             kind,
             key: k,
             status,
-        } => (
-            ObjectKey::new(group, kind, k.0, k.1),
-            Ok(status),
-            Vec::new(),
-        ),
+        } => {
+            let needs = match set_parents.get(&k) {
+                Some(gw) if kind == "ListenerSet" => vec![gateway_need(gw)],
+                _ => Vec::new(),
+            };
+            (ObjectKey::new(group, kind, k.0, k.1), Ok(status), needs)
+        }
     };
     Some(ObjectStatus {
         key,
@@ -281,6 +331,34 @@ mod tests {
     use translate_core::Severity;
 
     use super::*;
+
+    #[test]
+    fn a_listener_set_is_programmed_only_once_its_gateways_vip_is() {
+        let status = serde_json::json!({
+            "conditions": [
+                {"type": "Accepted", "status": "True", "reason": "Accepted", "message": "",
+                 "lastTransitionTime": "2026-01-01T00:00:00Z"},
+                {"type": "Programmed", "status": "True", "reason": "Programmed", "message": "",
+                 "lastTransitionTime": "2026-01-01T00:00:00Z"}],
+            "listeners": []});
+        let object = |status: &Value| ObjectStatus {
+            key: ObjectKey::new(GATEWAY_GROUP, "ListenerSet", "team", "extra"),
+            status: status.clone(),
+            addresses: Vec::new(),
+        };
+        let now = Time(k8s_openapi::jiff::Timestamp::from_second(1_800_000_000).unwrap());
+        let t = GatewayApiTranslator;
+        use translate_core::Translator as _;
+        let mut s = object(&status);
+        assert!(t.address(&mut s, &[Addressed::Vip("10.0.0.1".into())], None, &now));
+        assert_eq!(s.status, status);
+        let mut s = object(&status);
+        assert!(!t.address(&mut s, &[Addressed::NotYet], None, &now));
+        let programmed = s.status["conditions"][1].clone();
+        assert_eq!(programmed["status"], "False");
+        assert_eq!(programmed["reason"], "ParentNotProgrammed");
+        assert_eq!(s.status["conditions"][0]["status"], "True");
+    }
 
     fn route(name: &str, accepted: bool, reason: &str) -> StatusUpdate {
         StatusUpdate::HttpRoute {
