@@ -32,7 +32,6 @@ use crate::conditions::{Wanted, conditions};
 use crate::endpoints::members_with;
 use crate::listeners::{GATEWAY_GROUP, Problem, Protocol};
 use crate::names;
-use crate::reference_grant::{self, Referent, Referrer};
 use crate::snapshot::ObjectKey;
 use crate::translate::{Attachments, Context, RouteTranslator, StatusUpdate, Translation, ratios};
 
@@ -369,52 +368,19 @@ fn backend_pool(
     b: &gateway_api::tlsroutes::TlsRouteRulesBackendRefs,
     out: &mut Translation,
 ) -> Result<(avi_client::models::Pool, u32), Problem> {
-    let printable = translate_core::text::printable;
-    let group = b.group.as_deref().unwrap_or("");
-    let kind = b.kind.as_deref().unwrap_or("Service");
-    if !group.is_empty() || kind != "Service" {
-        return Err(Problem {
-            reason: "InvalidKind",
-            message: format!(
-                "backendRef {}/{} {} is not a Service",
-                printable(group),
-                printable(kind),
-                printable(&b.name)
-            ),
-        });
-    }
-    let ns = b.namespace.clone().unwrap_or_else(|| route.0.clone());
-    let weight = u32::try_from(b.weight.unwrap_or(1))
-        .ok()
-        .filter(|w| *w <= 1_000_000)
-        .ok_or_else(|| Problem {
-            reason: "UnsupportedValue",
-            message: format!("backendRef {ns}/{} weight is outside 0-1,000,000", b.name),
-        })?;
-    let from = Referrer {
-        group: GATEWAY_GROUP,
-        kind: "TLSRoute",
-        namespace: &route.0,
-    };
-    let to = Referent {
-        group: "",
-        kind: "Service",
-        namespace: &ns,
-        name: &b.name,
-    };
-    if !reference_grant::permits(ctx.snapshot, from, to) {
-        return Err(Problem {
-            reason: "RefNotPermitted",
-            message: format!(
-                "Service {ns}/{} is in another namespace and no ReferenceGrant allows it",
-                printable(&b.name)
-            ),
-        });
-    }
-    let port = b.port.ok_or_else(|| Problem {
-        reason: "BackendNotFound",
-        message: format!("backendRef {ns}/{} has no port", printable(&b.name)),
-    })?;
+    let (ns, port, weight) = crate::translate::checked_backend(
+        ctx.snapshot,
+        "TLSRoute",
+        &route.0,
+        crate::translate::BackendRef {
+            group: b.group.as_deref(),
+            kind: b.kind.as_deref(),
+            namespace: b.namespace.as_deref(),
+            name: &b.name,
+            port: b.port,
+            weight: b.weight,
+        },
+    )?;
     let members = members_with(
         ctx.snapshot,
         ctx.endpoints,

@@ -1201,6 +1201,86 @@ pub(crate) fn claimed_elsewhere(ls: &[Listener], i: usize, h: &Hostname) -> bool
     })
 }
 
+/// A route's backendRef as the API gives it (the fields every route kind shares).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BackendRef<'a> {
+    pub group: Option<&'a str>,
+    pub kind: Option<&'a str>,
+    pub namespace: Option<&'a str>,
+    pub name: &'a str,
+    pub port: Option<i32>,
+    pub weight: Option<i32>,
+}
+
+/// What every route kind checks of a backendRef before it becomes a pool: a core Service, a
+/// weight within the API's 0-1,000,000 (outside them, as a dry run or an old CRD allows, the
+/// backend is refused rather than read as 0 or clamped), a ReferenceGrant from the route's own
+/// kind across namespaces, and a port. The Service's namespace, the port and the weight.
+pub(crate) fn checked_backend(
+    snapshot: &Snapshot,
+    route_kind: &'static str,
+    route_ns: &str,
+    b: BackendRef<'_>,
+) -> Result<(String, i32, u32), Problem> {
+    let printable = translate_core::text::printable;
+    let group = b.group.unwrap_or("");
+    let kind = b.kind.unwrap_or("Service");
+    if !group.is_empty() || kind != "Service" {
+        return Err(Problem {
+            reason: "InvalidKind",
+            message: format!(
+                "backendRef {}/{} {} is not a Service",
+                printable(group),
+                printable(kind),
+                printable(b.name)
+            ),
+        });
+    }
+    let ns = b.namespace.unwrap_or(route_ns).to_owned();
+    let raw_weight = b.weight.unwrap_or(1);
+    let weight = u32::try_from(raw_weight)
+        .ok()
+        .filter(|w| *w <= 1_000_000)
+        .ok_or_else(|| Problem {
+            reason: "UnsupportedValue",
+            message: format!(
+                "backendRef {}/{} has weight {raw_weight}; weights are 0 to 1,000,000",
+                printable(&ns),
+                printable(b.name)
+            ),
+        })?;
+    let from = Referrer {
+        group: GATEWAY_GROUP,
+        kind: route_kind,
+        namespace: route_ns,
+    };
+    let to = Referent {
+        group: "",
+        kind: "Service",
+        namespace: &ns,
+        name: b.name,
+    };
+    if !reference_grant::permits(snapshot, from, to) {
+        return Err(Problem {
+            reason: "RefNotPermitted",
+            message: format!(
+                "Service {}/{} is in another namespace and no ReferenceGrant allows it",
+                printable(&ns),
+                printable(b.name)
+            ),
+        });
+    }
+    let port = b.port.ok_or_else(|| Problem {
+        reason: "BackendNotFound",
+        message: format!(
+            "backendRef {}/{} has no port",
+            printable(&ns),
+            printable(b.name)
+        ),
+    })?;
+    Ok((ns, port, weight))
+}
+
 /// The pool of one backendRef, and its weight; or why it has none.
 fn backend_pool(
     ctx: &Context<'_>,
@@ -1212,52 +1292,19 @@ fn backend_pool(
 ) -> Result<(Pool, u32), Problem> {
     let (snapshot, settings) = (ctx.snapshot, ctx.settings);
     let route_ns = rr.route_ns;
-    let group = b.group.as_deref().unwrap_or("");
-    let kind = b.kind.as_deref().unwrap_or("Service");
-    if !group.is_empty() || kind != "Service" {
-        return Err(Problem {
-            reason: "InvalidKind",
-            message: format!("backendRef {group}/{kind} {} is not a Service", b.name),
-        });
-    }
-    let ns = b.namespace.clone().unwrap_or_else(|| route_ns.to_owned());
-    // The CRD bounds weights to 0-1,000,000; outside them (a dry run, an old CRD) the backend
-    // is refused rather than read as 0 or clamped.
-    let raw_weight = b.weight.unwrap_or(1);
-    let weight = u32::try_from(raw_weight)
-        .ok()
-        .filter(|w| *w <= 1_000_000)
-        .ok_or_else(|| Problem {
-            reason: "UnsupportedValue",
-            message: format!(
-                "backendRef {ns}/{} has weight {raw_weight}; weights are 0 to 1,000,000",
-                b.name
-            ),
-        })?;
-    let from = Referrer {
-        group: GATEWAY_GROUP,
-        kind: "HTTPRoute",
-        namespace: route_ns,
-    };
-    let to = Referent {
-        group: "",
-        kind: "Service",
-        namespace: &ns,
-        name: &b.name,
-    };
-    if !reference_grant::permits(snapshot, from, to) {
-        return Err(Problem {
-            reason: "RefNotPermitted",
-            message: format!(
-                "Service {ns}/{} is in another namespace and no ReferenceGrant allows it",
-                b.name
-            ),
-        });
-    }
-    let port = b.port.ok_or_else(|| Problem {
-        reason: "BackendNotFound",
-        message: format!("backendRef {ns}/{} has no port", b.name),
-    })?;
+    let (ns, port, weight) = checked_backend(
+        snapshot,
+        route_kind.kind(),
+        route_ns,
+        BackendRef {
+            group: b.group.as_deref(),
+            kind: b.kind.as_deref(),
+            namespace: b.namespace.as_deref(),
+            name: &b.name,
+            port: b.port,
+            weight: b.weight,
+        },
+    )?;
     let servers = members_with(
         snapshot,
         ctx.endpoints,

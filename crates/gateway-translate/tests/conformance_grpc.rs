@@ -332,3 +332,50 @@ spec:
     );
     assert!(c.iter().all(|c| c.observed_generation == Some(2)));
 }
+
+/// A GRPCRoute's backend in another namespace needs a ReferenceGrant from kind GRPCRoute; one
+/// from kind HTTPRoute does not let it through.
+#[test]
+fn a_grpc_backend_in_another_namespace_needs_a_grant_from_grpc_routes() {
+    let manifest = |from_kind: &str| {
+        format!(
+            r#"
+apiVersion: v1
+kind: Service
+metadata: {{name: grpc-app, namespace: gateway-conformance-app-backend}}
+spec: {{ports: [{{port: 8080, targetPort: 3000, appProtocol: kubernetes.io/h2c}}]}}
+---
+apiVersion: gateway.networking.k8s.io/v1beta1
+kind: ReferenceGrant
+metadata: {{name: grant, namespace: gateway-conformance-app-backend}}
+spec:
+  from: [{{group: gateway.networking.k8s.io, kind: {from_kind}, namespace: gateway-conformance-infra}}]
+  to: [{{group: "", kind: Service}}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GRPCRoute
+metadata: {{name: cross, namespace: gateway-conformance-infra}}
+spec:
+  parentRefs: [{{name: same-namespace}}]
+  rules:
+  - backendRefs: [{{name: grpc-app, namespace: gateway-conformance-app-backend, port: 8080}}]
+"#
+        )
+    };
+    let t = run(&manifest("HTTPRoute"));
+    let status = grpc_status(&t, "cross");
+    assert_condition(
+        &status.parents[0].conditions,
+        "ResolvedRefs",
+        "False",
+        Some("RefNotPermitted"),
+    );
+    let t = run(&manifest("GRPCRoute"));
+    let status = grpc_status(&t, "cross");
+    assert_condition(
+        &status.parents[0].conditions,
+        "ResolvedRefs",
+        "True",
+        Some("ResolvedRefs"),
+    );
+}
