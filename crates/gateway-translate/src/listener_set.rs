@@ -31,6 +31,11 @@ use crate::snapshot::{ObjectKey, Snapshot};
 /// The most listeners one ListenerSet may hold (the CRD's limit).
 pub const MAX_LISTENERS: usize = 64;
 
+/// The most ListenerSets one Gateway takes: with [`MAX_LISTENERS`] each, at most 4,096 merged
+/// listeners, whose pairwise conflict checks stay bounded. Later ones (in merge order) are
+/// refused.
+pub const MAX_SETS_PER_GATEWAY: usize = 64;
+
 /// What the parent Gateway's own status says.
 #[derive(Debug, Clone, Copy)]
 pub struct ParentState {
@@ -49,13 +54,15 @@ pub struct Candidate {
     pub set: Arc<ListenerSet>,
     /// The Gateway's `allowedListeners` allows its namespace.
     pub allowed: bool,
+    /// Allowed, but after [`MAX_SETS_PER_GATEWAY`] others.
+    pub beyond_cap: bool,
 }
 
 impl Candidate {
     /// It holds no more listeners than the API allows (a dry run or an old CRD can hold more);
     /// a ListenerSet beyond the limit is refused whole, never cut short.
     pub fn within_limits(&self) -> bool {
-        self.set.spec.listeners.len() <= MAX_LISTENERS
+        self.set.spec.listeners.len() <= MAX_LISTENERS && !self.beyond_cap
     }
 }
 
@@ -84,12 +91,20 @@ pub fn candidates(gw_key: &ObjectKey, gateway: &Gateway, snapshot: &Snapshot) ->
             key: k.clone(),
             set: s.clone(),
             allowed: allowed(gateway, &gw_key.0, &k.0, snapshot),
+            beyond_cap: false,
         })
         .collect();
     out.sort_by(|a, b| {
         let created = |c: &Candidate| c.set.metadata.creation_timestamp.as_ref().map(|t| t.0);
         created(a).cmp(&created(b)).then(a.key.cmp(&b.key))
     });
+    for c in out
+        .iter_mut()
+        .filter(|c| c.allowed)
+        .skip(MAX_SETS_PER_GATEWAY)
+    {
+        c.beyond_cap = true;
+    }
     out
 }
 
@@ -167,10 +182,16 @@ pub fn status(
         listeners: Some(Vec::new()),
     };
     if !c.within_limits() {
-        let why = format!(
-            "the ListenerSet holds {} listeners; at most {MAX_LISTENERS} are allowed",
-            c.set.spec.listeners.len()
-        );
+        let why = if c.beyond_cap {
+            format!(
+                "the Gateway takes at most {MAX_SETS_PER_GATEWAY} ListenerSets; this one comes later"
+            )
+        } else {
+            format!(
+                "the ListenerSet holds {} listeners; at most {MAX_LISTENERS} are allowed",
+                c.set.spec.listeners.len()
+            )
+        };
         return whole(
             Wanted::no("Accepted", "Invalid", why.clone()),
             Wanted::no("Programmed", "Invalid", why),
@@ -243,18 +264,7 @@ pub fn status(
                 (Some(p), false) => Wanted::no("Programmed", p.reason, p.message.clone()),
                 (None, false) => Wanted::no("Programmed", "Invalid", "Listener is not valid"),
             };
-            let wanted = vec![
-                accepted,
-                match l.unresolved.as_ref().or(l.validation_problem.as_ref()) {
-                    None => Wanted::yes("ResolvedRefs", "ResolvedRefs", "All references resolved"),
-                    Some(p) => Wanted::no("ResolvedRefs", p.reason, p.message.clone()),
-                },
-                match &l.conflict {
-                    None => Wanted::no("Conflicted", "NoConflicts", "No conflicts"),
-                    Some(p) => Wanted::yes("Conflicted", p.reason, p.message.clone()),
-                },
-                programmed,
-            ];
+            let wanted = vec![accepted, l.resolved_refs(), l.conflicted(), programmed];
             ListenerSetStatusListeners {
                 name: l.name.clone(),
                 attached_routes: attached.get(i).copied().unwrap_or(0),

@@ -127,6 +127,26 @@ impl Listener {
         self.accepts("HTTPRoute")
     }
 
+    /// Its `ResolvedRefs` condition: a certificate, kind or CA reference that cannot be used.
+    pub(crate) fn resolved_refs(&self) -> Wanted {
+        match self
+            .unresolved
+            .as_ref()
+            .or(self.validation_problem.as_ref())
+        {
+            None => Wanted::yes("ResolvedRefs", "ResolvedRefs", "All references resolved"),
+            Some(p) => Wanted::no("ResolvedRefs", p.reason, p.message.clone()),
+        }
+    }
+
+    /// Its `Conflicted` condition.
+    pub(crate) fn conflicted(&self) -> Wanted {
+        match &self.conflict {
+            None => Wanted::no("Conflicted", "NoConflicts", "No conflicts"),
+            Some(p) => Wanted::yes("Conflicted", p.reason, p.message.clone()),
+        }
+    }
+
     /// Whether routes of `kind` may attach (it is among the supported kinds).
     pub fn accepts(&self, kind: &str) -> bool {
         self.supported_kinds.iter().any(|k| k == kind)
@@ -209,7 +229,9 @@ fn conflict_with_earlier(earlier: &[Listener], l: &Listener) -> Option<Problem> 
                 format!(
                     "an earlier listener on port {} has hostname {}",
                     l.port,
-                    l.hostname.as_deref().unwrap_or("<any>")
+                    l.hostname
+                        .as_deref()
+                        .map_or_else(|| "<any>".to_owned(), translate_core::text::printable)
                 ),
             ));
         }
@@ -597,8 +619,8 @@ fn mark_conflicts(listeners: &mut [Listener]) {
             if same > 1 {
                 let host = listeners[i]
                     .hostname
-                    .clone()
-                    .unwrap_or_else(|| "<any>".to_owned());
+                    .as_deref()
+                    .map_or_else(|| "<any>".to_owned(), translate_core::text::printable);
                 listeners[i].conflict = Some(problem(
                     "HostnameConflict",
                     format!("another listener on port {port} has hostname {host}"),
@@ -773,14 +795,8 @@ pub fn gateway_status(
                     None => Wanted::yes("Accepted", "Accepted", "Listener is valid"),
                     Some(p) => Wanted::no("Accepted", p.reason, p.message.clone()),
                 },
-                match l.unresolved.as_ref().or(l.validation_problem.as_ref()) {
-                    None => Wanted::yes("ResolvedRefs", "ResolvedRefs", "All references resolved"),
-                    Some(p) => Wanted::no("ResolvedRefs", p.reason, p.message.clone()),
-                },
-                match &l.conflict {
-                    None => Wanted::no("Conflicted", "NoConflicts", "No conflicts"),
-                    Some(p) => Wanted::yes("Conflicted", p.reason, p.message.clone()),
-                },
+                l.resolved_refs(),
+                l.conflicted(),
                 if l.is_valid() {
                     Wanted::yes("Programmed", "Programmed", "Listener is programmed")
                 } else {

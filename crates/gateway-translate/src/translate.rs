@@ -377,7 +377,16 @@ pub fn translate_with(
         // programmed for it, so it has no address either.
         // Addresses that cannot be used, and names Avi cannot hold, program nothing either.
         let name_problem = {
-            let name = names::parent_vs(&settings.cluster_name, &key.0, &key.1);
+            // The longest name the Gateway's virtual services take: the parent's, or a TLS
+            // passthrough port's (`-TLS-<port>` is longer than `-EVH`).
+            let name = ls
+                .iter()
+                .filter(|l| l.protocol == Some(Protocol::TlsPassthrough) && l.is_valid())
+                .filter_map(|l| u16::try_from(l.port).ok())
+                .map(|port| names::passthrough_vs(&settings.cluster_name, &key.0, &key.1, port))
+                .chain([names::parent_vs(&settings.cluster_name, &key.0, &key.1)])
+                .max_by_key(String::len)
+                .unwrap_or_default();
             (name.len() > translate_core::names::MAX_NAME_LEN).then(|| {
                 format!(
                     "the Avi virtual service name would be {} characters; Avi allows {}: shorten the Gateway's or its namespace's name",

@@ -547,3 +547,48 @@ fn a_listener_set_follows_its_gateway_and_its_limits() {
         ("True", "HostnameConflict")
     );
 }
+
+/// A Gateway takes at most 64 ListenerSets; the later ones are refused whole. A hostile
+/// hostname reaches a conflict message escaped.
+#[test]
+fn a_gateway_takes_a_bounded_number_of_listener_sets() {
+    let mut manifest = gateway_and_set(
+        "crowded",
+        "{name: web, port: 80, protocol: HTTP}",
+        "{name: s, port: 1000, protocol: HTTP}",
+    );
+    for i in 1..=64 {
+        manifest.push_str(&format!(
+            "---\napiVersion: gateway.networking.k8s.io/v1\nkind: ListenerSet\nmetadata: {{name: extra-{i:02}, namespace: gateway-conformance-infra}}\nspec:\n  parentRef: {{name: crowded}}\n  listeners: [{{name: s, port: {}, protocol: HTTP}}]\n",
+            1000 + i
+        ));
+    }
+    let t = run(&manifest);
+    // `extra` sorts first, then extra-01 … extra-63 are taken; extra-64 is the 65th.
+    assert_set(&t, INFRA, "extra-63", ACCEPTED, PROGRAMMED);
+    assert_set(
+        &t,
+        INFRA,
+        "extra-64",
+        ("False", "Invalid"),
+        ("False", "Invalid"),
+    );
+    assert_eq!(attached_sets(&t, "crowded"), Some(64));
+
+    let t = run(&gateway_and_set(
+        "hostile",
+        "{name: a, port: 80, protocol: HTTP, hostname: \"x\\u001b[2J.example.com\"}, {name: ok, port: 81, protocol: HTTP}",
+        "{name: b, port: 80, protocol: HTTP, hostname: \"x\\u001b[2J.example.com\"}",
+    ));
+    let l = set_listener(&t, INFRA, "extra", "b");
+    let c = l["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "Conflicted")
+        .unwrap()
+        .clone();
+    let message = c["message"].as_str().unwrap();
+    assert!(message.contains("x\\u{1b}[2J"), "{message}");
+    assert!(!message.contains('\u{1b}'), "{message}");
+}

@@ -719,3 +719,28 @@ spec:
         );
     }
 }
+
+/// A Gateway whose passthrough virtual service's name would be longer than Avi allows (while
+/// its parent's would fit) is not programmed, and says why.
+#[test]
+fn a_passthrough_name_longer_than_avi_allows_is_refused() {
+    let gw = "g".repeat(207);
+    assert!(names::parent_vs("cluster", INFRA, &gw).len() <= 255);
+    assert!(names::passthrough_vs("cluster", INFRA, &gw, 5443).len() > 255);
+    let t = run_tls(&format!(
+        "{}{}",
+        gateway(&gw, &[("db", 5443, None)]),
+        route("db", &gw, &["db.example.com"], &[("tls-backend", 443)])
+    ));
+    let status = gateway_status(&t, &gw);
+    let conditions = status.conditions.unwrap();
+    assert_condition(&conditions, "Programmed", "False", Some("Invalid"));
+    let programmed = conditions.iter().find(|c| c.type_ == "Programmed").unwrap();
+    assert!(
+        programmed.message.contains("Avi allows 255"),
+        "{}",
+        programmed.message
+    );
+    assert!(t.model.virtual_services.iter().all(|v| v.name.len() <= 255));
+    assert!(t.model.vs_datascript_sets.is_empty());
+}
