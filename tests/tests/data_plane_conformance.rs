@@ -976,3 +976,359 @@ spec:
         }
     }
 }
+
+// ------------------------------------------------------------------ CORS
+
+/// One request of the upstream HTTPRouteCORS and HTTPRouteCORSAllowCredentialsBehavior tests
+/// and what the suite accepts of its answer.
+struct CorsCase {
+    path: &'static str,
+    method: &'static str,
+    headers: &'static [(&'static str, &'static str)],
+    statuses: &'static [u16],
+    /// Each header's accepted values (compared without whitespace, as the suite does).
+    valid: &'static [(&'static str, &'static [&'static str])],
+    absent: &'static [&'static str],
+    /// The backend answers (a simple request), or the Service Engine does (a preflight).
+    reaches_backend: bool,
+}
+
+const PREFLIGHT_1: &[(&str, &str)] = &[
+    ("access-control-request-method", "GET"),
+    ("access-control-request-headers", "x-header-1, x-header-2"),
+];
+const CORS_1_ALLOWED: &[(&str, &[&str])] = &[
+    ("access-control-allow-methods", &["GET, OPTIONS", "OPTIONS, GET"]),
+    ("access-control-allow-headers", &["x-header-1, x-header-2", "x-header-2, x-header-1"]),
+    ("access-control-expose-headers", &["x-header-3, x-header-4", "x-header-4, x-header-3"]),
+    ("access-control-max-age", &["3600"]),
+    ("access-control-allow-credentials", &["true"]),
+];
+
+fn cors_cases() -> Vec<CorsCase> {
+    let preflight = |origin: &'static str, acao: &'static [&'static str]| CorsCase {
+        path: "/cors-1",
+        method: "OPTIONS",
+        headers: Box::leak(
+            [("origin", origin)]
+                .into_iter()
+                .chain(PREFLIGHT_1.iter().copied())
+                .collect::<Vec<_>>()
+                .into_boxed_slice(),
+        ),
+        statuses: &[200, 204],
+        valid: Box::leak(
+            [("access-control-allow-origin", acao)]
+                .into_iter()
+                .chain(CORS_1_ALLOWED.iter().copied())
+                .collect::<Vec<_>>()
+                .into_boxed_slice(),
+        ),
+        absent: &[],
+        reaches_backend: false,
+    };
+    vec![
+        preflight("https://www.foo.com", &["https://www.foo.com"]),
+        preflight("https://www.bar.com", &["https://www.bar.com"]),
+        preflight("https://xpto.www.bar.com", &["https://xpto.www.bar.com"]),
+        CorsCase {
+            path: "/cors-1",
+            method: "OPTIONS",
+            headers: &[("origin", "https://foobar.com"), ("access-control-request-method", "GET")],
+            statuses: &[200, 204, 403],
+            valid: &[],
+            absent: &["access-control-allow-origin"],
+            reaches_backend: false,
+        },
+        CorsCase {
+            path: "/cors-1",
+            method: "GET",
+            headers: &[("origin", "https://www.foo.com"), ("access-control-request-method", "GET")],
+            statuses: &[200],
+            valid: &[("access-control-allow-origin", &["https://www.foo.com"])],
+            absent: &[],
+            reaches_backend: true,
+        },
+        CorsCase {
+            path: "/cors-1",
+            method: "GET",
+            headers: &[("origin", "https://www.bar.com"), ("access-control-request-method", "GET")],
+            statuses: &[200],
+            valid: &[("access-control-allow-origin", &["https://www.bar.com"])],
+            absent: &[],
+            reaches_backend: true,
+        },
+        CorsCase {
+            path: "/cors-1",
+            method: "GET",
+            headers: &[("origin", "https://foobar.com"), ("access-control-request-method", "GET")],
+            statuses: &[200],
+            valid: &[],
+            absent: &["access-control-allow-origin"],
+            reaches_backend: true,
+        },
+        CorsCase {
+            path: "/cors-2",
+            method: "OPTIONS",
+            headers: &[("origin", "https://www.foo.com"), ("access-control-request-method", "POST")],
+            statuses: &[200, 204],
+            valid: &[
+                ("access-control-allow-methods", &["POST", "*"]),
+                ("access-control-allow-origin", &["https://www.foo.com"]),
+            ],
+            absent: &["access-control-allow-credentials"],
+            reaches_backend: false,
+        },
+        CorsCase {
+            path: "/cors-wildcard-origin",
+            method: "OPTIONS",
+            headers: &[("origin", "https://foobar.com"), ("access-control-request-method", "PUT")],
+            statuses: &[200, 204],
+            valid: &[
+                ("access-control-allow-origin", &["https://foobar.com", "*"]),
+                ("access-control-allow-methods", &["PUT"]),
+            ],
+            absent: &["access-control-allow-credentials"],
+            reaches_backend: false,
+        },
+        CorsCase {
+            path: "/cors-wildcard-origin",
+            method: "OPTIONS",
+            headers: &[
+                ("origin", "https://foobar.com:12345"),
+                ("access-control-request-method", "PUT"),
+            ],
+            statuses: &[200, 204],
+            valid: &[
+                ("access-control-allow-origin", &["https://foobar.com:12345", "*"]),
+                ("access-control-allow-methods", &["PUT"]),
+            ],
+            absent: &["access-control-allow-credentials"],
+            reaches_backend: false,
+        },
+        CorsCase {
+            path: "/cors-wildcard-origin",
+            method: "PUT",
+            headers: &[("origin", "https://foobar.com:12345")],
+            statuses: &[200],
+            valid: &[("access-control-allow-origin", &["https://foobar.com:12345", "*"])],
+            absent: &[],
+            reaches_backend: true,
+        },
+        CorsCase {
+            path: "/cors-wildcard-origin",
+            method: "PUT",
+            headers: &[("origin", "https://foobar.com")],
+            statuses: &[200],
+            valid: &[("access-control-allow-origin", &["https://foobar.com", "*"])],
+            absent: &["access-control-allow-credentials"],
+            reaches_backend: true,
+        },
+        CorsCase {
+            path: "/cors-wildcard-methods-headers",
+            method: "OPTIONS",
+            headers: &[
+                ("origin", "https://other.foo.com"),
+                ("access-control-request-method", "PUT"),
+                ("access-control-request-headers", "x-header-1, x-header-2"),
+            ],
+            statuses: &[200, 204],
+            valid: &[
+                ("access-control-allow-origin", &["https://other.foo.com"]),
+                ("access-control-allow-methods", &["PUT"]),
+                ("access-control-allow-headers", &["x-header-1, x-header-2", "x-header-2, x-header-1"]),
+                ("access-control-allow-credentials", &["true"]),
+            ],
+            absent: &[],
+            reaches_backend: false,
+        },
+        CorsCase {
+            path: "/cors-wildcard-methods-headers-unauth",
+            method: "OPTIONS",
+            headers: &[
+                ("origin", "https://other.foo.com"),
+                ("access-control-request-method", "PUT"),
+                ("access-control-request-headers", "x-header-1, x-header-2"),
+            ],
+            statuses: &[200, 204],
+            valid: &[
+                ("access-control-allow-origin", &["https://other.foo.com", "*"]),
+                ("access-control-allow-methods", &["PUT", "*"]),
+                ("access-control-allow-headers", &["x-header-1, x-header-2", "x-header-2, x-header-1", "*"]),
+            ],
+            absent: &["access-control-allow-credentials"],
+            reaches_backend: false,
+        },
+        CorsCase {
+            path: "/cors-wildcard-methods-headers",
+            method: "GET",
+            headers: &[("origin", "https://other.foo.com")],
+            statuses: &[200],
+            valid: &[
+                ("access-control-allow-origin", &["https://other.foo.com"]),
+                ("access-control-allow-credentials", &["true"]),
+            ],
+            absent: &[],
+            reaches_backend: true,
+        },
+        CorsCase {
+            path: "/cors-wildcard-methods-headers-unauth",
+            method: "GET",
+            headers: &[("origin", "https://other.foo.com")],
+            statuses: &[200],
+            valid: &[("access-control-allow-origin", &["https://other.foo.com", "*"])],
+            absent: &["access-control-allow-credentials"],
+            reaches_backend: true,
+        },
+        // HTTPRouteCORSAllowCredentialsBehavior: every request carries credentials.
+        CorsCase {
+            path: "/cors-behavior-creds-false",
+            method: "GET",
+            headers: &[
+                ("origin", "https://app.example"),
+                ("cookie", "session=1"),
+                ("authorization", "Bearer x"),
+            ],
+            statuses: &[200],
+            valid: &[("access-control-allow-origin", &["https://app.example"])],
+            absent: &["access-control-allow-credentials"],
+            reaches_backend: true,
+        },
+        CorsCase {
+            path: "/cors-behavior-creds-true",
+            method: "GET",
+            headers: &[
+                ("origin", "https://evil.example"),
+                ("cookie", "session=1"),
+                ("authorization", "Bearer x"),
+            ],
+            statuses: &[200],
+            valid: &[],
+            absent: &["access-control-allow-credentials", "access-control-allow-origin"],
+            reaches_backend: true,
+        },
+        CorsCase {
+            path: "/cors-behavior-creds-true",
+            method: "GET",
+            headers: &[
+                ("origin", "https://app.example"),
+                ("cookie", "session=1"),
+                ("authorization", "Bearer x"),
+            ],
+            statuses: &[200],
+            valid: &[
+                ("access-control-allow-origin", &["https://app.example"]),
+                ("access-control-allow-credentials", &["true"]),
+            ],
+            absent: &[],
+            reaches_backend: true,
+        },
+    ]
+}
+
+/// HTTPRouteCORS and HTTPRouteCORSAllowCredentialsBehavior through the data plane: the
+/// translation's DataScripts answer every preflight at the Service Engine (the backend never
+/// sees it) and put the CORS headers on what the backend answers, exactly as the suite expects.
+#[tokio::test]
+async fn cors_preflights_are_answered_and_responses_decorated_by_the_service_engine() {
+    let manifests = [
+        include_str!("../../crates/gateway-translate/tests/conformance/upstream/httproute-cors.yaml"),
+        include_str!(
+            "../../crates/gateway-translate/tests/conformance/upstream/httproute-cors-allow-credentials-behavior.yaml"
+        ),
+    ]
+    .join("\n---\n")
+    .replace("{GATEWAY_CLASS_NAME}", "avi-lb");
+    let t = translate(&manifests);
+    assert_eq!(t.model.vs_datascript_sets.len(), 7, "one set per CORS rule");
+    let v1 = echo("infra-backend-v1").await;
+    let sim = programmed(&t, &BTreeMap::from([("infra-backend-v1", v1.addr)])).await;
+    let at = listener(&sim, "same-namespace", 80);
+    let c = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+    let squash = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+    for case in cors_cases() {
+        let what = format!("{} {} {:?}", case.method, case.path, case.headers);
+        let mut req = c.request(
+            case.method.parse().unwrap(),
+            format!("http://{at}{}", case.path),
+        );
+        for (k, v) in case.headers {
+            req = req.header(*k, *v);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = resp.text().await.unwrap();
+        assert!(case.statuses.contains(&status), "{what}: {status} {body}");
+        assert_eq!(
+            body.contains("infra-backend-v1"),
+            case.reaches_backend,
+            "{what}: {body}"
+        );
+        for (name, accepted) in case.valid {
+            let got = headers
+                .get(*name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_else(|| panic!("{what}: no {name} in {headers:?}"));
+            assert!(
+                accepted.iter().any(|a| squash(a) == squash(got)),
+                "{what}: {name}: {got}"
+            );
+        }
+        for name in case.absent {
+            assert!(headers.get(*name).is_none(), "{what}: {name} in {headers:?}");
+        }
+    }
+}
+
+/// HTTPRoute303Redirect through the data plane: the DataScript answers the POST with 303 and
+/// the request's own URL as Location (the filter changes nothing else), and a prefix
+/// replacement on another rule keeps what follows the prefix and the query.
+#[tokio::test]
+async fn a_303_redirect_is_answered_by_the_service_engine() {
+    let t = translate(&format!(
+        "{}\n---\n{}",
+        include_str!("../../crates/gateway-translate/tests/conformance/upstream/httproute-303-redirect.yaml"),
+        r#"
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: prefix-303, namespace: gateway-conformance-infra}
+spec:
+  parentRefs: [{name: same-namespace}]
+  rules:
+  - matches: [{path: {type: PathPrefix, value: /old}}]
+    filters:
+    - type: RequestRedirect
+      requestRedirect: {statusCode: 303, hostname: moved.example, port: 8443, scheme: https, path: {type: ReplacePrefixMatch, replacePrefixMatch: /new}}
+"#
+    ));
+    let v1 = echo("infra-backend-v1").await;
+    let sim = programmed(&t, &BTreeMap::from([("infra-backend-v1", v1.addr)])).await;
+    let at = listener(&sim, "same-namespace", 80);
+    let c = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+    for (path, location) in [
+        ("/see-other", "http://example.com/see-other"),
+        ("/old/a/b?x=1", "https://moved.example:8443/new/a/b?x=1"),
+        ("/old", "https://moved.example:8443/new"),
+    ] {
+        let resp = c
+            .post(format!("http://{at}{path}"))
+            .header("host", "example.com")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 303, "{path}");
+        assert_eq!(
+            resp.headers().get("location").and_then(|v| v.to_str().ok()),
+            Some(location),
+            "{path}"
+        );
+    }
+}

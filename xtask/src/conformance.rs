@@ -27,6 +27,7 @@ pub const FEATURES: &str = "crates/gateway-translate/tests/conformance/features-
 pub const TESTS: &[&str] = &[
     "crates/gateway-translate/tests/conformance_answered.rs",
     "crates/gateway-translate/tests/conformance_backend_tls.rs",
+    "crates/gateway-translate/tests/conformance_datascripts.rs",
     "crates/gateway-translate/tests/conformance_extended.rs",
     "crates/gateway-translate/tests/conformance_frontend.rs",
     "crates/gateway-translate/tests/conformance_gateway.rs",

@@ -31,7 +31,61 @@ pub struct ParentRef {
     pub via: Option<ObjectKey>,
 }
 
+/// A parentRef as a route status entry holds it (every route kind's status type).
+#[derive(Debug, Clone, Copy)]
+pub struct WrittenRef<'a> {
+    /// Group.
+    pub group: Option<&'a str>,
+    /// Kind.
+    pub kind: Option<&'a str>,
+    /// Name.
+    pub name: &'a str,
+    /// Namespace.
+    pub namespace: Option<&'a str>,
+    /// Listener name.
+    pub section_name: Option<&'a str>,
+    /// Listener port.
+    pub port: Option<i32>,
+}
+
+macro_rules! written_ref_from {
+    ($($t:ty),*) => {$(
+        impl<'a> std::convert::From<&'a $t> for WrittenRef<'a> {
+            fn from(r: &'a $t) -> Self {
+                WrittenRef {
+                    group: r.group.as_deref(),
+                    kind: r.kind.as_deref(),
+                    name: &r.name,
+                    namespace: r.namespace.as_deref(),
+                    section_name: r.section_name.as_deref(),
+                    port: r.port,
+                }
+            }
+        }
+    )*};
+}
+
+written_ref_from!(
+    gateway_api::httproutes::HttpRouteStatusParentsParentRef,
+    gateway_api::grpcroutes::GrpcRouteStatusParentsParentRef,
+    gateway_api::tlsroutes::TlsRouteStatusParentsParentRef
+);
+
 impl ParentRef {
+    /// Whether a route status entry's parentRef (as written for some parentRef) is this one:
+    /// group, kind, name, namespace, sectionName and port all alike, so a ListenerSet and a
+    /// Gateway of one name, or two listeners of one Gateway, never take each other's previous
+    /// conditions.
+    pub fn written_as<'a>(&self, r: impl Into<WrittenRef<'a>>) -> bool {
+        let r = r.into();
+        r.group.unwrap_or(GATEWAY_GROUP) == self.group
+            && r.kind.unwrap_or("Gateway") == self.kind
+            && r.name == self.name
+            && r.namespace == Some(self.namespace.as_str())
+            && r.section_name == self.section_name.as_deref()
+            && r.port == self.port
+    }
+
     /// Fills in the defaults of a route's parentRef.
     pub fn of(r: &HttpRouteParentRefs, route_namespace: &str) -> Self {
         ParentRef {

@@ -15,7 +15,7 @@ use avi_client::models::{
     HttpHdrAction, HttpHdrActionType, HttpHdrData, HttpHdrValue, HttpRedirectAction,
     HttpRequestRule, HttpResponseRule, HttpRewriteUrlAction, MatchTarget, PortMatch,
     RedirectProtocol, RedirectStatusCode, UriParam, UriParamQuery, UriParamToken, UriParamType,
-    UriTokenType,
+    UriTokenType, VsDataScript,
 };
 use gateway_api::httproutes::{
     HttpRouteRulesBackendRefsFilters, HttpRouteRulesBackendRefsFiltersType as BackendFilterType,
@@ -47,7 +47,9 @@ pub enum Unsupported {
     #[error("{0} filters are not supported on Avi")]
     Filter(&'static str),
     /// A redirect status code Avi cannot send.
-    #[error("RequestRedirect statusCode {0} is not supported: Avi redirects with 301, 302 or 307")]
+    #[error(
+        "RequestRedirect statusCode {0} is not supported: Avi's redirect action sends 301, 302 or 307, and a DataScript's avi.http.response 303 but not 308"
+    )]
     RedirectStatus(i64),
     /// ReplacePrefixMatch without the single PathPrefix match it needs.
     #[error("{0} ReplacePrefixMatch needs exactly one PathPrefix match in the rule")]
@@ -61,6 +63,9 @@ pub enum Unsupported {
     /// A header name or value, hostname or path that cannot go on the wire as given.
     #[error(transparent)]
     Value(#[from] crate::matches::Unsupported),
+    /// A CORS filter that cannot be programmed as given.
+    #[error(transparent)]
+    Cors(#[from] crate::cors::Invalid),
 }
 
 /// The HTTP policy rules of one rule's filters.
@@ -73,6 +78,9 @@ pub struct RulePolicy {
     pub response: Vec<HttpResponseRule>,
     /// The rule redirects: its backends are never reached.
     pub redirects: bool,
+    /// DataScripts the child runs: a CORS filter's ([`crate::cors`]), a redirect with a status
+    /// only a DataScript can send ([`redirect_script`]).
+    pub datascripts: Vec<VsDataScript>,
 }
 
 impl RulePolicy {
@@ -153,12 +161,20 @@ pub fn rule_policy(
             }
             FilterType::RequestMirror => return Err(Unsupported::Filter("RequestMirror")),
             FilterType::ExtensionRef => return Err(Unsupported::Filter("ExtensionRef")),
-            FilterType::Cors => return Err(Unsupported::Filter("CORS")),
+            FilterType::Cors => {
+                let c = f.cors.as_ref().ok_or(Unsupported::Missing("CORS", "cors"))?;
+                out.datascripts
+                    .extend(crate::cors::Cors::from_filter(c)?.datascripts());
+            }
         }
     }
     if let Some(r) = redirect {
         out.redirects = true;
-        out.request = redirect_rules(name, r, matches, ports)?;
+        if r.status_code == Some(303) {
+            out.datascripts.push(redirect_script(r, matches, ports)?);
+        } else {
+            out.request = redirect_rules(name, r, matches, ports)?;
+        }
     } else if !request_hdrs.is_empty() || rewrite.is_some() {
         let mut rule = HttpRequestRule::new(name, 0);
         rule.hdr_action = request_hdrs;
@@ -256,22 +272,7 @@ fn redirect_rules(
     // Each listener port may resolve the defaults differently; one rule per distinct outcome.
     let mut outcomes: Vec<((RedirectProtocol, u16), Vec<u16>)> = Vec::new();
     for lp in ports {
-        let https = match r.scheme {
-            Some(Scheme::Https) => true,
-            Some(Scheme::Http) => false,
-            None => lp.https,
-        };
-        let port = match (r.port, &r.scheme) {
-            (Some(p), _) => u16::try_from(p).unwrap_or(lp.port),
-            (None, Some(_)) => {
-                if https {
-                    443
-                } else {
-                    80
-                }
-            }
-            (None, None) => lp.port,
-        };
+        let (https, port) = resolve(r, lp);
         let protocol = if https {
             RedirectProtocol::Https
         } else {
@@ -316,6 +317,118 @@ fn redirect_rules(
         .collect())
 }
 
+/// The scheme (HTTPS or not) and port of a redirect from listener port `lp`: no scheme is the
+/// listener's; no port is the scheme's well-known port when a scheme is given, else the
+/// listener's.
+fn resolve(r: &Redirect, lp: &ListenerPort) -> (bool, u16) {
+    let https = match r.scheme {
+        Some(Scheme::Https) => true,
+        Some(Scheme::Http) => false,
+        None => lp.https,
+    };
+    let port = match (r.port, &r.scheme) {
+        (Some(p), _) => u16::try_from(p).unwrap_or(lp.port),
+        (None, Some(_)) => {
+            if https {
+                443
+            } else {
+                80
+            }
+        }
+        (None, None) => lp.port,
+    };
+    (https, port)
+}
+
+/// A redirect whose status Avi's redirect action cannot send (303) as a DataScript:
+/// `avi.http.response(303, {Location = ...})`, with the location built as the redirect action
+/// would build it (per listener port from `avi.vs.port()`, the request's host unless the filter
+/// names one, the path kept, replaced, or its prefix replaced, the query kept). Every value
+/// goes into the script as an escaped Lua literal.
+pub fn redirect_script(
+    r: &Redirect,
+    matches: &[HttpRouteRulesMatches],
+    ports: &[ListenerPort],
+) -> Result<VsDataScript, Unsupported> {
+    use crate::lua::lua_string;
+    let status = r.status_code.unwrap_or(302);
+    if let Some(h) = &r.hostname {
+        crate::matches::check_text("redirect hostname", h)?;
+    }
+    let (path, replacement, prefix) = match &r.path {
+        None => ("keep", String::new(), String::new()),
+        Some(p) => match p.r#type {
+            RedirectPathType::ReplaceFullPath => {
+                let full = p.replace_full_path.as_deref().unwrap_or("/");
+                crate::matches::check_text("redirect path", full)?;
+                ("full", full.to_owned(), String::new())
+            }
+            RedirectPathType::ReplacePrefixMatch => {
+                let with = p.replace_prefix_match.as_deref().unwrap_or("/");
+                crate::matches::check_text("redirect path", with)?;
+                let prefix = matched_prefix("RequestRedirect", matches)?;
+                (
+                    "prefix",
+                    with.trim_end_matches('/').to_owned(),
+                    prefix.trim_end_matches('/').to_owned(),
+                )
+            }
+        },
+    };
+    let entries: Vec<String> = ports
+        .iter()
+        .map(|lp| {
+            let (https, port) = resolve(r, lp);
+            format!(
+                "{{{}, {}, {}}}",
+                lua_string(&lp.port.to_string()),
+                lua_string(if https { "https" } else { "http" }),
+                lua_string(&port.to_string())
+            )
+        })
+        .collect();
+    let table = format!(
+        "local redirect = {{\n  status = {},\n  ports = {{{}}},\n  host = {},\n  path = {},\n  replacement = {},\n  prefix = {},\n}}\n",
+        lua_string(&status.to_string()),
+        entries.join(", "),
+        lua_string(r.hostname.as_deref().unwrap_or_default()),
+        lua_string(path),
+        lua_string(&replacement),
+        lua_string(&prefix),
+    );
+    Ok(VsDataScript {
+        evt: crate::cors::REQUEST_EVENT.to_owned(),
+        script: format!("{REDIRECT_HEADER}{table}{REDIRECT}"),
+    })
+}
+
+const REDIRECT_HEADER: &str =
+    "-- ako-gw redirect (Gateway API RequestRedirect with a status Avi's redirect action lacks)\n";
+
+const REDIRECT: &str = r#"local target = redirect.ports[1]
+local vs_port = tostring(avi.vs.port())
+for _, p in ipairs(redirect.ports) do
+  if p[1] == vs_port then target = p end
+end
+local scheme, port = target[2], target[3]
+local host = redirect.host
+if host == "" then host = avi.http.hostname() end
+if (scheme == "http" and port ~= "80") or (scheme == "https" and port ~= "443") then
+  host = host .. ":" .. port
+end
+local path = avi.http.get_path()
+if redirect.path == "full" then
+  path = redirect.replacement
+elseif redirect.path == "prefix" then
+  path = redirect.replacement .. string.sub(path, #redirect.prefix + 1)
+  if path == "" then path = "/" end
+end
+local location = scheme .. "://" .. host .. path
+local query = avi.http.get_query()
+if query ~= nil and query ~= "" then location = location .. "?" .. query end
+avi.http.response(tonumber(redirect.status), {Location = location})
+"#;
+
 fn rewrite_action(
     r: &Rewrite,
     matches: &[HttpRouteRulesMatches],
@@ -354,13 +467,12 @@ fn full_path(path: &str) -> UriParam {
     UriParam::literal(p)
 }
 
-/// The replacement, then the request's segments after the matched prefix.
-fn prefix_path(
+/// The one PathPrefix match ReplacePrefixMatch replaces.
+fn matched_prefix(
     filter: &'static str,
-    replacement: &str,
     matches: &[HttpRouteRulesMatches],
-) -> Result<UriParam, Unsupported> {
-    let prefix = match matches {
+) -> Result<String, Unsupported> {
+    match matches {
         [only] => only
             .path
             .as_ref()
@@ -368,7 +480,16 @@ fn prefix_path(
             .map(|p| p.value.clone().unwrap_or_else(|| "/".into())),
         _ => None,
     }
-    .ok_or(Unsupported::PrefixWithoutPrefixMatch(filter))?;
+    .ok_or(Unsupported::PrefixWithoutPrefixMatch(filter))
+}
+
+/// The replacement, then the request's segments after the matched prefix.
+fn prefix_path(
+    filter: &'static str,
+    replacement: &str,
+    matches: &[HttpRouteRulesMatches],
+) -> Result<UriParam, Unsupported> {
+    let prefix = matched_prefix(filter, matches)?;
     let segments = prefix.split('/').filter(|s| !s.is_empty()).count();
     let mut tokens = Vec::new();
     let replacement = replacement.trim_matches('/');

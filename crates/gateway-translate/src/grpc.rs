@@ -214,8 +214,7 @@ fn refused(
                 let prev = previous
                     .and_then(|s| {
                         s.parents.iter().find(|x| {
-                            x.parent_ref.name == p.parent.name
-                                && x.parent_ref.namespace.as_deref() == Some(&p.parent.namespace)
+                            p.parent.written_as(&x.parent_ref)
                         })
                     })
                     .map(|x| x.conditions.clone())

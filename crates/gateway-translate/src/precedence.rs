@@ -385,6 +385,9 @@ pub fn make_disjoint(
                             .all(|r| port_only(r.match_.as_ref()))
                 })
                 && vs.pool_group_ref.is_some()
+                // DataScripts (a CORS filter) run on the child that serves the request: a
+                // grouped child would run them for every member.
+                && vs.vs_datascripts.is_empty()
         };
         for ((parent, host, criteria, strings), mut slots) in groups {
             if slots.iter().all(|s| s.0 == slots[0].0) {

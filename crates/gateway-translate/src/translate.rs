@@ -11,7 +11,7 @@ use avi_client::models::{
     HttpSwitchingAction, HttpSwitchingActionType, IpAddr, LocalResponseStatusCode, MatchTarget,
     PathMatch, PathMatchCriteria, Pool, PoolGroup, PoolGroupMember, SecretKey, Server, Service,
     SslCertificate, SslKeyAndCertificate, VhMatch, VhMatchRule, VhType, Vip, VirtualService,
-    VsType, VsVip,
+    VsDataScriptSet, VsDataScripts, VsType, VsVip,
 };
 use gateway_api::gatewayclasses::GatewayClassStatus;
 use gateway_api::gateways::{Gateway, GatewayStatus};
@@ -735,6 +735,8 @@ struct RuleObjects {
     pool_group: PoolGroup,
     pools: Vec<Pool>,
     policy: Option<HttpPolicySet>,
+    /// The CORS filter's DataScripts.
+    scripts: Option<VsDataScriptSet>,
 }
 
 /// The child VS, pool group, pools and policy set of one rule on one parent.
@@ -885,9 +887,23 @@ fn rule_objects(
             hosts.keys().cloned(),
         ));
     }
+    let scripts = (!policy.datascripts.is_empty()).then(|| VsDataScriptSet {
+        name: child.clone(),
+        created_by: created_by.clone(),
+        markers: route_markers.clone(),
+        datascript: policy.datascripts,
+        ..VsDataScriptSet::default()
+    });
     let child_vs = VirtualService {
         name: child.clone(),
         created_by: created_by.clone(),
+        vs_datascripts: scripts
+            .iter()
+            .map(|s| VsDataScripts {
+                index: 0,
+                vs_datascript_set_ref: AviRef::by_name(s.name.clone()),
+            })
+            .collect(),
         markers: child_markers,
         type_: Some(VsType::VhChild),
         vh_type: Some(VhType::Enhanced),
@@ -920,6 +936,7 @@ fn rule_objects(
         },
         pools,
         policy: policy_set,
+        scripts,
     })
 }
 
@@ -1105,6 +1122,7 @@ pub(crate) fn route_objects(
                             out.model.pool_groups.push(objects.pool_group);
                             out.model.pools.extend(objects.pools);
                             out.model.http_policy_sets.extend(objects.policy);
+                            out.model.vs_datascript_sets.extend(objects.scripts);
                         }
                         Err(why) => {
                             rule_problem.get_or_insert(why);
@@ -1145,8 +1163,7 @@ pub(crate) fn route_objects(
             .as_ref()
             .and_then(|s| {
                 s.parents.iter().find(|x| {
-                    x.parent_ref.name == p.parent.name
-                        && x.parent_ref.namespace.as_deref() == Some(&p.parent.namespace)
+                    p.parent.written_as(&x.parent_ref)
                 })
             })
             .map(|x| x.conditions.clone())

@@ -59,12 +59,21 @@ pub const POOL_RULE_FIELDS: &[&str] = &["server_timeout", "enable_http2"];
 
 /// A virtual service as sync input: the per-port fields we set on some ports
 /// ([`SERVICE_FIELDS`]) are ours on every port, so a port that stops asking for client
-/// certificates or HTTP/2 loses them.
+/// certificates or HTTP/2 loses them, and so are its policy and DataScript references
+/// ([`VS_REF_FIELDS`]).
 pub fn desired_virtual_service(
     vs: &avi_client::models::VirtualService,
 ) -> Result<Desired, AviError> {
-    Desired::of(vs).map(|d| d.clearing_each("services", SERVICE_FIELDS))
+    Desired::of(vs).map(|d| {
+        d.clearing(VS_REF_FIELDS)
+            .clearing_each("services", SERVICE_FIELDS)
+    })
 }
+
+/// Virtual service references some children have and others not (a rule's filters make a
+/// policy set, a CORS filter a DataScript set): a child that stops having them must lose the
+/// reference, or the set it names could never be deleted.
+pub const VS_REF_FIELDS: &[&str] = &["http_policies", "vs_datascripts"];
 
 /// Fields of a virtual service's `services[]` that translations set on some ports only.
 pub const SERVICE_FIELDS: &[&str] = &["override_application_profile_ref", "enable_http2"];

@@ -35,13 +35,17 @@
 
 mod balance;
 mod client_auth;
+mod cors;
 mod listeners;
+mod lua_table;
 mod matching;
 mod passthrough;
 mod policy;
 mod proxy;
 mod request;
 mod route;
+mod scripts;
+mod status_redirect;
 mod tls;
 mod uri;
 

@@ -414,6 +414,18 @@ fn decide(sim: &Sim, dp: &DataPlane, conn: &Conn, view: &RequestView<'_>) -> (Ro
                 r
             }
         }),
+        Decision::Script { status, headers } => {
+            let mut r = full(*status, Bytes::new());
+            for (k, v) in headers {
+                if let (Ok(k), Ok(v)) = (
+                    header::HeaderName::from_bytes(k.as_bytes()),
+                    HeaderValue::from_str(v),
+                ) {
+                    r.headers_mut().append(k, v);
+                }
+            }
+            Step::Respond(r)
+        }
         Decision::Redirect { location, status } => {
             let mut r = full(*status, Bytes::new());
             if let Ok(v) = HeaderValue::from_str(location) {
@@ -563,6 +575,18 @@ async fn handle(
     if !actions.is_empty() {
         let vars = vars(&view, &conn);
         policy::apply_hdr_actions(response.headers_mut(), &actions, &vars);
+    }
+    for (k, v) in &routing.response_headers {
+        if let (Ok(name), Ok(v)) = (
+            header::HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_str(v),
+        ) {
+            if name == header::VARY {
+                response.headers_mut().append(name, v);
+            } else {
+                response.headers_mut().insert(name, v);
+            }
+        }
     }
     Ok(response)
 }

@@ -21,7 +21,10 @@
 //! controllers put on a shared virtual service — AKO's SNI host-and-path selector, which calls
 //! `avi.poolgroup.select(<pool group>, <priority label>)` with `lower(host .. path)` — and
 //! gives it that meaning: the member of the set's pool group whose priority label is the longest
-//! prefix of the request's lowercase host and path. Any other script is ignored.
+//! prefix of the request's lowercase host and path. After the request policies (unless they
+//! answered), the serving virtual service's request scripts that [`super::scripts`] knows run
+//! in order: a CORS script may answer a preflight or name headers for the response, a redirect
+//! script answers. Any other script is ignored.
 
 use serde_json::{Map, Value};
 
@@ -268,6 +271,13 @@ pub enum Decision {
         /// Status.
         status: u16,
     },
+    /// Answer from a DataScript (`avi.http.response`): status and headers.
+    Script {
+        /// Status.
+        status: u16,
+        /// Headers.
+        headers: Vec<(String, String)>,
+    },
     /// Proxy to a pool (uuid).
     Pool(String),
     /// Proxy to a member of a pool group (uuid).
@@ -287,6 +297,8 @@ pub struct Routing {
     pub plan: RequestPlan,
     /// Its policy sets, for the response phase.
     pub policy_sets: Vec<Map<String, Value>>,
+    /// Headers its response DataScripts set (`Vary` is added, the others replace).
+    pub response_headers: Vec<(String, String)>,
 }
 
 /// Routes `req`, which arrived on a listener of virtual service `vs_uuid` (with TLS server
@@ -301,6 +313,7 @@ pub fn route(store: &Store, vs_uuid: &str, sni: Option<&str>, req: &RequestView<
             vs_name: String::new(),
             plan: RequestPlan::default(),
             policy_sets: Vec::new(),
+            response_headers: Vec::new(),
         };
     };
     let serving = if enhanced(&parent.body) {
@@ -313,7 +326,7 @@ pub fn route(store: &Store, vs_uuid: &str, sni: Option<&str>, req: &RequestView<
     };
     let sets = policy_sets(store, serving);
     let plan = policy::request_rules(&sets, req);
-    let decision = match &plan.terminal {
+    let mut decision = match &plan.terminal {
         Some(Terminal::Local { status, file }) => Decision::Respond {
             status: *status,
             file: file.clone(),
@@ -344,11 +357,32 @@ pub fn route(store: &Store, vs_uuid: &str, sni: Option<&str>, req: &RequestView<
             }
         }
     };
+    // DataScripts run after the request policies, unless those answered already.
+    let mut response_headers = Vec::new();
+    if !matches!(decision, Decision::Respond { .. } | Decision::Redirect { .. }) {
+        for script in super::scripts::request_scripts(store, serving) {
+            match script {
+                super::scripts::Script::Cors(cors) => match cors.run(req) {
+                    super::cors::CorsOutcome::Answer(status, headers) => {
+                        decision = Decision::Script { status, headers };
+                        break;
+                    }
+                    super::cors::CorsOutcome::Response(h) => response_headers.extend(h),
+                },
+                super::scripts::Script::Redirect(r) => {
+                    let (status, location) = r.run(req);
+                    decision = Decision::Redirect { location, status };
+                    break;
+                }
+            }
+        }
+    }
     Routing {
         decision,
         vs_name: serving.name.clone(),
         plan,
         policy_sets: sets.into_iter().cloned().collect(),
+        response_headers,
     }
 }
 

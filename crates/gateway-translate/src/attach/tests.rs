@@ -177,3 +177,31 @@ fn kinds_gate_attachment_and_counts_follow_attachments() {
     assert_eq!(counts.get(&(gw.clone(), 1)), Some(&1));
     assert_eq!(counts.get(&(gw, 2)), None);
 }
+
+#[test]
+fn a_status_entry_is_matched_to_its_parent_ref_by_every_field() {
+    use gateway_api::httproutes::HttpRouteStatusParentsParentRef as Written;
+    let gw = ParentRef {
+        group: GATEWAY_GROUP.into(),
+        kind: "Gateway".into(),
+        namespace: "ns".into(),
+        name: "shared".into(),
+        section_name: Some("http".into()),
+        port: None,
+        via: None,
+    };
+    let written = |kind: Option<&str>, section: Option<&str>| Written {
+        group: Some(GATEWAY_GROUP.into()),
+        kind: kind.map(Into::into),
+        name: "shared".into(),
+        namespace: Some("ns".into()),
+        port: None,
+        section_name: section.map(Into::into),
+    };
+    assert!(gw.written_as(&written(Some("Gateway"), Some("http"))));
+    assert!(gw.written_as(&written(None, Some("http"))));
+    // A ListenerSet of the same name, or another listener of the Gateway, is another parent.
+    assert!(!gw.written_as(&written(Some("ListenerSet"), Some("http"))));
+    assert!(!gw.written_as(&written(Some("Gateway"), Some("https"))));
+    assert!(!gw.written_as(&written(Some("Gateway"), None)));
+}

@@ -167,21 +167,59 @@ fn redirect_defaults_follow_each_listener() {
 
 #[test]
 fn redirect_status_codes_avi_cannot_send_are_refused() {
-    for (code, ok) in [
-        (301, true),
-        (302, true),
-        (307, true),
-        (303, false),
-        (308, false),
+    // 301/302/307: the redirect action; 303: a DataScript; 308: neither.
+    for (code, action, script) in [
+        (301, true, false),
+        (302, true, false),
+        (307, true, false),
+        (303, false, true),
     ] {
         let r = rule_policy(
             "c",
             &filters(json!([{"type": "RequestRedirect", "requestRedirect": {"statusCode": code}}])),
             &[],
             &[HTTP80],
+        )
+        .unwrap();
+        assert!(r.redirects, "{code}");
+        assert_eq!(
+            r.request.iter().any(|q| q.redirect_action.is_some()),
+            action,
+            "{code}"
         );
-        assert_eq!(r.is_ok(), ok, "{code}");
+        assert_eq!(!r.datascripts.is_empty(), script, "{code}");
     }
+    let e = rule_policy(
+        "c",
+        &filters(json!([{"type": "RequestRedirect", "requestRedirect": {"statusCode": 308}}])),
+        &[],
+        &[HTTP80],
+    )
+    .unwrap_err();
+    assert_eq!(e, Unsupported::RedirectStatus(308));
+}
+
+#[test]
+fn a_303_redirect_script_resolves_each_listener_port() {
+    let p = rule_policy(
+        "c",
+        &filters(json!([{"type": "RequestRedirect", "requestRedirect": {"statusCode": 303}}])),
+        &[],
+        &[
+            HTTP80,
+            ListenerPort {
+                port: 443,
+                https: true,
+            },
+        ],
+    )
+    .unwrap();
+    let script = &p.datascripts[0].script;
+    assert!(
+        script.contains(r#"ports = {{"80", "http", "80"}, {"443", "https", "443"}}"#),
+        "{script}"
+    );
+    assert!(script.contains("avi.vs.port()"), "{script}");
 }
 
 #[test]
