@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use avi_client::models::{IpAddr, Server};
-use avi_client::{AviClient, AviConfig, Credentials};
+use avi_client::{AviClient, AviConfig, Credentials, Kind};
 use avi_sim::{AviSim, RunningSim};
 use bytes::Bytes;
 use gateway_translate::{Settings, Snapshot, Translation};
@@ -107,6 +107,13 @@ async fn programmed(t: &Translation, backends: &BTreeMap<&str, SocketAddr>) -> R
         .start()
         .await
         .unwrap();
+    sync_into(&sim, t, backends).await;
+    sim
+}
+
+/// Syncs `t`'s Avi objects into `sim` as the controller does, every pool's servers replaced by
+/// the backend its Service names in `backends`; every write must succeed.
+async fn sync_into(sim: &RunningSim, t: &Translation, backends: &BTreeMap<&str, SocketAddr>) {
     let mut config = AviConfig::new(
         sim.base_url(),
         Credentials::Password {
@@ -132,11 +139,26 @@ async fn programmed(t: &Translation, backends: &BTreeMap<&str, SocketAddr>) -> R
     }
     let desired = model.desired().unwrap();
     let report = client
-        .sync(&desired, &Settings::default().created_by(), &[])
+        .sync(
+            &desired,
+            &Settings::default().created_by(),
+            // The kinds the controller owns (`ako_runtime::gateway::OWNED_KINDS`): an object of
+            // ours the model no longer has is deleted.
+            &[
+                Kind::VirtualService,
+                Kind::VsVip,
+                Kind::HttpPolicySet,
+                Kind::VsDataScriptSet,
+                Kind::PoolGroup,
+                Kind::Pool,
+                Kind::SslKeyAndCertificate,
+                Kind::ApplicationProfile,
+                Kind::PkiProfile,
+            ],
+        )
         .await
         .unwrap();
     assert_eq!(report.failures(), 0, "{:?}", report.steps);
-    sim
 }
 
 /// Where avi-sim serves port `port` of the parent virtual service of Gateway `gw`.
@@ -998,9 +1020,18 @@ const PREFLIGHT_1: &[(&str, &str)] = &[
     ("access-control-request-headers", "x-header-1, x-header-2"),
 ];
 const CORS_1_ALLOWED: &[(&str, &[&str])] = &[
-    ("access-control-allow-methods", &["GET, OPTIONS", "OPTIONS, GET"]),
-    ("access-control-allow-headers", &["x-header-1, x-header-2", "x-header-2, x-header-1"]),
-    ("access-control-expose-headers", &["x-header-3, x-header-4", "x-header-4, x-header-3"]),
+    (
+        "access-control-allow-methods",
+        &["GET, OPTIONS", "OPTIONS, GET"],
+    ),
+    (
+        "access-control-allow-headers",
+        &["x-header-1, x-header-2", "x-header-2, x-header-1"],
+    ),
+    (
+        "access-control-expose-headers",
+        &["x-header-3, x-header-4", "x-header-4, x-header-3"],
+    ),
     ("access-control-max-age", &["3600"]),
     ("access-control-allow-credentials", &["true"]),
 ];
@@ -1034,7 +1065,10 @@ fn cors_cases() -> Vec<CorsCase> {
         CorsCase {
             path: "/cors-1",
             method: "OPTIONS",
-            headers: &[("origin", "https://foobar.com"), ("access-control-request-method", "GET")],
+            headers: &[
+                ("origin", "https://foobar.com"),
+                ("access-control-request-method", "GET"),
+            ],
             statuses: &[200, 204, 403],
             valid: &[],
             absent: &["access-control-allow-origin"],
@@ -1043,7 +1077,10 @@ fn cors_cases() -> Vec<CorsCase> {
         CorsCase {
             path: "/cors-1",
             method: "GET",
-            headers: &[("origin", "https://www.foo.com"), ("access-control-request-method", "GET")],
+            headers: &[
+                ("origin", "https://www.foo.com"),
+                ("access-control-request-method", "GET"),
+            ],
             statuses: &[200],
             valid: &[("access-control-allow-origin", &["https://www.foo.com"])],
             absent: &[],
@@ -1052,7 +1089,10 @@ fn cors_cases() -> Vec<CorsCase> {
         CorsCase {
             path: "/cors-1",
             method: "GET",
-            headers: &[("origin", "https://www.bar.com"), ("access-control-request-method", "GET")],
+            headers: &[
+                ("origin", "https://www.bar.com"),
+                ("access-control-request-method", "GET"),
+            ],
             statuses: &[200],
             valid: &[("access-control-allow-origin", &["https://www.bar.com"])],
             absent: &[],
@@ -1061,7 +1101,10 @@ fn cors_cases() -> Vec<CorsCase> {
         CorsCase {
             path: "/cors-1",
             method: "GET",
-            headers: &[("origin", "https://foobar.com"), ("access-control-request-method", "GET")],
+            headers: &[
+                ("origin", "https://foobar.com"),
+                ("access-control-request-method", "GET"),
+            ],
             statuses: &[200],
             valid: &[],
             absent: &["access-control-allow-origin"],
@@ -1070,7 +1113,10 @@ fn cors_cases() -> Vec<CorsCase> {
         CorsCase {
             path: "/cors-2",
             method: "OPTIONS",
-            headers: &[("origin", "https://www.foo.com"), ("access-control-request-method", "POST")],
+            headers: &[
+                ("origin", "https://www.foo.com"),
+                ("access-control-request-method", "POST"),
+            ],
             statuses: &[200, 204],
             valid: &[
                 ("access-control-allow-methods", &["POST", "*"]),
@@ -1082,7 +1128,10 @@ fn cors_cases() -> Vec<CorsCase> {
         CorsCase {
             path: "/cors-wildcard-origin",
             method: "OPTIONS",
-            headers: &[("origin", "https://foobar.com"), ("access-control-request-method", "PUT")],
+            headers: &[
+                ("origin", "https://foobar.com"),
+                ("access-control-request-method", "PUT"),
+            ],
             statuses: &[200, 204],
             valid: &[
                 ("access-control-allow-origin", &["https://foobar.com", "*"]),
@@ -1100,7 +1149,10 @@ fn cors_cases() -> Vec<CorsCase> {
             ],
             statuses: &[200, 204],
             valid: &[
-                ("access-control-allow-origin", &["https://foobar.com:12345", "*"]),
+                (
+                    "access-control-allow-origin",
+                    &["https://foobar.com:12345", "*"],
+                ),
                 ("access-control-allow-methods", &["PUT"]),
             ],
             absent: &["access-control-allow-credentials"],
@@ -1111,7 +1163,10 @@ fn cors_cases() -> Vec<CorsCase> {
             method: "PUT",
             headers: &[("origin", "https://foobar.com:12345")],
             statuses: &[200],
-            valid: &[("access-control-allow-origin", &["https://foobar.com:12345", "*"])],
+            valid: &[(
+                "access-control-allow-origin",
+                &["https://foobar.com:12345", "*"],
+            )],
             absent: &[],
             reaches_backend: true,
         },
@@ -1136,7 +1191,10 @@ fn cors_cases() -> Vec<CorsCase> {
             valid: &[
                 ("access-control-allow-origin", &["https://other.foo.com"]),
                 ("access-control-allow-methods", &["PUT"]),
-                ("access-control-allow-headers", &["x-header-1, x-header-2", "x-header-2, x-header-1"]),
+                (
+                    "access-control-allow-headers",
+                    &["x-header-1, x-header-2", "x-header-2, x-header-1"],
+                ),
                 ("access-control-allow-credentials", &["true"]),
             ],
             absent: &[],
@@ -1152,9 +1210,15 @@ fn cors_cases() -> Vec<CorsCase> {
             ],
             statuses: &[200, 204],
             valid: &[
-                ("access-control-allow-origin", &["https://other.foo.com", "*"]),
+                (
+                    "access-control-allow-origin",
+                    &["https://other.foo.com", "*"],
+                ),
                 ("access-control-allow-methods", &["PUT", "*"]),
-                ("access-control-allow-headers", &["x-header-1, x-header-2", "x-header-2, x-header-1", "*"]),
+                (
+                    "access-control-allow-headers",
+                    &["x-header-1, x-header-2", "x-header-2, x-header-1", "*"],
+                ),
             ],
             absent: &["access-control-allow-credentials"],
             reaches_backend: false,
@@ -1176,7 +1240,10 @@ fn cors_cases() -> Vec<CorsCase> {
             method: "GET",
             headers: &[("origin", "https://other.foo.com")],
             statuses: &[200],
-            valid: &[("access-control-allow-origin", &["https://other.foo.com", "*"])],
+            valid: &[(
+                "access-control-allow-origin",
+                &["https://other.foo.com", "*"],
+            )],
             absent: &["access-control-allow-credentials"],
             reaches_backend: true,
         },
@@ -1204,7 +1271,10 @@ fn cors_cases() -> Vec<CorsCase> {
             ],
             statuses: &[200],
             valid: &[],
-            absent: &["access-control-allow-credentials", "access-control-allow-origin"],
+            absent: &[
+                "access-control-allow-credentials",
+                "access-control-allow-origin",
+            ],
             reaches_backend: true,
         },
         CorsCase {
@@ -1279,9 +1349,45 @@ async fn cors_preflights_are_answered_and_responses_decorated_by_the_service_eng
             );
         }
         for name in case.absent {
-            assert!(headers.get(*name).is_none(), "{what}: {name} in {headers:?}");
+            assert!(
+                headers.get(*name).is_none(),
+                "{what}: {name} in {headers:?}"
+            );
         }
     }
+
+    // The filter removed (the routes' other rules gone too): the child loses its DataScript
+    // reference before the sets are deleted, every write succeeds, and a preflight is an
+    // ordinary request again.
+    let plain = translate(
+        r#"
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: cors-multiple-origins-methods-headers, namespace: gateway-conformance-infra}
+spec:
+  parentRefs: [{name: same-namespace}]
+  rules:
+  - matches: [{path: {type: PathPrefix, value: /cors-1}}]
+    backendRefs: [{name: infra-backend-v1, port: 8080}]
+"#,
+    );
+    assert!(plain.model.vs_datascript_sets.is_empty());
+    sync_into(
+        &sim,
+        &plain,
+        &BTreeMap::from([("infra-backend-v1", v1.addr)]),
+    )
+    .await;
+    assert_eq!(sim.with_store(|s| s.count("vsdatascriptset")), 0);
+    let resp = c
+        .request(reqwest::Method::OPTIONS, format!("http://{at}/cors-1"))
+        .header("origin", "https://www.foo.com")
+        .header("access-control-request-method", "GET")
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.headers().get("access-control-allow-origin").is_none());
+    assert!(resp.text().await.unwrap().contains("infra-backend-v1"));
 }
 
 /// HTTPRoute303Redirect through the data plane: the DataScript answers the POST with 303 and
@@ -1291,7 +1397,9 @@ async fn cors_preflights_are_answered_and_responses_decorated_by_the_service_eng
 async fn a_303_redirect_is_answered_by_the_service_engine() {
     let t = translate(&format!(
         "{}\n---\n{}",
-        include_str!("../../crates/gateway-translate/tests/conformance/upstream/httproute-303-redirect.yaml"),
+        include_str!(
+            "../../crates/gateway-translate/tests/conformance/upstream/httproute-303-redirect.yaml"
+        ),
         r#"
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute

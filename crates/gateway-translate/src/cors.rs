@@ -176,7 +176,10 @@ impl Cors {
     /// The filter as the Lua table both scripts read (the emulator reads it too).
     fn lua_table(&self) -> String {
         let list = |v: &[String]| -> String {
-            v.iter().map(|s| lua_string(s)).collect::<Vec<_>>().join(", ")
+            v.iter()
+                .map(|s| lua_string(s))
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         let joined = |a: &Allow| match a {
             Allow::Any => (true, String::new()),
@@ -289,8 +292,7 @@ fn origin(o: &str) -> Result<Origin, Invalid> {
     }
     let (host, port) = match rest.rsplit_once(':') {
         Some((h, p)) => {
-            if p.is_empty() || !p.chars().all(|c| c.is_ascii_digit()) || p.parse::<u16>().is_err()
-            {
+            if p.is_empty() || !p.chars().all(|c| c.is_ascii_digit()) || p.parse::<u16>().is_err() {
                 return Err(bad());
             }
             (h, Some(p))

@@ -162,7 +162,10 @@ pub fn rule_policy(
             FilterType::RequestMirror => return Err(Unsupported::Filter("RequestMirror")),
             FilterType::ExtensionRef => return Err(Unsupported::Filter("ExtensionRef")),
             FilterType::Cors => {
-                let c = f.cors.as_ref().ok_or(Unsupported::Missing("CORS", "cors"))?;
+                let c = f
+                    .cors
+                    .as_ref()
+                    .ok_or(Unsupported::Missing("CORS", "cors"))?;
                 out.datascripts
                     .extend(crate::cors::Cors::from_filter(c)?.datascripts());
             }

@@ -213,9 +213,9 @@ fn refused(
             .map(|p| {
                 let prev = previous
                     .and_then(|s| {
-                        s.parents.iter().find(|x| {
-                            p.parent.written_as(&x.parent_ref)
-                        })
+                        s.parents
+                            .iter()
+                            .find(|x| p.parent.written_as(&x.parent_ref))
                     })
                     .map(|x| x.conditions.clone())
                     .unwrap_or_default();

@@ -309,9 +309,9 @@ impl RouteTranslator for TlsRouteTranslator {
                     .status
                     .as_ref()
                     .and_then(|s| {
-                        s.parents.iter().find(|x| {
-                            p.parent.written_as(&x.parent_ref)
-                        })
+                        s.parents
+                            .iter()
+                            .find(|x| p.parent.written_as(&x.parent_ref))
                     })
                     .map(|x| x.conditions.clone())
                     .unwrap_or_default();

@@ -60,7 +60,11 @@ fn assert_rules_refused(t: &Translation, name: &str, why: &str) {
 #[test]
 fn http_route_308_redirect_is_refused() {
     let t = run(&upstream!("httproute-308-redirect"));
-    assert_rules_refused(&t, "308-redirect", "a DataScript's avi.http.response 303 but not 308");
+    assert_rules_refused(
+        &t,
+        "308-redirect",
+        "a DataScript's avi.http.response 303 but not 308",
+    );
     expect(&t, "same-namespace", &[(get("/permanent"), None)]);
 }
 

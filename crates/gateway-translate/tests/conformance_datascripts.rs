@@ -38,7 +38,10 @@ fn table_of(t: &Translation, path: &str) -> String {
         })
         .unwrap_or_else(|| panic!("no child serves {path}"));
     assert_eq!(child.vs_datascripts.len(), 1, "{}", child.name);
-    let set_name = child.vs_datascripts[0].vs_datascript_set_ref.name().unwrap();
+    let set_name = child.vs_datascripts[0]
+        .vs_datascript_set_ref
+        .name()
+        .unwrap();
     assert_eq!(set_name, child.name);
     let set = t
         .model
@@ -98,8 +101,14 @@ fn http_route_cors() {
             (get("/cors-1"), Some("infra-backend-v1")),
             (get("/cors-2"), Some("infra-backend-v1")),
             (get("/cors-wildcard-origin"), Some("infra-backend-v1")),
-            (get("/cors-wildcard-methods-headers"), Some("infra-backend-v1")),
-            (get("/cors-wildcard-methods-headers-unauth"), Some("infra-backend-v1")),
+            (
+                get("/cors-wildcard-methods-headers"),
+                Some("infra-backend-v1"),
+            ),
+            (
+                get("/cors-wildcard-methods-headers-unauth"),
+                Some("infra-backend-v1"),
+            ),
         ],
     );
 }
@@ -153,7 +162,10 @@ spec:
     expect(
         &t,
         "same-namespace",
-        &[(get("/good"), Some("infra-backend-v1")), (get("/bad"), None)],
+        &[
+            (get("/good"), Some("infra-backend-v1")),
+            (get("/bad"), None),
+        ],
     );
 }
 
@@ -207,10 +219,17 @@ spec:
 "#);
     let s = support::harness::route_parent(&t, INFRA, "hostile-303", "same-namespace");
     let partial = support::harness::condition(&s.conditions, "PartiallyInvalid");
-    assert!(partial.message.contains("control character"), "{}", partial.message);
+    assert!(
+        partial.message.contains("control character"),
+        "{}",
+        partial.message
+    );
     assert_eq!(t.model.vs_datascript_sets.len(), 1);
     let script = &t.model.vs_datascript_sets[0].datascript[0].script;
-    assert!(script.contains("host = \"quote\\034d.example\""), "{script}");
+    assert!(
+        script.contains("host = \"quote\\034d.example\""),
+        "{script}"
+    );
     assert!(script.contains("prefix = \"/b\""), "{script}");
     assert!(script.contains("replacement = \"/c\""), "{script}");
 }

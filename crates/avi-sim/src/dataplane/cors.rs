@@ -53,7 +53,7 @@ impl CorsTable {
         };
         let mut t = CorsTable::default();
         for (k, v) in fields {
-            let Some(k) = k else { return None };
+            let k = k?;
             match (k.as_str(), v) {
                 ("any_origin", Lua::Bool(b)) => t.any_origin = b,
                 ("credentials", Lua::Bool(b)) => t.credentials = b,
@@ -95,7 +95,7 @@ impl CorsTable {
             return true;
         }
         let origin = origin.to_ascii_lowercase();
-        if self.exact.iter().any(|o| *o == origin) {
+        if self.exact.contains(&origin) {
             return true;
         }
         self.wildcard.iter().any(|(p, s)| {
@@ -248,7 +248,10 @@ local function allowed(origin)
         let CorsOutcome::Answer(200, got) = t.run(&req(&Method::OPTIONS, &h)) else {
             panic!()
         };
-        assert!(got.contains(&("Access-Control-Allow-Origin".into(), "https://www.bar.com".into())));
+        assert!(got.contains(&(
+            "Access-Control-Allow-Origin".into(),
+            "https://www.bar.com".into()
+        )));
         assert!(got.contains(&("Access-Control-Max-Age".into(), "3600".into())));
         let h = headers(&[
             ("origin", "https://foobar.com"),

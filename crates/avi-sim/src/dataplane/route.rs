@@ -359,7 +359,10 @@ pub fn route(store: &Store, vs_uuid: &str, sni: Option<&str>, req: &RequestView<
     };
     // DataScripts run after the request policies, unless those answered already.
     let mut response_headers = Vec::new();
-    if !matches!(decision, Decision::Respond { .. } | Decision::Redirect { .. }) {
+    if !matches!(
+        decision,
+        Decision::Respond { .. } | Decision::Redirect { .. }
+    ) {
         for script in super::scripts::request_scripts(store, serving) {
             match script {
                 super::scripts::Script::Cors(cors) => match cors.run(req) {

@@ -137,7 +137,13 @@ mod tests {
             t.run(&req(&h, "/old", 8080)),
             (303, "https://example.com:8443/new?a=1".to_owned())
         );
-        assert_eq!(RedirectTable::parse("local redirect = {status = \"x\"}"), None);
-        assert_eq!(RedirectTable::parse("local redirect = {status = \"303\"}"), None);
+        assert_eq!(
+            RedirectTable::parse("local redirect = {status = \"x\"}"),
+            None
+        );
+        assert_eq!(
+            RedirectTable::parse("local redirect = {status = \"303\"}"),
+            None
+        );
     }
 }

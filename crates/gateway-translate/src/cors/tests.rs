@@ -42,22 +42,51 @@ fn defaults_are_the_crds() {
 #[test]
 fn hostile_filters_are_refused_with_their_reason() {
     let cases = [
-        (serde_json::json!({"allowOrigins": ["*", "https://a.com"]}), "must stand alone"),
-        (serde_json::json!({"allowOrigins": ["https://a.com\"\navi.http.close_conn()--"]}), "is not"),
+        (
+            serde_json::json!({"allowOrigins": ["*", "https://a.com"]}),
+            "must stand alone",
+        ),
+        (
+            serde_json::json!({"allowOrigins": ["https://a.com\"\navi.http.close_conn()--"]}),
+            "is not",
+        ),
         (serde_json::json!({"allowOrigins": ["a.com"]}), "is not"),
-        (serde_json::json!({"allowOrigins": ["https://a.com:99999"]}), "is not"),
-        (serde_json::json!({"allowOrigins": ["https://a..com"]}), "is not"),
-        (serde_json::json!({"allowOrigins": ["https://*.com/x"]}), "is not"),
-        (serde_json::json!({"allowOrigins": [format!("https://{}.com", "a".repeat(600))]}), "is not"),
-        (serde_json::json!({"allowMethods": ["GET", "*"]}), "must stand alone"),
+        (
+            serde_json::json!({"allowOrigins": ["https://a.com:99999"]}),
+            "is not",
+        ),
+        (
+            serde_json::json!({"allowOrigins": ["https://a..com"]}),
+            "is not",
+        ),
+        (
+            serde_json::json!({"allowOrigins": ["https://*.com/x"]}),
+            "is not",
+        ),
+        (
+            serde_json::json!({"allowOrigins": [format!("https://{}.com", "a".repeat(600))]}),
+            "is not",
+        ),
+        (
+            serde_json::json!({"allowMethods": ["GET", "*"]}),
+            "must stand alone",
+        ),
         (serde_json::json!({"allowMethods": ["GE T"]}), "HTTP token"),
-        (serde_json::json!({"allowHeaders": ["x\r\nset-cookie: a"]}), "HTTP token"),
+        (
+            serde_json::json!({"allowHeaders": ["x\r\nset-cookie: a"]}),
+            "HTTP token",
+        ),
         (serde_json::json!({"exposeHeaders": [""]}), "HTTP token"),
         (serde_json::json!({"maxAge": 0}), "below 1"),
-        (serde_json::json!({"allowOrigins": (0..65).map(|i| format!("https://a{i}.com")).collect::<Vec<_>>()}), "at most 64"),
+        (
+            serde_json::json!({"allowOrigins": (0..65).map(|i| format!("https://a{i}.com")).collect::<Vec<_>>()}),
+            "at most 64",
+        ),
     ];
     for (f, want) in cases {
-        let e = Cors::from_filter(&filter(f.clone())).unwrap_err().to_string();
+        let e = Cors::from_filter(&filter(f.clone()))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains(want), "{f}: {e}");
         assert!(!e.contains('\n') && !e.contains('\r'), "{e:?}");
     }
@@ -81,7 +110,12 @@ fn both_scripts_carry_the_same_table() {
     assert_eq!(scripts[0].evt, REQUEST_EVENT);
     assert_eq!(scripts[1].evt, RESPONSE_EVENT);
     for s in &scripts {
-        assert!(s.script.contains("wildcard = {{\"https://\", \".bar.com\"}}"), "{}", s.script);
+        assert!(
+            s.script
+                .contains("wildcard = {{\"https://\", \".bar.com\"}}"),
+            "{}",
+            s.script
+        );
         assert!(s.script.contains("any_method = true"));
         assert!(s.script.contains("expose = \"x-a, x-b\""));
         assert!(s.script.contains("max_age = \"5\""));
