@@ -13,7 +13,10 @@
 //!   without any CORS header, which a browser reads as a refusal.
 //! - on `VS_DATASCRIPT_EVT_HTTP_RESP`, a response to an allowed origin gets
 //!   `Access-Control-Allow-Origin` (the origin, echoed), `…-Allow-Credentials: true` when the
-//!   filter allows credentials, `…-Expose-Headers`, and `Vary: Origin`.
+//!   filter allows credentials, and `…-Expose-Headers` (each replacing the backend's).
+//!
+//! Every answer, preflight or not, allowed or not, says `Vary: Origin`: a shared cache must not
+//! give one origin's answer to another.
 //!
 //! The origin is always echoed rather than answered with `*`: the spec allows both for a
 //! wildcard filter, and a credentialed request may only get the origin. For the same reason a
@@ -72,6 +75,11 @@ pub enum Invalid {
         /// The value, escaped and bounded.
         value: String,
     },
+    /// `exposeHeaders: ["*"]` with `allowCredentials: true`.
+    #[error(
+        "CORS exposeHeaders \"*\" with allowCredentials cannot be honoured: a credentialed response exposes only headers it names"
+    )]
+    ExposeAllWithCredentials,
     /// `maxAge` below 1.
     #[error("CORS maxAge {0} is below 1")]
     MaxAge(i64),
@@ -138,9 +146,11 @@ impl Cors {
             MAX_ENTRIES,
         )?;
         let expose = f.expose_headers.as_deref().unwrap_or_default();
-        bounded("exposeHeaders", expose, MAX_ENTRIES)?;
-        for e in expose {
-            token("exposeHeaders", e)?;
+        let credentials = f.allow_credentials == Some(true);
+        if allow("exposeHeaders", expose, MAX_ENTRIES)? == Allow::Any && credentials {
+            // A browser reads `*` literally on a credentialed response, and the Service Engine
+            // cannot list the response's headers in its place.
+            return Err(Invalid::ExposeAllWithCredentials);
         }
         let max_age = f.max_age.unwrap_or(DEFAULT_MAX_AGE);
         if max_age < 1 {
@@ -150,7 +160,7 @@ impl Cors {
             any_origin,
             exact,
             wildcard,
-            credentials: f.allow_credentials == Some(true),
+            credentials,
             methods,
             headers,
             expose: expose.to_vec(),
@@ -235,9 +245,9 @@ const PREFLIGHT: &str = r#"local origin = avi.http.get_header("Origin")
 local method = avi.http.get_header("Access-Control-Request-Method")
 if avi.http.method() == "OPTIONS" and origin ~= nil and method ~= nil then
   local h = {}
+  h["Vary"] = "Origin"
   if allowed(origin) then
     h["Access-Control-Allow-Origin"] = origin
-    h["Vary"] = "Origin"
     if cors.credentials then h["Access-Control-Allow-Credentials"] = "true" end
     if cors.any_method then
       h["Access-Control-Allow-Methods"] = method
@@ -257,17 +267,17 @@ if avi.http.method() == "OPTIONS" and origin ~= nil and method ~= nil then
 end
 "#;
 
-const RESPONSE: &str = r#"local origin = avi.http.get_header("Origin", avi.HTTP_REQUEST)
-if allowed(origin) then
-  avi.http.replace_header("Access-Control-Allow-Origin", origin)
-  if cors.credentials then
-    avi.http.replace_header("Access-Control-Allow-Credentials", "true")
-  end
-  if cors.expose ~= "" then
-    avi.http.replace_header("Access-Control-Expose-Headers", cors.expose)
-  end
-  avi.http.add_header("Vary", "Origin")
+const RESPONSE: &str = r#"local function set(name, value)
+  avi.http.remove_header(name)
+  avi.http.add_header(name, value)
 end
+local origin = avi.http.get_header("Origin", avi.HTTP_REQUEST)
+if allowed(origin) then
+  set("Access-Control-Allow-Origin", origin)
+  if cors.credentials then set("Access-Control-Allow-Credentials", "true") end
+  if cors.expose ~= "" then set("Access-Control-Expose-Headers", cors.expose) end
+end
+avi.http.add_header("Vary", "Origin")
 "#;
 
 enum Origin {

@@ -346,8 +346,9 @@ fn resolve(r: &Redirect, lp: &ListenerPort) -> (bool, u16) {
 /// A redirect whose status Avi's redirect action cannot send (303) as a DataScript:
 /// `avi.http.response(303, {Location = ...})`, with the location built as the redirect action
 /// would build it (per listener port from `avi.vs.port()`, the request's host unless the filter
-/// names one, the path kept, replaced, or its prefix replaced, the query kept). Every value
-/// goes into the script as an escaped Lua literal.
+/// names one — the VIP without a Host, bracketed when IPv6 —, the path as sent kept, replaced,
+/// or its prefix replaced, the query kept). Every value goes into the script as an escaped Lua
+/// literal.
 pub fn redirect_script(
     r: &Redirect,
     matches: &[HttpRouteRulesMatches],
@@ -415,11 +416,14 @@ for _, p in ipairs(redirect.ports) do
 end
 local scheme, port = target[2], target[3]
 local host = redirect.host
-if host == "" then host = avi.http.hostname() end
+if host == "" then host = avi.http.hostname() or avi.vs.ip() end
+if string.find(host, ":", 1, true) then host = "[" .. host .. "]" end
 if (scheme == "http" and port ~= "80") or (scheme == "https" and port ~= "443") then
   host = host .. ":" .. port
 end
-local path = avi.http.get_path()
+-- The path as sent (still percent-encoded): a decoded one could put CR, LF or '?' into the
+-- Location.
+local path = avi.http.get_path(false)
 if redirect.path == "full" then
   path = redirect.replacement
 elseif redirect.path == "prefix" then

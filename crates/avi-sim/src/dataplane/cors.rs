@@ -8,10 +8,11 @@
 //!
 //! - `VS_DATASCRIPT_EVT_HTTP_REQ`: an `OPTIONS` request with `Origin` and
 //!   `Access-Control-Request-Method` is answered `avi.http.response(200, h)`, with the CORS
-//!   headers when the origin is allowed and none otherwise;
-//! - `VS_DATASCRIPT_EVT_HTTP_RESP`: a response to an allowed origin gets
-//!   `Access-Control-Allow-Origin` (echoed), `…-Allow-Credentials`, `…-Expose-Headers`
-//!   (replacing the server's) and `Vary: Origin` (added).
+//!   headers when the origin is allowed and none otherwise, `Vary: Origin` either way;
+//! - `VS_DATASCRIPT_EVT_HTTP_RESP` (on a server's response only, not on the Service Engine's
+//!   own error answers): a response to an allowed origin gets `Access-Control-Allow-Origin`
+//!   (echoed), `…-Allow-Credentials` and `…-Expose-Headers` (replacing the server's); every
+//!   response gets `Vary: Origin` (added).
 //!
 //! An origin is allowed when the table says any, when it equals an `exact` entry, or when it is
 //! a `wildcard` entry's prefix and suffix around one or more DNS labels (`[A-Za-z0-9.-]+`),
@@ -119,10 +120,9 @@ impl CorsTable {
         if req.method == http::Method::OPTIONS
             && let (Some(origin), Some(method)) = (&origin, &requested)
         {
-            let mut h = Vec::new();
+            let mut h = vec![("Vary".to_owned(), "Origin".to_owned())];
             if self.allowed(origin) {
                 h.push(("Access-Control-Allow-Origin".to_owned(), origin.clone()));
-                h.push(("Vary".to_owned(), "Origin".to_owned()));
                 if self.credentials {
                     h.push(("Access-Control-Allow-Credentials".into(), "true".into()));
                 }
@@ -154,8 +154,8 @@ impl CorsTable {
             if !self.expose.is_empty() {
                 h.push(("Access-Control-Expose-Headers".into(), self.expose.clone()));
             }
-            h.push(("Vary".to_owned(), "Origin".to_owned()));
         }
+        h.push(("Vary".to_owned(), "Origin".to_owned()));
         CorsOutcome::Response(h)
     }
 }
@@ -259,7 +259,7 @@ local function allowed(origin)
         ]);
         assert_eq!(
             t.run(&req(&Method::OPTIONS, &h)),
-            CorsOutcome::Answer(200, vec![])
+            CorsOutcome::Answer(200, vec![("Vary".into(), "Origin".into())])
         );
         let h = headers(&[("origin", "https://www.foo.com")]);
         let CorsOutcome::Response(got) = t.run(&req(&Method::GET, &h)) else {

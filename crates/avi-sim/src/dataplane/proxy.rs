@@ -516,6 +516,9 @@ async fn handle(
         client_ip: conn.client.ip(),
     };
     let (routing, step) = decide(&sim, dp, &conn, &view);
+    // Response DataScripts run on what a server answered, not on the Service Engine's own
+    // error answers (those are RESP_FAILED on Avi).
+    let mut from_server = false;
     let mut response = match step {
         Step::Close => return Err(Closed),
         Step::Respond(r) => r,
@@ -557,6 +560,7 @@ async fn handle(
                 }
                 Ok(resp) => {
                     up.in_flight.record_response();
+                    from_server = true;
                     let (mut parts, body) = resp.into_parts();
                     strip_hop_by_hop(&mut parts.headers);
                     Response::from_parts(parts, body.boxed())
@@ -576,7 +580,7 @@ async fn handle(
         let vars = vars(&view, &conn);
         policy::apply_hdr_actions(response.headers_mut(), &actions, &vars);
     }
-    for (k, v) in &routing.response_headers {
+    for (k, v) in routing.response_headers.iter().filter(|_| from_server) {
         if let (Ok(name), Ok(v)) = (
             header::HeaderName::from_bytes(k.as_bytes()),
             HeaderValue::from_str(v),

@@ -4,10 +4,12 @@
 //!
 //! - `ports`: per listener port (`avi.vs.port()`), the scheme and port of the location; a port
 //!   not listed takes the first entry;
-//! - `host`: the location's host, or `""` for the request's (`avi.http.hostname()`);
+//! - `host`: the location's host, or `""` for the request's (`avi.http.hostname()`, the VIP
+//!   without one; an IPv6 address bracketed);
 //! - the port is left out when it is the scheme's default;
-//! - `path`: `keep` the request's, `full` (`replacement`), or `prefix` (`replacement` then what
-//!   follows `prefix` in the request's path; `/` when that is empty);
+//! - `path`: `keep` the request's as sent (`avi.http.get_path(false)`: still percent-encoded),
+//!   `full` (`replacement`), or `prefix` (`replacement` then what follows `prefix` in that path;
+//!   `/` when that is empty);
 //! - the request's query is kept.
 
 use super::lua_table::Lua;
@@ -68,10 +70,13 @@ impl RedirectTable {
             .find(|(l, _, _)| *l == vs_port)
             .unwrap_or(&self.ports[0]);
         let mut host = if self.host.is_empty() {
-            req.host().unwrap_or_default()
+            req.host().unwrap_or_else(|| req.vip.to_string())
         } else {
             self.host.clone()
         };
+        if host.contains(':') {
+            host = format!("[{host}]");
+        }
         if (scheme == "http" && port != "80") || (scheme == "https" && port != "443") {
             host = format!("{host}:{port}");
         }
@@ -137,6 +142,11 @@ mod tests {
             t.run(&req(&h, "/old", 8080)),
             (303, "https://example.com:8443/new?a=1".to_owned())
         );
+        // No Host: the VIP, bracketed when IPv6.
+        let none = HeaderMap::new();
+        let mut v6 = req(&none, "/old", 80);
+        v6.vip = IpAddr::from([0xfd00, 0, 0, 0, 0, 0, 0, 1]);
+        assert_eq!(t.run(&v6), (303, "http://[fd00::1]/new?a=1".to_owned()));
         assert_eq!(
             RedirectTable::parse("local redirect = {status = \"x\"}"),
             None

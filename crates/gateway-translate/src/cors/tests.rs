@@ -79,6 +79,14 @@ fn hostile_filters_are_refused_with_their_reason() {
         (serde_json::json!({"exposeHeaders": [""]}), "HTTP token"),
         (serde_json::json!({"maxAge": 0}), "below 1"),
         (
+            serde_json::json!({"exposeHeaders": ["*", "x-a"]}),
+            "must stand alone",
+        ),
+        (
+            serde_json::json!({"exposeHeaders": ["*"], "allowCredentials": true}),
+            "cannot be honoured",
+        ),
+        (
             serde_json::json!({"allowOrigins": (0..65).map(|i| format!("https://a{i}.com")).collect::<Vec<_>>()}),
             "at most 64",
         ),
