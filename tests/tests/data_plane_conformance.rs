@@ -1354,6 +1354,14 @@ async fn cors_preflights_are_answered_and_responses_decorated_by_the_service_eng
                 "{what}: {name} in {headers:?}"
             );
         }
+        // Allowed or not, an answer of a CORS rule varies with the origin (shared caches).
+        assert!(
+            headers
+                .get_all("vary")
+                .iter()
+                .any(|v| v.to_str().is_ok_and(|v| v.contains("Origin"))),
+            "{what}: no Vary: Origin in {headers:?}"
+        );
     }
 
     // The filter removed (the routes' other rules gone too): the child loses its DataScript
