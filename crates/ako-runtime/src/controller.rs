@@ -469,29 +469,41 @@ impl Controller {
         let mut errors: Vec<String> = Vec::new();
         let mut writes = 0u64;
         let mut failed_objects: Vec<(Kind, String, String)> = Vec::new();
-        {
+        // Statuses that show no address (routes, policies) do not depend on the sync: they are
+        // written while it runs. Those that show one (Gateways, ListenerSets) wait for the VIPs.
+        let (early, mut addressed_statuses): (Vec<_>, Vec<_>) = statuses
+            .into_iter()
+            .partition(|(_, s)| s.addresses.is_empty());
+        let early: Vec<translate_core::ObjectStatus> = early.into_iter().map(|(_, s)| s).collect();
+        let created_by = settings.created_by();
+        let sync = async {
             let mut cache = self.cache.lock().await;
             // The model is encoded object by object as the plan takes it.
-            match cache
+            let outcome = cache
                 .sync(
                     &self.avi,
                     model.into_desired(),
-                    &settings.created_by(),
+                    &created_by,
                     OWNED_KINDS,
                     full,
                 )
-                .await
-            {
-                Err(e) => {
-                    cache.invalidate();
-                    errors.push(format!("Avi sync: {e}"));
-                }
-                Ok(outcome) => {
-                    writes = outcome.writes;
-                    failed_objects = outcome.failed;
-                    if !failed_objects.is_empty() {
-                        errors.push(format!("{} Avi steps failed", failed_objects.len()));
-                    }
+                .await;
+            if outcome.is_err() {
+                cache.invalidate();
+            }
+            outcome
+        };
+        let (outcome, early_writes) = tokio::join!(
+            sync,
+            status::write_all(&self.kube, inputs, &early, &self.field_manager)
+        );
+        match outcome {
+            Err(e) => errors.push(format!("Avi sync: {e}")),
+            Ok(outcome) => {
+                writes = outcome.writes;
+                failed_objects = outcome.failed;
+                if !failed_objects.is_empty() {
+                    errors.push(format!("{} Avi steps failed", failed_objects.len()));
                 }
             }
         }
@@ -501,10 +513,7 @@ impl Controller {
         }
         // Addresses from the VIPs the controller allocated, for the statuses that show one.
         let mut unaddressed = 0usize;
-        for (i, s) in &mut statuses {
-            if s.addresses.is_empty() {
-                continue;
-            }
+        for (i, s) in &mut addressed_statuses {
             let mut addressed = Vec::with_capacity(s.addresses.len());
             for need in &s.addresses {
                 let failure = (!synced).then(|| {
@@ -523,13 +532,13 @@ impl Controller {
                 unaddressed += 1;
             }
         }
-        let statuses: Vec<translate_core::ObjectStatus> =
-            statuses.into_iter().map(|(_, s)| s).collect();
-        let status_writes =
-            status::write_all(&self.kube, inputs, &statuses, &self.field_manager).await;
-        let (written, status_errors) = match status_writes {
-            Ok(n) => (n, None),
-            Err(e) => (0, Some(e)),
+        let late: Vec<translate_core::ObjectStatus> =
+            addressed_statuses.into_iter().map(|(_, s)| s).collect();
+        let late_writes = status::write_all(&self.kube, inputs, &late, &self.field_manager).await;
+        let (written, status_errors) = match (early_writes, late_writes) {
+            (Ok(a), Ok(b)) => (a + b, None),
+            (Err(e), Ok(_)) | (Ok(_), Err(e)) => (0, Some(e)),
+            (Err(a), Err(b)) => (0, Some(format!("{a}; {b}"))),
         };
         let status_errors_none = status_errors.is_none();
         // The sync itself may have succeeded; an uncertain Istio check or an object still

@@ -11,17 +11,22 @@ use super::inputs::{Inputs, api_resource};
 /// The gateway container's field manager.
 pub const FIELD_MANAGER: &str = "ako-gateway-api";
 
-/// Writes every status that differs from the object's current one; returns how many. A status
-/// of a kind no translator declared, or of an object the reflectors do not know (deleted
-/// meanwhile), is not written.
+/// How many status writes are in flight at once: a cold start writes one per route, and one
+/// at a time they took longer than the Avi sync before them.
+pub const STATUS_CONCURRENCY: usize = 8;
+
+/// Writes every status that differs from the object's current one, [`STATUS_CONCURRENCY`] at a
+/// time; returns how many. A status of a kind no translator declared, or of an object the
+/// reflectors do not know (deleted meanwhile), is not written.
 pub async fn write_all(
     kube: &kube::Client,
     inputs: &Inputs,
     statuses: &[ObjectStatus],
     field_manager: &str,
 ) -> Result<u64, String> {
-    let mut written = 0;
+    use futures_util::stream::{self, StreamExt as _};
     let mut errors = Vec::new();
+    let mut writes = Vec::new();
     for s in statuses {
         let gk = &s.key.group_kind;
         let Some(spec) = inputs
@@ -44,20 +49,39 @@ pub async fn write_all(
             Api::all_with(kube.clone(), &ar)
         };
         let body = json!({"apiVersion": spec.api_version(), "kind": spec.kind, "status": s.status});
-        let params = PatchParams::apply(field_manager).force();
-        match api
-            .patch_status(&s.key.name, &params, &Patch::Apply(&body))
-            .await
-        {
-            Ok(_) => written += 1,
-            // Deleted meanwhile: nothing to report on.
-            Err(kube::Error::Api(e)) if e.code == 404 => {}
-            Err(e) => errors.push(format!("{}: {e}", s.key)),
+        writes.push((s.key.to_string(), s.key.name.clone(), api, body));
+    }
+    let params = PatchParams::apply(field_manager).force();
+    // Each write owns what it sends (a future borrowing the statuses would not be `Send` for
+    // every lifetime the controller's task needs).
+    let outcomes: Vec<Result<bool, String>> = stream::iter(writes)
+        .map(|(key, name, api, body)| {
+            let params = params.clone();
+            async move {
+                match api.patch_status(&name, &params, &Patch::Apply(&body)).await {
+                    Ok(_) => Ok(true),
+                    // Deleted meanwhile: nothing to report on.
+                    Err(kube::Error::Api(e)) if e.code == 404 => Ok(false),
+                    Err(e) => Err(format!("{key}: {e}")),
+                }
+            }
+        })
+        .buffer_unordered(STATUS_CONCURRENCY)
+        .collect()
+        .await;
+    let mut written = 0;
+    for o in outcomes {
+        match o {
+            Ok(true) => written += 1,
+            Ok(false) => {}
+            Err(e) => errors.push(e),
         }
     }
     if errors.is_empty() {
         Ok(written)
     } else {
+        // Concurrent writes finish in any order: the message lists them in a stable one.
+        errors.sort();
         Err(errors.join("; "))
     }
 }
