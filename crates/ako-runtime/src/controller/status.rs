@@ -26,7 +26,7 @@ pub async fn write_all(
 ) -> Result<u64, String> {
     use futures_util::stream::{self, StreamExt as _};
     let mut errors = Vec::new();
-    let mut writes = Vec::new();
+    let mut pending = Vec::new();
     for s in statuses {
         let gk = &s.key.group_kind;
         let Some(spec) = inputs
@@ -42,33 +42,46 @@ pub async fn write_all(
         if inputs.has_status(gk, &s.key.namespace, &s.key.name, &s.status) {
             continue;
         }
-        let ar = api_resource(spec);
-        let api: Api<DynamicObject> = if spec.namespaced {
-            Api::namespaced_with(kube.clone(), &s.key.namespace, &ar)
-        } else {
-            Api::all_with(kube.clone(), &ar)
-        };
-        let body = json!({"apiVersion": spec.api_version(), "kind": spec.kind, "status": s.status});
-        writes.push((s.key.to_string(), s.key.name.clone(), api, body));
+        pending.push((s, spec));
     }
     let params = PatchParams::apply(field_manager).force();
-    // Each write owns what it sends (a future borrowing the statuses would not be `Send` for
-    // every lifetime the controller's task needs).
-    let outcomes: Vec<Result<bool, String>> = stream::iter(writes)
-        .map(|(key, name, api, body)| {
-            let params = params.clone();
-            async move {
-                match api.patch_status(&name, &params, &Patch::Apply(&body)).await {
-                    Ok(_) => Ok(true),
-                    // Deleted meanwhile: nothing to report on.
-                    Err(kube::Error::Api(e)) if e.code == 404 => Ok(false),
-                    Err(e) => Err(format!("{key}: {e}")),
+    let mut outcomes: Vec<Result<bool, String>> = Vec::with_capacity(pending.len());
+    // A few bodies at a time: thousands of statuses encoded at once would raise the peak
+    // memory of a cold start for nothing.
+    for chunk in pending.chunks(STATUS_CONCURRENCY * 8) {
+        // Each write owns what it sends (a future borrowing the statuses would not be `Send`
+        // for every lifetime the controller's task needs).
+        let writes: Vec<_> = chunk
+            .iter()
+            .map(|(s, spec)| {
+                let ar = api_resource(spec);
+                let api: Api<DynamicObject> = if spec.namespaced {
+                    Api::namespaced_with(kube.clone(), &s.key.namespace, &ar)
+                } else {
+                    Api::all_with(kube.clone(), &ar)
+                };
+                let body =
+                    json!({"apiVersion": spec.api_version(), "kind": spec.kind, "status": s.status});
+                (s.key.to_string(), s.key.name.clone(), api, body)
+            })
+            .collect();
+        let done: Vec<Result<bool, String>> = stream::iter(writes)
+            .map(|(key, name, api, body)| {
+                let params = params.clone();
+                async move {
+                    match api.patch_status(&name, &params, &Patch::Apply(&body)).await {
+                        Ok(_) => Ok(true),
+                        // Deleted meanwhile: nothing to report on.
+                        Err(kube::Error::Api(e)) if e.code == 404 => Ok(false),
+                        Err(e) => Err(format!("{key}: {e}")),
+                    }
                 }
-            }
-        })
-        .buffer_unordered(STATUS_CONCURRENCY)
-        .collect()
-        .await;
+            })
+            .buffer_unordered(STATUS_CONCURRENCY)
+            .collect()
+            .await;
+        outcomes.extend(done);
+    }
     let mut written = 0;
     for o in outcomes {
         match o {
