@@ -262,7 +262,7 @@ async fn run(bin: PathBuf) {
 /// The floor: the translation of the same objects synced by avi-client alone into a fresh
 /// avi-sim, as the controller syncs (default client settings, the kinds it owns).
 async fn same_writes_by_avi_client() -> Duration {
-    use avi_client::{AviClient, AviConfig, Credentials, Kind};
+    use avi_client::{AviClient, AviConfig, Credentials};
     let fresh = AviSim::builder().start().await.expect("avi-sim");
     let mut snapshot = gateway_translate::Snapshot::default();
     for o in objects() {
@@ -292,17 +292,8 @@ async fn same_writes_by_avi_client() -> Duration {
         .sync(
             &desired,
             &settings.created_by(),
-            &[
-                Kind::VirtualService,
-                Kind::VsVip,
-                Kind::HttpPolicySet,
-                Kind::VsDataScriptSet,
-                Kind::PoolGroup,
-                Kind::Pool,
-                Kind::SslKeyAndCertificate,
-                Kind::ApplicationProfile,
-                Kind::PkiProfile,
-            ],
+            // An object of ours the model no longer has is deleted, as the controller does.
+            ako_runtime::gateway::OWNED_KINDS,
         )
         .await
         .expect("sync");

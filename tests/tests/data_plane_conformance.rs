@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use avi_client::models::{IpAddr, Server};
-use avi_client::{AviClient, AviConfig, Credentials, Kind};
+use avi_client::{AviClient, AviConfig, Credentials};
 use avi_sim::{AviSim, RunningSim};
 use bytes::Bytes;
 use gateway_translate::{Settings, Snapshot, Translation};
@@ -142,19 +142,8 @@ async fn sync_into(sim: &RunningSim, t: &Translation, backends: &BTreeMap<&str, 
         .sync(
             &desired,
             &Settings::default().created_by(),
-            // The kinds the controller owns (`ako_runtime::gateway::OWNED_KINDS`): an object of
-            // ours the model no longer has is deleted.
-            &[
-                Kind::VirtualService,
-                Kind::VsVip,
-                Kind::HttpPolicySet,
-                Kind::VsDataScriptSet,
-                Kind::PoolGroup,
-                Kind::Pool,
-                Kind::SslKeyAndCertificate,
-                Kind::ApplicationProfile,
-                Kind::PkiProfile,
-            ],
+            // An object of ours the model no longer has is deleted, as the controller does.
+            ako_runtime::gateway::OWNED_KINDS,
         )
         .await
         .unwrap();

@@ -162,14 +162,7 @@ enum Hello {
 /// group (`Some((true, uuid))`) or pool (`Some((false, uuid))`), or `None` to close it.
 fn decide(store: &Store, vs_uuid: &str, hello: &Hello) -> Option<(bool, String)> {
     let vs = store.object("virtualservice", vs_uuid)?;
-    let sets: Vec<String> = array(vs.body.get("vs_datascripts").unwrap_or(&Value::Null))
-        .iter()
-        .filter_map(|d| uuid_of(text(d, "vs_datascript_set_ref")?))
-        .collect();
-    for uuid in sets {
-        let Some(set) = store.object("vsdatascriptset", &uuid) else {
-            continue;
-        };
+    for set in super::route::datascript_sets(store, vs) {
         for ds in array(set.body.get("datascript").unwrap_or(&Value::Null)) {
             if text(ds, "evt") != Some("VS_DATASCRIPT_EVT_L4_REQUEST") {
                 continue;

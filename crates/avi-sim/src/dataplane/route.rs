@@ -202,13 +202,9 @@ pub fn policy_sets<'s>(store: &'s Store, vs: &Object) -> Vec<&'s Map<String, Val
         .collect()
 }
 
-/// The call AKO's host-and-path selector makes (see the module docs).
-const POOLGROUP_SELECT: &str = "avi.poolgroup.select";
-
-/// The pool a virtual service's DataScripts pick for `req`, in `vs_datascripts` index order:
-/// for a script that selects by host and path, the member of its set's pool group whose
-/// priority label is the longest prefix of `lower(host .. path)`.
-pub fn datascript_pool(store: &Store, vs: &Object, req: &RequestView<'_>) -> Option<String> {
+/// The DataScript sets of a virtual service, in `vs_datascripts` index order (the order Avi
+/// runs them in).
+pub fn datascript_sets<'s>(store: &'s Store, vs: &Object) -> Vec<&'s Object> {
     let mut sets: Vec<(i64, String)> = array(vs.body.get("vs_datascripts").unwrap_or(&Value::Null))
         .iter()
         .filter_map(|d| {
@@ -217,11 +213,20 @@ pub fn datascript_pool(store: &Store, vs: &Object, req: &RequestView<'_>) -> Opt
         })
         .collect();
     sets.sort_by_key(|(i, _)| *i);
+    sets.iter()
+        .filter_map(|(_, uuid)| store.object("vsdatascriptset", uuid))
+        .collect()
+}
+
+/// The call AKO's host-and-path selector makes (see the module docs).
+const POOLGROUP_SELECT: &str = "avi.poolgroup.select";
+
+/// The pool a virtual service's DataScripts pick for `req`, in `vs_datascripts` index order:
+/// for a script that selects by host and path, the member of its set's pool group whose
+/// priority label is the longest prefix of `lower(host .. path)`.
+pub fn datascript_pool(store: &Store, vs: &Object, req: &RequestView<'_>) -> Option<String> {
     let key = format!("{}{}", req.host().unwrap_or_default(), req.path).to_lowercase();
-    for (_, uuid) in sets {
-        let Some(set) = store.object("vsdatascriptset", &uuid) else {
-            continue;
-        };
+    for set in datascript_sets(store, vs) {
         let selects = array(set.body.get("datascript").unwrap_or(&Value::Null))
             .iter()
             .any(|d| text(d, "script").is_some_and(|s| s.contains(POOLGROUP_SELECT)));

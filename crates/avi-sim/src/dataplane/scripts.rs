@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::cors::CorsTable;
 use super::matching::{array, text};
-use super::route::uuid_of;
+use super::route::datascript_sets;
 use super::status_redirect::RedirectTable;
 use crate::store::{Object, Store};
 
@@ -23,19 +23,8 @@ pub enum Script {
 
 /// The known `VS_DATASCRIPT_EVT_HTTP_REQ` scripts of `vs`, in run order.
 pub fn request_scripts(store: &Store, vs: &Object) -> Vec<Script> {
-    let mut sets: Vec<(i64, String)> = array(vs.body.get("vs_datascripts").unwrap_or(&Value::Null))
-        .iter()
-        .filter_map(|d| {
-            let uuid = uuid_of(text(d, "vs_datascript_set_ref")?)?;
-            Some((d.get("index").and_then(Value::as_i64).unwrap_or(0), uuid))
-        })
-        .collect();
-    sets.sort_by_key(|(i, _)| *i);
     let mut out = Vec::new();
-    for (_, uuid) in sets {
-        let Some(set) = store.object("vsdatascriptset", &uuid) else {
-            continue;
-        };
+    for set in datascript_sets(store, vs) {
         for d in array(set.body.get("datascript").unwrap_or(&Value::Null)) {
             if text(d, "evt") != Some("VS_DATASCRIPT_EVT_HTTP_REQ") {
                 continue;
