@@ -423,7 +423,7 @@ fn encode(cluster: &str, s: &str) -> String {
 }
 
 /// The rule's name when it is set and not empty (AKO tests `rule.Name != ""`).
-fn rule_name(rule: &HttpRouteRules) -> Option<&str> {
+pub fn rule_name(rule: &HttpRouteRules) -> Option<&str> {
     rule.name.as_deref().filter(|name| !name.is_empty())
 }
 

@@ -746,6 +746,7 @@ fn rule_objects(
     kind: RouteKind,
     rr: &RouteRef<'_>,
     rule: &HttpRouteRules,
+    label: &str,
     hosts: &BTreeMap<String, BTreeSet<u16>>,
     ports: &[ListenerPort],
     backend_problem: &mut Option<Problem>,
@@ -765,12 +766,11 @@ fn rule_objects(
             (kind.markers().1, rr.route_ns),
         ],
     );
-    let default_matches = vec![HttpRouteRulesMatches::default()];
-    let matches = rule
-        .matches
-        .clone()
-        .filter(|m| !m.is_empty())
-        .unwrap_or(default_matches);
+    let default_matches = [HttpRouteRulesMatches::default()];
+    let matches: &[HttpRouteRulesMatches] = match rule.matches.as_deref() {
+        Some(m) if !m.is_empty() => m,
+        _ => &default_matches,
+    };
     let port_numbers: Vec<u16> = ports.iter().map(|p| p.port).collect();
     let mut targets = Vec::new();
     let mut origins = Vec::new();
@@ -789,8 +789,8 @@ fn rule_objects(
         origins.extend(std::iter::repeat_n(origin, ts.len()));
         targets.extend(ts);
     }
-    let filters = rule.filters.clone().unwrap_or_default();
-    let policy = rule_policy(&child, &filters, &matches, ports).map_err(|e| e.to_string())?;
+    let filters = rule.filters.as_deref().unwrap_or_default();
+    let policy = rule_policy(&child, filters, matches, ports).map_err(|e| e.to_string())?;
     let server_timeout =
         crate::timeouts::server_timeout(rule.timeouts.as_ref()).map_err(|e| e.to_string())?;
     for b in rule.backend_refs.iter().flatten() {
@@ -919,7 +919,7 @@ fn rule_objects(
         service_metadata: Some(
             serde_json::json!({"gateway": format!("{}/{}", rr.gw_ns, rr.gw),
                 kind.kind().to_ascii_lowercase(): format!("{}/{}", rr.route_ns, rr.route),
-                format!("{}_rule_name", kind.kind().to_ascii_lowercase()): names::rule_label(rule)})
+                format!("{}_rule_name", kind.kind().to_ascii_lowercase()): label})
             .to_string(),
         ),
         ..VirtualService::default()
@@ -1003,8 +1003,16 @@ pub(crate) fn route_objects(
 ) -> HttpRouteStatus {
     let (route_ns, route_name) = key;
     let settings = ctx.settings;
-    let rules = route.spec.rules.clone().unwrap_or_default();
-    let mut hashes = rule_hashes(&rules);
+    let rules: &[HttpRouteRules] = route.spec.rules.as_deref().unwrap_or_default();
+    // AKO's hash of each rule, computed once per route (it serializes the matches and hashes
+    // them): the names' `h`, and the label of an unnamed rule.
+    let plain: Vec<String> = rules.iter().map(names::rule_hash).collect();
+    let labels: Vec<String> = rules
+        .iter()
+        .zip(&plain)
+        .map(|(r, h)| names::rule_name(r).map_or_else(|| h.clone(), str::to_owned))
+        .collect();
+    let mut hashes = rule_hashes(&plain);
     if kind == RouteKind::Grpc {
         // A GRPCRoute and an HTTPRoute may share a namespace and name: their children may not.
         for h in &mut hashes {
@@ -1096,6 +1104,7 @@ pub(crate) fn route_objects(
                         kind,
                         &rr,
                         rule,
+                        &labels[rule_index],
                         &hosts,
                         &ports,
                         &mut backend_problem,
@@ -1190,13 +1199,13 @@ pub(crate) fn route_objects(
 /// hash an earlier rule of the route already has gets its position appended. AKO names an
 /// unnamed rule after its path and header matches only, so rules told apart by method or query
 /// parameters (or identical ones) would share a child, and the later would replace the earlier.
-fn rule_hashes(rules: &[HttpRouteRules]) -> Vec<String> {
+fn rule_hashes(plain: &[String]) -> Vec<String> {
     let mut seen = BTreeSet::new();
-    rules
+    plain
         .iter()
         .enumerate()
-        .map(|(i, rule)| {
-            let hash = names::rule_hash(rule);
+        .map(|(i, hash)| {
+            let hash = hash.clone();
             if seen.insert(hash.clone()) {
                 hash
             } else {
