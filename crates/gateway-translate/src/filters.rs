@@ -84,9 +84,9 @@ pub struct RulePolicy {
 }
 
 impl RulePolicy {
-    /// No rule at all.
+    /// No rule and no DataScript at all.
     pub fn is_empty(&self) -> bool {
-        self.request.is_empty() && self.response.is_empty()
+        self.request.is_empty() && self.response.is_empty() && self.datascripts.is_empty()
     }
 }
 

@@ -367,19 +367,8 @@ fn backend_pool(
     b: &gateway_api::tlsroutes::TlsRouteRulesBackendRefs,
     out: &mut Translation,
 ) -> Result<(avi_client::models::Pool, u32), Problem> {
-    let (ns, port, weight) = crate::translate::checked_backend(
-        ctx.snapshot,
-        "TLSRoute",
-        &route.0,
-        crate::translate::BackendRef {
-            group: b.group.as_deref(),
-            kind: b.kind.as_deref(),
-            namespace: b.namespace.as_deref(),
-            name: &b.name,
-            port: b.port,
-            weight: b.weight,
-        },
-    )?;
+    let (ns, port, weight) =
+        crate::translate::checked_backend(ctx.snapshot, "TLSRoute", &route.0, b.into())?;
     let members = members_with(
         ctx.snapshot,
         ctx.endpoints,

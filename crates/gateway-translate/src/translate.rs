@@ -1247,6 +1247,28 @@ pub(crate) struct BackendRef<'a> {
     pub weight: Option<i32>,
 }
 
+macro_rules! backend_ref_from {
+    ($($t:ty),*) => {$(
+        impl<'a> std::convert::From<&'a $t> for BackendRef<'a> {
+            fn from(b: &'a $t) -> Self {
+                BackendRef {
+                    group: b.group.as_deref(),
+                    kind: b.kind.as_deref(),
+                    namespace: b.namespace.as_deref(),
+                    name: &b.name,
+                    port: b.port,
+                    weight: b.weight,
+                }
+            }
+        }
+    )*};
+}
+
+backend_ref_from!(
+    gateway_api::httproutes::HttpRouteRulesBackendRefs,
+    gateway_api::tlsroutes::TlsRouteRulesBackendRefs
+);
+
 /// What every route kind checks of a backendRef before it becomes a pool: a core Service, a
 /// weight within the API's 0-1,000,000 (outside them, as a dry run or an old CRD allows, the
 /// backend is refused rather than read as 0 or clamped), a ReferenceGrant from the route's own
@@ -1327,19 +1349,7 @@ fn backend_pool(
 ) -> Result<(Pool, u32), Problem> {
     let (snapshot, settings) = (ctx.snapshot, ctx.settings);
     let route_ns = rr.route_ns;
-    let (ns, port, weight) = checked_backend(
-        snapshot,
-        route_kind.kind(),
-        route_ns,
-        BackendRef {
-            group: b.group.as_deref(),
-            kind: b.kind.as_deref(),
-            namespace: b.namespace.as_deref(),
-            name: &b.name,
-            port: b.port,
-            weight: b.weight,
-        },
-    )?;
+    let (ns, port, weight) = checked_backend(snapshot, route_kind.kind(), route_ns, b.into())?;
     let servers = members_with(
         snapshot,
         ctx.endpoints,
